@@ -1,0 +1,109 @@
+package baton
+
+import (
+	"context"
+	"time"
+)
+
+// ArticleStatus says whether an article version may be used to answer.
+type ArticleStatus string
+
+const (
+	ArticleDraft     ArticleStatus = "draft"
+	ArticlePublished ArticleStatus = "published"
+)
+
+// Article is one version of a KB article. Every change is a new version; at
+// most one version of a slug is published, and only that one answers.
+type Article struct {
+	ID        int64 // id of this version's row
+	BotID     string
+	Slug      string
+	Version   int // 1, 2, ... per (bot, slug)
+	Title     string
+	Body      string // Markdown
+	Language  string
+	Tags      []string
+	Audience  string
+	QueueID   string
+	Skills    []string
+	URL       string // customer-visible URL for citations
+	Status    ArticleStatus
+	Author    string
+	Hash      string // of the content fields, so unchanged imports do nothing
+	CreatedAt time.Time
+}
+
+// Chunk is a retrievable piece of a published article version.
+type Chunk struct {
+	ID          int64
+	ArticleID   int64 // the version row it belongs to
+	BotID       string
+	Slug        string
+	Language    string
+	Ord         int
+	HeadingPath []string
+	Text        string
+	Hash        string    // of Text: a chunk is re-embedded only when it changes
+	Model       string    // embedding model; vectors of two models never mix
+	Embedding   []float32 // len = model dimension
+}
+
+// ChunkQuery is a retrieval request.
+type ChunkQuery struct {
+	BotID     string
+	Language  string // "" = any
+	Text      string // keyword search
+	Embedding []float32
+	Model     string // vector search only compares chunks of this model
+	K         int
+}
+
+// ChunkHit is one retrieved chunk with its scores. Score is the method's own
+// (bm25 / ts_rank_cd for keyword, cosine similarity for vector); Rank starts
+// at 1.
+type ChunkHit struct {
+	Chunk
+	Title string
+	URL   string
+	Score float64
+	Rank  int
+}
+
+// ArticleFilter selects article versions for listing.
+type ArticleFilter struct {
+	BotID     string
+	Language  string
+	Published bool // only currently published versions
+	Limit     int
+}
+
+// ArticleStore keeps KB articles, their versions and their chunks.
+type ArticleStore interface {
+	// CreateArticleVersion stores a as the next version of (BotID, Slug) and
+	// sets a.ID, a.Version and a.CreatedAt. When a.Status is published, the
+	// previously published version of the slug becomes a draft, atomically.
+	CreateArticleVersion(ctx context.Context, a *Article) error
+	// GetArticle returns the newest version of a slug (version 0) or the
+	// given version.
+	GetArticle(ctx context.Context, botID, slug string, version int) (*Article, error)
+	// GetPublishedArticle returns the published version of a slug, or
+	// ENOTFOUND.
+	GetPublishedArticle(ctx context.Context, botID, slug string) (*Article, error)
+	ListArticleVersions(ctx context.Context, botID, slug string) ([]*Article, error)
+	// ListArticles returns the newest version of each slug (or the
+	// published one with Published set).
+	ListArticles(ctx context.Context, f ArticleFilter) ([]*Article, error)
+	// PublishArticle makes the given version the published one (unpublishing
+	// any other); version 0 unpublishes the slug entirely.
+	PublishArticle(ctx context.Context, botID, slug string, version int) error
+	// ReplaceChunks sets the chunks of an article version, in one
+	// transaction.
+	ReplaceChunks(ctx context.Context, articleID int64, chunks []Chunk) error
+	// ListChunks returns the chunks of an article version in order.
+	ListChunks(ctx context.Context, articleID int64) ([]Chunk, error)
+	// SearchKeyword and SearchVector return the top q.K chunks of published
+	// articles of q.BotID (and q.Language when set), best first.
+	SearchKeyword(ctx context.Context, q ChunkQuery) ([]ChunkHit, error)
+	SearchVector(ctx context.Context, q ChunkQuery) ([]ChunkHit, error)
+}

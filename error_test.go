@@ -1,0 +1,40 @@
+package baton_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/batonhq/baton"
+)
+
+func TestErrorCode(t *testing.T) {
+	base := baton.Errorf(baton.ENOTFOUND, "conversation %d not found", 7)
+	tests := []struct {
+		name    string
+		err     error
+		code    string
+		message string
+	}{
+		{"nil", nil, "", ""},
+		{"plain", io.EOF, baton.EINTERNAL, "internal error"},
+		{"domain", base, baton.ENOTFOUND, "conversation 7 not found"},
+		{"wrapped", fmt.Errorf("load: %w", base), baton.ENOTFOUND, "conversation 7 not found"},
+		{"with cause", baton.Errorf(baton.EINVALID, "bad body: %w", io.ErrUnexpectedEOF), baton.EINVALID, "bad body: unexpected EOF"},
+		{"internal hides details", baton.Errorf(baton.EINTERNAL, "driver exploded"), baton.EINTERNAL, "internal error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := baton.ErrorCode(tt.err); got != tt.code {
+				t.Errorf("ErrorCode = %q, want %q", got, tt.code)
+			}
+			if got := baton.ErrorMessage(tt.err); got != tt.message {
+				t.Errorf("ErrorMessage = %q, want %q", got, tt.message)
+			}
+		})
+	}
+	if err := baton.Errorf(baton.EINVALID, "x: %w", io.EOF); !errors.Is(err, io.EOF) {
+		t.Errorf("Errorf with %%w does not wrap its cause")
+	}
+}

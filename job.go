@@ -1,0 +1,86 @@
+package baton
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// JobStatus is where a job is in its life.
+type JobStatus string
+
+const (
+	JobPending JobStatus = "pending"
+	JobRunning JobStatus = "running"
+	JobDone    JobStatus = "done"
+	JobDead    JobStatus = "dead" // gave up after MaxAttempts; LastError says why
+)
+
+// Job kinds used across the product.
+const (
+	JobTurn    = "turn"    // run the bot on a conversation's new messages
+	JobDeliver = "deliver" // send one outbound message through its provider
+	JobSLA     = "sla"     // an SLA timer
+	JobCSAT    = "csat"    // ask for a satisfaction score
+	JobSlack   = "slack"   // mirror something to the agent console
+)
+
+// Job is a durable unit of work. Jobs are enqueued in the same transaction
+// as the data that causes them.
+//
+// Ordering: jobs with the same ConversationID never run at the same time and
+// run in enqueue (ID) order. A job that is not yet due and has never run (a
+// timer) does not hold back the jobs behind it; a job waiting for a retry
+// does.
+type Job struct {
+	ID             int64
+	Kind           string
+	ConversationID int64  // 0 = not tied to a conversation, no ordering
+	Key            string // optional idempotency key, unique among all jobs
+	Payload        json.RawMessage
+	Status         JobStatus
+	RunAt          time.Time
+	Attempts       int // incremented by every claim
+	MaxAttempts    int // 0 = the store's default (10)
+	LeaseOwner     string
+	LeaseUntil     *time.Time
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// DefaultMaxAttempts is used when a job does not say.
+const DefaultMaxAttempts = 10
+
+// JobFilter selects jobs for listing.
+type JobFilter struct {
+	Kind           string
+	ConversationID int64
+	Status         JobStatus
+	Limit          int
+}
+
+// JobStore is the durable queue.
+type JobStore interface {
+	// Enqueue stores j (RunAt zero = now) and sets j.ID. When j.Key is set
+	// and a job with that key exists, nothing is written, j.ID is set to
+	// the existing job and created is false.
+	Enqueue(ctx context.Context, j *Job) (created bool, err error)
+	// ClaimJob leases the next runnable job of one of kinds (all kinds when
+	// empty) to owner until now+lease, incrementing Attempts. A running job
+	// whose lease expired is runnable again. It returns (nil, nil) when there
+	// is nothing to do.
+	ClaimJob(ctx context.Context, owner string, kinds []string, lease time.Duration) (*Job, error)
+	// ExtendLease keeps a long job's lease; ECONFLICT if owner lost it.
+	ExtendLease(ctx context.Context, id int64, owner string, lease time.Duration) error
+	// CompleteJob marks a job done; ECONFLICT if owner no longer holds it.
+	CompleteJob(ctx context.Context, id int64, owner string) error
+	// RetryJob releases a job to run again at runAt, keeping errMsg;
+	// ECONFLICT if owner no longer holds it.
+	RetryJob(ctx context.Context, id int64, owner string, errMsg string, runAt time.Time) error
+	// KillJob dead-letters a job, keeping errMsg; ECONFLICT if owner no
+	// longer holds it.
+	KillJob(ctx context.Context, id int64, owner string, errMsg string) error
+	GetJob(ctx context.Context, id int64) (*Job, error)
+	ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
+}

@@ -1,0 +1,33 @@
+package baton
+
+import "time"
+
+// Priority levels used by SLA policies; higher is more urgent.
+const (
+	PriorityLow    = 0
+	PriorityNormal = 1
+	PriorityHigh   = 2
+	PriorityUrgent = 3
+)
+
+// Queue is where escalated conversations wait for an agent. Queues come from
+// configuration.
+type Queue struct {
+	ID           string
+	BotID        string
+	Name         string
+	Skills       []string // an agent needs all of them
+	Priority     int      // default priority of conversations routed here
+	SLA          SLAPolicy
+	SlackChannel string
+	Fallback     string // queue to re-route to on breach
+}
+
+// SLAPolicy says how fast a queue must answer and what happens when it does
+// not.
+type SLAPolicy struct {
+	FirstResponse map[int]time.Duration // by priority
+	NextResponse  map[int]time.Duration // by priority
+	WarnRatio     float64               // warn when this share of the target has passed (e.g. 0.8)
+	BreachAction  string                // "notify", "escalate_priority", "reroute"
+}
