@@ -94,8 +94,8 @@ type Transition struct {
 	Actor        string
 	Reason       string
 	Data         map[string]any
-	QueueID      *string    // set the queue (escalate, transfer)
-	AgentID      *string    // set the agent (assign, transfer); "" clears
+	QueueID      *string // set the queue (escalate, transfer)
+	AgentID      *string // set the agent (assign, transfer); "" clears
 	Priority     *int
 	SnoozedUntil *time.Time // for snoozed
 }

@@ -72,10 +72,10 @@ const (
 	TypeSticker     MessageType = "sticker"
 	TypeLocation    MessageType = "location"
 	TypeContacts    MessageType = "contacts"
-	TypeButton      MessageType = "button"     // a tapped reply button, quick reply or postback
-	TypeList        MessageType = "list"       // a chosen list row
-	TypeReaction    MessageType = "reaction"   // an emoji on an earlier message
-	TypeTemplate    MessageType = "template"   // outbound provider template
+	TypeButton      MessageType = "button"      // a tapped reply button, quick reply or postback
+	TypeList        MessageType = "list"        // a chosen list row
+	TypeReaction    MessageType = "reaction"    // an emoji on an earlier message
+	TypeTemplate    MessageType = "template"    // outbound provider template
 	TypeUnsupported MessageType = "unsupported" // kept with its raw type
 )
 
