@@ -84,3 +84,27 @@ type JobStore interface {
 	GetJob(ctx context.Context, id int64) (*Job, error)
 	ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
 }
+
+// JobHandler runs one kind of job. Returning nil completes the job. An error
+// is retried with backoff when its code is EUNAVAILABLE or EINTERNAL (or it
+// has no code), and dead-lettered at once when it is any other code (the
+// input is wrong; running it again cannot help). A *RetryLater asks for the
+// next attempt no sooner than After (a provider's Retry-After).
+type JobHandler interface {
+	HandleJob(ctx context.Context, j *Job) error
+}
+
+// JobHandlerFunc adapts a function to JobHandler.
+type JobHandlerFunc func(ctx context.Context, j *Job) error
+
+// HandleJob calls f.
+func (f JobHandlerFunc) HandleJob(ctx context.Context, j *Job) error { return f(ctx, j) }
+
+// RetryLater is a retryable failure with a minimum delay.
+type RetryLater struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryLater) Error() string { return "retry after " + e.After.String() + ": " + e.Err.Error() }
+func (e *RetryLater) Unwrap() error { return e.Err }
