@@ -1,0 +1,221 @@
+package config
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+func TestLoadValid(t *testing.T) {
+	env := MapEnv(map[string]string{
+		"ADMIN_TOKEN": "0123456789abcdef-admin",
+		"WA_TOKEN":    "wa-access",
+		"WA_SECRET":   "wa: secret # with yaml syntax",
+		"OPENAI_KEY":  "",
+	})
+	cfg, err := Load("testdata/valid.yaml", env)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"addr from file", cfg.Server.Addr, "127.0.0.1:9090"},
+		{"data dir default", cfg.Server.DataDir, DefaultDataDir},
+		{"secret from env", cfg.Server.AdminToken, "0123456789abcdef-admin"},
+		{"secret with yaml syntax kept verbatim", cfg.Bots[0].Channels.WhatsApp.AppSecret, "wa: secret # with yaml syntax"},
+		{"numeric id read as text", cfg.Bots[0].Channels.WhatsApp.PhoneNumberID, "1234567890"},
+		{"empty env with empty default", cfg.OpenAI.APIKey, ""},
+		{"default used when unset", cfg.Slack.BotToken, "xoxb-default"},
+		{"openai timeout", cfg.OpenAI.Timeout.Value(), 20 * time.Second},
+		{"reopen window in days", cfg.DomainBots()[0].ReopenAfter, 7 * 24 * time.Hour},
+		{"bot queues", strings.Join(cfg.DomainBots()[0].Queues, ","), "general,billing"},
+		{"queue default priority", cfg.DomainQueues()[0].Priority, baton.PriorityNormal},
+		{"queue priority", cfg.DomainQueues()[1].Priority, baton.PriorityHigh},
+		{"sla urgent target", cfg.DomainQueues()[0].SLA.FirstResponse[baton.PriorityUrgent], 15 * time.Minute},
+		{"sla warn ratio", cfg.DomainQueues()[0].SLA.WarnRatio, 0.75},
+		{"sla default warn ratio", cfg.DomainQueues()[1].SLA.WarnRatio, 0.8},
+		{"fallback", cfg.DomainQueues()[0].Fallback, "billing"},
+		{"agent capacity", cfg.DomainAgents()[0].Capacity[baton.ChannelWebChat], 5},
+		{"agent starts offline", cfg.DomainAgents()[0].Status, baton.AgentOffline},
+		{"kb dir resolved against the file", cfg.Resolve(cfg.Bots[0].KB.Dir), mustAbs(t, "testdata/kb")},
+		{"sqlite by default", cfg.UsesPostgres(), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	env := MapEnv(map[string]string{
+		"ADMIN_TOKEN":          "0123456789abcdef-admin",
+		"WA_TOKEN":             "t",
+		"WA_SECRET":            "s",
+		"BATON_ADDR":           "0.0.0.0:7000",
+		"BATON_DATA_DIR":       "/var/lib/baton",
+		"BATON_DATABASE_URL":   "postgres://baton@db/baton",
+		"BATON_PUBLIC_URL":     "https://proxy.example.com",
+		"OPENAI_API_KEY":       "sk-env",
+		"OPENAI_BASE_URL":      "http://127.0.0.1:11434/v1",
+		"SLACK_BOT_TOKEN":      "xoxb-env",
+		"SLACK_APP_TOKEN":      "xapp-env",
+		"SLACK_SIGNING_SECRET": "signing-env",
+	})
+	cfg, err := Load("testdata/valid.yaml", env)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	tests := []struct{ name, got, want string }{
+		{"addr", cfg.Server.Addr, "0.0.0.0:7000"},
+		{"data dir", cfg.Server.DataDir, "/var/lib/baton"},
+		{"database", cfg.Server.DatabaseURL, "postgres://baton@db/baton"},
+		{"public url", cfg.Server.PublicURL, "https://proxy.example.com"},
+		{"openai key", cfg.OpenAI.APIKey, "sk-env"},
+		{"openai base", cfg.OpenAI.BaseURL, "http://127.0.0.1:11434/v1"},
+		{"slack bot", cfg.Slack.BotToken, "xoxb-env"},
+		{"slack app", cfg.Slack.AppToken, "xapp-env"},
+		{"slack signing", cfg.Slack.SigningSecret, "signing-env"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %q, want %q", tc.got, tc.want)
+			}
+		})
+	}
+	if !cfg.UsesPostgres() {
+		t.Error("a postgres:// URL must select PostgreSQL")
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	tests := []struct {
+		file string
+		env  map[string]string
+		want []string // "path: reason fragment", in order
+	}{
+		{
+			file: "three_mistakes.yaml",
+			want: []string{
+				"server.adress: unknown field (line 4)",
+				"bots[0].languages[1]: \"english\" is not an ISO 639-1 language code",
+				"bots[0].channels.whatsapp.app_secret: required",
+			},
+		},
+		{
+			file: "references.yaml",
+			want: []string{
+				"bots[0].kb.dir: no-such-dir does not exist",
+				"bots[0].escalation.negative_sentiment: must be between -1 and 1",
+				"bots[0].reopen_window: not a duration",
+				"bots[1].id: \"shop\" is already used by bots[0]",
+				"queues[0].bot: no bot with id \"ghost\"",
+				"queues[0].priority: must be one of low, normal, high, urgent",
+				"queues[0].sla.first_response.normal: not a duration",
+				"queues[0].sla.fallback_queue: required when breach_action is reroute",
+				"bots[0].escalation.queue: no queue with id \"nowhere\"",
+				"agents[0].id: \"Bad Id\" is not a valid id",
+				"agents[0].email: not an e-mail address",
+				"agents[0].skills[0]: \"french\" is not a skill of any queue",
+				"agents[0].capacity.telegram: unknown channel kind",
+				"agents[0].capacity.webchat: must not be negative",
+				"queues[0].skills: no agent has all of [en]",
+			},
+		},
+		{
+			file: "types.yaml",
+			want: []string{
+				"server.addr: expected a single value (line 3)",
+				"bots[0].languages: expected a list (line 6)",
+				"bots[0].escalation.max_bot_turns: expected a whole number, got \"many\"",
+				"bots[0].channels.messenger.page_access_token: environment variable PAGE_TOKEN is not set",
+			},
+		},
+		{
+			file: "not_yaml.yaml",
+			want: []string{"(file): not valid YAML"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			_, err := Load(filepath.Join("testdata", tc.file), MapEnv(tc.env))
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("Load returned %v, want *config.Error", err)
+			}
+			if code := baton.ErrorCode(err); code != baton.EINVALID {
+				t.Errorf("error code %q, want %q", code, baton.EINVALID)
+			}
+			got := cerr.Problems
+			if len(got) != len(tc.want) {
+				t.Errorf("got %d problems, want %d:\n%s", len(got), len(tc.want), got.Error())
+			}
+			for i := 0; i < len(got) && i < len(tc.want); i++ {
+				if !strings.HasPrefix(got[i].String(), tc.want[i]) {
+					t.Errorf("problem %d = %q, want prefix %q", i, got[i].String(), tc.want[i])
+				}
+			}
+			if !strings.Contains(err.Error(), tc.file) {
+				t.Errorf("error %q does not name the file", err.Error())
+			}
+		})
+	}
+}
+
+func TestNoFileIsAnEmptyValidConfig(t *testing.T) {
+	cfg, err := Load("", MapEnv(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.Server.Addr != DefaultAddr || cfg.Server.DataDir != DefaultDataDir {
+		t.Errorf("defaults not applied: %+v", cfg.Server)
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load("testdata/absent.yaml", MapEnv(nil))
+	if baton.ErrorCode(err) != baton.EINVALID || !strings.Contains(err.Error(), "absent.yaml") {
+		t.Errorf("got %v, want EINVALID naming the file", err)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"90s", 90 * time.Second, true},
+		{"1h30m", 90 * time.Minute, true},
+		{"2d", 48 * time.Hour, true},
+		{"d", 0, false},
+		{"soon", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseDuration(tc.in)
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Errorf("parseDuration(%q) = %v, %v; want %v, ok=%v", tc.in, got, err, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
