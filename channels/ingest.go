@@ -1,0 +1,469 @@
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// Watermark is a receipt that covers every outbound message sent to a
+// customer before At (Messenger deliveries without mids, and reads).
+type Watermark struct {
+	BotID   string
+	Channel baton.ChannelKind
+	Address string // the customer's address on Channel
+	Status  baton.DeliveryStatus
+	At      time.Time
+}
+
+// Batch is everything one provider webhook carried, already parsed and
+// validated: nothing is stored until the whole body parsed.
+type Batch struct {
+	Messages   []baton.InboundMessage
+	Statuses   []baton.StatusUpdate
+	Watermarks []Watermark
+}
+
+// IngestResult says what Ingest did with one inbound message.
+type IngestResult struct {
+	MessageID      int64
+	ConversationID int64
+	CustomerID     int64
+	Duplicate      bool   // already stored: nothing was written
+	Opened         bool   // a new conversation was opened for it
+	Reopened       bool   // a resolved conversation was reopened
+	Keyword        string // SMS keyword acted on (STOP, START, HELP), if any
+	TurnJobID      int64  // 0 when no turn was enqueued
+}
+
+// Summary counts what Process did with a batch.
+type Summary struct {
+	Stored     int
+	Duplicates int
+	Statuses   int // status updates that moved a message forward
+	Unknown    int // status updates for messages Baton did not send
+}
+
+// Ingester turns parsed provider events into stored messages and jobs.
+type Ingester struct {
+	Store baton.Store
+	// Bots resolves a bot id from configuration; unknown bots are ENOTFOUND.
+	Bots func(botID string) (baton.Bot, bool)
+	// SMSHelp is the answer to the HELP keyword per bot id. Without one,
+	// HELP is an ordinary message and the bot answers it.
+	SMSHelp map[string]string
+	Clock   baton.Clock
+	Logger  *slog.Logger
+}
+
+// errDuplicate rolls back the transaction of a message that was already
+// stored, so that a conversation opened for it does not survive.
+var errDuplicate = errors.New("duplicate message")
+
+// maxTxAttempts bounds retries of an ingest transaction that lost an
+// optimistic-concurrency race on its conversation.
+const maxTxAttempts = 4
+
+func (g *Ingester) now() time.Time {
+	if g.Clock == nil {
+		return time.Now().UTC()
+	}
+	return g.Clock.Now()
+}
+
+func (g *Ingester) logger() *slog.Logger {
+	if g.Logger == nil {
+		return slog.Default()
+	}
+	return g.Logger
+}
+
+// Process stores a parsed batch: each message in its own transaction (so a
+// provider retry after a partial failure only adds what is missing), then
+// the status updates and watermarks.
+func (g *Ingester) Process(ctx context.Context, b Batch) (Summary, error) {
+	var s Summary
+	for i := range b.Messages {
+		res, err := g.Ingest(ctx, g.Store, b.Messages[i])
+		if err != nil {
+			return s, err
+		}
+		if res.Duplicate {
+			s.Duplicates++
+		} else {
+			s.Stored++
+		}
+	}
+	for _, u := range b.Statuses {
+		changed, known, err := ApplyStatus(ctx, g.Store, u)
+		if err != nil {
+			return s, err
+		}
+		if !known {
+			s.Unknown++
+		} else if changed {
+			s.Statuses++
+		}
+	}
+	for _, w := range b.Watermarks {
+		n, err := ApplyWatermark(ctx, g.Store, w)
+		if err != nil {
+			return s, err
+		}
+		s.Statuses += n
+	}
+	return s, nil
+}
+
+func validateInbound(in *baton.InboundMessage) error {
+	switch {
+	case in.BotID == "":
+		return baton.Errorf(baton.EINVALID, "inbound message: no bot id")
+	case !in.Channel.Valid():
+		return baton.Errorf(baton.EINVALID, "inbound message: unknown channel %q", in.Channel)
+	case in.ProviderMessageID == "":
+		return baton.Errorf(baton.EINVALID, "inbound message: no provider message id")
+	case in.From == "":
+		return baton.Errorf(baton.EINVALID, "inbound message %s: no sender address", in.ProviderMessageID)
+	}
+	return nil
+}
+
+// Ingest stores one inbound message in one transaction on st: the customer
+// and their channel identity, the conversation (found, reopened or opened),
+// the message (unique on channel + provider id) and the conversation's turn
+// job. A message already stored is acknowledged with Duplicate set and
+// nothing written.
+func (g *Ingester) Ingest(ctx context.Context, st baton.Store, in baton.InboundMessage) (IngestResult, error) {
+	if err := validateInbound(&in); err != nil {
+		return IngestResult{}, err
+	}
+	bot, ok := g.Bots(in.BotID)
+	if !ok {
+		return IngestResult{}, baton.Errorf(baton.ENOTFOUND, "inbound message: unknown bot %q", in.BotID)
+	}
+	var res IngestResult
+	var err error
+	for attempt := 1; ; attempt++ {
+		res = IngestResult{}
+		err = st.Tx(ctx, func(tx baton.Store) error { return g.ingestTx(ctx, tx, bot, &in, &res) })
+		if baton.ErrorCode(err) != baton.ECONFLICT || attempt == maxTxAttempts {
+			break
+		}
+	}
+	switch {
+	case errors.Is(err, errDuplicate):
+		return IngestResult{MessageID: res.MessageID, ConversationID: res.ConversationID, CustomerID: res.CustomerID, Duplicate: true}, nil
+	case err != nil:
+		return IngestResult{}, fmt.Errorf("ingest %s message: %w", in.Channel, err)
+	}
+	g.logger().LogAttrs(ctx, slog.LevelDebug, "inbound message stored",
+		slog.String("bot", in.BotID), slog.String("channel", string(in.Channel)),
+		slog.Int64("conversation", res.ConversationID), slog.Int64("message", res.MessageID),
+		slog.Bool("opened", res.Opened), slog.Bool("reopened", res.Reopened))
+	return res, nil
+}
+
+func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, in *baton.InboundMessage, res *IngestResult) error {
+	now := g.now()
+	cust, err := tx.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{
+		BotID: in.BotID, Channel: in.Channel, Address: in.From, CreatedAt: now,
+	}, in.ProfileName)
+	if err != nil {
+		return fmt.Errorf("upsert customer: %w", err)
+	}
+	res.CustomerID = cust.ID
+	conv, err := g.conversationFor(ctx, tx, bot, cust.ID, in, now, res)
+	if err != nil {
+		return err
+	}
+	res.ConversationID = conv.ID
+
+	msg := inboundToMessage(in, conv.ID)
+	created, err := tx.InsertMessage(ctx, msg)
+	if err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	res.MessageID = msg.ID
+	if !created {
+		return errDuplicate
+	}
+
+	at := now
+	if !in.Timestamp.IsZero() && in.Timestamp.Before(now) {
+		// The provider's messaging window runs from when the customer
+		// wrote, not from when the webhook reached us.
+		at = in.Timestamp.UTC()
+	}
+	dirty := false
+	if conv.LastInboundAt == nil || conv.LastInboundAt.Before(at) {
+		conv.LastInboundAt = &at
+		dirty = true
+	}
+	if len(in.Attributes) > 0 {
+		if conv.Attributes == nil {
+			conv.Attributes = map[string]string{}
+		}
+		for k, v := range in.Attributes {
+			if conv.Attributes[k] != v {
+				conv.Attributes[k] = v
+				dirty = true
+			}
+		}
+	}
+	if dirty {
+		if err := tx.UpdateConversation(ctx, conv); err != nil {
+			return fmt.Errorf("update conversation %d: %w", conv.ID, err)
+		}
+	}
+
+	turn := true
+	if in.Channel == baton.ChannelSMS {
+		switch kw := SMSKeyword(in.Text); kw {
+		case KeywordStop, KeywordStart:
+			res.Keyword = string(kw)
+			if err := tx.SetOptOut(ctx, in.BotID, in.Channel, in.From, kw == KeywordStop, now); err != nil {
+				return fmt.Errorf("record SMS %s: %w", kw, err)
+			}
+			// The carrier and Twilio confirm STOP/START themselves; a bot
+			// answer would be one message too many (and, after STOP, a
+			// violation).
+			turn = false
+		case KeywordHelp:
+			if help := g.SMSHelp[in.BotID]; help != "" {
+				res.Keyword = string(kw)
+				if err := EnqueueReply(ctx, tx, conv, &baton.Message{Author: baton.AuthorSystem, Type: baton.TypeText, Text: help}); err != nil {
+					return fmt.Errorf("answer SMS HELP: %w", err)
+				}
+				turn = false
+			}
+		}
+	}
+	if turn {
+		payload, _ := json.Marshal(TurnPayload{MessageID: msg.ID})
+		job := &baton.Job{
+			Kind:           baton.JobTurn,
+			ConversationID: conv.ID,
+			Key:            "turn:" + strconv.FormatInt(msg.ID, 10),
+			Payload:        payload,
+			RunAt:          now,
+		}
+		if _, err := tx.Enqueue(ctx, job); err != nil {
+			return fmt.Errorf("enqueue turn: %w", err)
+		}
+		res.TurnJobID = job.ID
+	}
+	return nil
+}
+
+// TurnPayload is the payload of a turn job: the message that caused it.
+type TurnPayload struct {
+	MessageID int64 `json:"message_id"`
+}
+
+// conversationFor finds the conversation an inbound message belongs to,
+// following the domain state machine: a snoozed conversation wakes up to its
+// agent, a resolved one reopens inside the bot's reopen window (to the same
+// agent when they are online, else to its queue), and anything else opens a
+// new conversation with the bot.
+func (g *Ingester) conversationFor(ctx context.Context, tx baton.Store, bot baton.Bot, customerID int64, in *baton.InboundMessage, now time.Time, res *IngestResult) (*baton.Conversation, error) {
+	conv, err := tx.OpenConversation(ctx, in.BotID, customerID, in.Channel)
+	switch {
+	case baton.ErrorCode(err) == baton.ENOTFOUND:
+		conv = nil
+	case err != nil:
+		return nil, fmt.Errorf("find conversation: %w", err)
+	}
+	if conv != nil {
+		switch conv.State {
+		case baton.StateSnoozed:
+			c, _, err := tx.TransitionConversation(ctx, conv.ID, baton.Transition{
+				To: baton.StateAssigned, Actor: "customer", Reason: "customer wrote while snoozed",
+			})
+			if err != nil {
+				return nil, fmt.Errorf("wake conversation %d: %w", conv.ID, err)
+			}
+			return c, nil
+		case baton.StateResolved:
+			if t, ok := g.reopenTransition(ctx, tx, bot, conv, now); ok {
+				c, _, err := tx.TransitionConversation(ctx, conv.ID, t)
+				if err != nil {
+					return nil, fmt.Errorf("reopen conversation %d: %w", conv.ID, err)
+				}
+				res.Reopened = true
+				return c, nil
+			}
+		case baton.StateArchived:
+		default:
+			return conv, nil
+		}
+	}
+	c := &baton.Conversation{
+		BotID:      in.BotID,
+		CustomerID: customerID,
+		Channel:    in.Channel,
+		Address:    in.From,
+		State:      baton.StateBot,
+		Attributes: copyAttrs(in.Attributes),
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	if len(bot.Languages) > 0 {
+		c.Language = bot.Languages[0]
+	}
+	if err := tx.CreateConversation(ctx, c); err != nil {
+		return nil, fmt.Errorf("open conversation: %w", err)
+	}
+	res.Opened = true
+	return c, nil
+}
+
+// reopenTransition decides whether a resolved conversation reopens. The bot
+// never owns a reopened conversation (the state machine has no resolved →
+// bot move), so one that no human ever touched starts afresh instead.
+func (g *Ingester) reopenTransition(ctx context.Context, tx baton.Store, bot baton.Bot, conv *baton.Conversation, now time.Time) (baton.Transition, bool) {
+	if bot.ReopenAfter <= 0 || conv.ResolvedAt == nil || now.Sub(*conv.ResolvedAt) > bot.ReopenAfter {
+		return baton.Transition{}, false
+	}
+	reason := "customer wrote within the reopen window"
+	if conv.AgentID != "" {
+		if a, err := tx.GetAgent(ctx, conv.AgentID); err == nil && a.Status == baton.AgentOnline {
+			return baton.Transition{To: baton.StateAssigned, Actor: "customer", Reason: reason}, true
+		}
+	}
+	if conv.QueueID == "" {
+		return baton.Transition{}, false
+	}
+	empty := ""
+	return baton.Transition{To: baton.StateQueued, Actor: "customer", Reason: reason, AgentID: &empty}, true
+}
+
+func copyAttrs(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// inboundMeta is what an inbound message keeps beyond the Message fields.
+type inboundMeta struct {
+	RawType   string `json:"raw_type,omitempty"`
+	Timestamp string `json:"provider_timestamp,omitempty"`
+}
+
+func inboundToMessage(in *baton.InboundMessage, convID int64) *baton.Message {
+	typ := in.Type
+	if typ == "" {
+		typ = baton.TypeText
+	}
+	meta := inboundMeta{RawType: in.RawType}
+	if !in.Timestamp.IsZero() {
+		meta.Timestamp = in.Timestamp.UTC().Format(time.RFC3339)
+	}
+	raw, _ := json.Marshal(meta)
+	return &baton.Message{
+		ConversationID: convID,
+		BotID:          in.BotID,
+		Channel:        in.Channel,
+		ProviderID:     in.ProviderMessageID,
+		Direction:      baton.DirectionIn,
+		Author:         baton.AuthorCustomer,
+		Type:           typ,
+		Text:           in.Text,
+		Payload:        in.Payload,
+		ReplyTo:        in.ReplyTo,
+		Attachments:    in.Attachments,
+		Status:         baton.StatusReceived,
+		Metadata:       raw,
+	}
+}
+
+// ApplyStatus applies a provider's status report forward only. known is
+// false when the provider id is not one of ours (a message sent from the
+// provider's own console, or one we never recorded), which is not an error.
+func ApplyStatus(ctx context.Context, st baton.Store, u baton.StatusUpdate) (changed, known bool, err error) {
+	changed, err = st.UpdateMessageStatus(ctx, u)
+	switch {
+	case baton.ErrorCode(err) == baton.ENOTFOUND:
+		return false, false, nil
+	case err != nil:
+		return false, true, fmt.Errorf("apply %s status %s: %w", u.Channel, u.Status, err)
+	}
+	return changed, true, nil
+}
+
+// ApplyWatermark moves every outbound message of the customer's current
+// conversation that was sent before w.At to w.Status (forward only) and
+// returns how many moved.
+func ApplyWatermark(ctx context.Context, st baton.Store, w Watermark) (int, error) {
+	id, err := st.GetIdentity(ctx, w.BotID, w.Channel, w.Address)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("watermark: find identity: %w", err)
+	}
+	conv, err := st.OpenConversation(ctx, w.BotID, id.CustomerID, w.Channel)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("watermark: find conversation: %w", err)
+	}
+	msgs, err := st.ListMessages(ctx, conv.ID, 0, 0)
+	if err != nil {
+		return 0, fmt.Errorf("watermark: list messages: %w", err)
+	}
+	n := 0
+	for _, m := range msgs {
+		// Only messages the provider accepted (they have its id) can have
+		// been delivered; the watermark is the provider's clock, ours is
+		// close enough for "sent before".
+		if m.Direction != baton.DirectionOut || m.ProviderID == "" || m.CreatedAt.After(w.At) ||
+			m.Status.Rank() >= w.Status.Rank() {
+			continue
+		}
+		changed, err := st.SetMessageStatus(ctx, m.ID, w.Status, "", "", w.At)
+		if err != nil {
+			return n, fmt.Errorf("watermark: message %d: %w", m.ID, err)
+		}
+		if changed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Keyword is a carrier-level SMS keyword.
+type Keyword string
+
+const (
+	KeywordNone  Keyword = ""
+	KeywordStop  Keyword = "STOP"
+	KeywordStart Keyword = "START"
+	KeywordHelp  Keyword = "HELP"
+)
+
+// SMSKeyword recognises the standard opt-out, opt-in and help keywords that
+// Twilio and US carriers honour: the whole message, case and surrounding
+// space ignored.
+func SMSKeyword(text string) Keyword {
+	switch strings.ToUpper(strings.TrimSpace(text)) {
+	case "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT":
+		return KeywordStop
+	case "START", "YES", "UNSTOP":
+		return KeywordStart
+	case "HELP", "INFO":
+		return KeywordHelp
+	}
+	return KeywordNone
+}

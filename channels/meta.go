@@ -1,0 +1,30 @@
+package channels
+
+import (
+	"crypto/subtle"
+	"net/url"
+
+	"github.com/batonhq/baton"
+)
+
+// MetaHandshake answers the GET subscription check of a Meta webhook
+// (WhatsApp and Messenger): when hub.mode is subscribe and hub.verify_token
+// is ours, echo hub.challenge as plain text; anything else is refused.
+func MetaHandshake(provider, verifyToken string, q url.Values) (*baton.WebhookResponse, error) {
+	if q.Get("hub.mode") != "subscribe" {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "%s webhook handshake: hub.mode is %q, want \"subscribe\"", provider, q.Get("hub.mode"))
+	}
+	if verifyToken == "" || subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), []byte(verifyToken)) != 1 {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "%s webhook handshake: hub.verify_token does not match the configured token", provider)
+	}
+	challenge := q.Get("hub.challenge")
+	if challenge == "" {
+		return nil, baton.Errorf(baton.EINVALID, "%s webhook handshake: no hub.challenge to echo", provider)
+	}
+	return &baton.WebhookResponse{Status: 200, ContentType: "text/plain; charset=utf-8", Body: []byte(challenge)}, nil
+}
+
+// OK is the answer to a webhook that was stored.
+func OK() *baton.WebhookResponse {
+	return &baton.WebhookResponse{Status: 200, ContentType: "text/plain; charset=utf-8", Body: []byte("ok")}
+}

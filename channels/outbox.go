@@ -1,0 +1,250 @@
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// DeliverPayload is the payload of a deliver job.
+type DeliverPayload struct {
+	MessageID int64 `json:"message_id"`
+}
+
+// EnqueueReply stores msg as an outbound message of conv (status queued) and
+// enqueues the deliver job that will send it, both on tx, so that a reply is
+// either durable and on its way or not there at all. Call it inside a
+// Store.Tx together with whatever caused the reply.
+func EnqueueReply(ctx context.Context, tx baton.Store, conv *baton.Conversation, msg *baton.Message) error {
+	if conv == nil || conv.ID == 0 {
+		return baton.Errorf(baton.EINVALID, "reply: no conversation")
+	}
+	if msg.Text == "" && len(msg.Attachments) == 0 && len(msg.Metadata) == 0 {
+		return baton.Errorf(baton.EINVALID, "reply to conversation %d: nothing to send (no text, attachment or template)", conv.ID)
+	}
+	if msg.Author == "" {
+		msg.Author = baton.AuthorBot
+	}
+	if msg.Type == "" {
+		msg.Type = baton.TypeText
+	}
+	if _, err := OutboundOf(msg); err != nil {
+		return err
+	}
+	msg.ConversationID = conv.ID
+	msg.BotID = conv.BotID
+	msg.Channel = conv.Channel
+	msg.Direction = baton.DirectionOut
+	msg.Status = baton.StatusQueued
+	msg.ProviderID = ""
+	if _, err := tx.InsertMessage(ctx, msg); err != nil {
+		return fmt.Errorf("reply to conversation %d: store message: %w", conv.ID, err)
+	}
+	payload, _ := json.Marshal(DeliverPayload{MessageID: msg.ID})
+	job := &baton.Job{
+		Kind:           baton.JobDeliver,
+		ConversationID: conv.ID, // replies of one conversation go out in order
+		Key:            "deliver:" + strconv.FormatInt(msg.ID, 10),
+		Payload:        payload,
+	}
+	if _, err := tx.Enqueue(ctx, job); err != nil {
+		return fmt.Errorf("reply to conversation %d: enqueue delivery: %w", conv.ID, err)
+	}
+	return nil
+}
+
+// Deliverer is the baton.JobHandler of deliver jobs: it sends one queued
+// outbound message through its channel's Sender, records the provider's id,
+// marks permanent failures failed with the provider's reason, and leaves
+// transient ones to the job queue's backoff.
+//
+// Duplicate sends: none of WhatsApp's, Messenger's or Twilio's send APIs
+// takes an idempotency key, so a crash (or a lost database connection) after
+// the provider accepted a message and before SetProviderID committed leaves
+// the message queued; the job's lease then expires and the message is sent a
+// second time. The window is one provider round trip plus one small write.
+// Everything else is idempotent: a message that is no longer queued is never
+// sent again, and a job whose message was already sent just completes. The
+// web chat, being ours, uses the message id itself and cannot duplicate.
+type Deliverer struct {
+	Store   baton.Store
+	Senders map[baton.ChannelKind]baton.Sender
+	Clock   baton.Clock
+	Logger  *slog.Logger
+	// Timeout bounds one send; the default is 30 s.
+	Timeout time.Duration
+}
+
+func (d *Deliverer) now() time.Time {
+	if d.Clock == nil {
+		return time.Now().UTC()
+	}
+	return d.Clock.Now()
+}
+
+func (d *Deliverer) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.Default()
+	}
+	return d.Logger
+}
+
+// HandleJob implements baton.JobHandler.
+func (d *Deliverer) HandleJob(ctx context.Context, j *baton.Job) error {
+	var p DeliverPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil || p.MessageID == 0 {
+		return baton.Errorf(baton.EINVALID, "deliver job %d: payload has no message id", j.ID)
+	}
+	m, err := d.Store.GetMessage(ctx, p.MessageID)
+	if err != nil {
+		return fmt.Errorf("deliver message %d: %w", p.MessageID, err)
+	}
+	if m.Direction != baton.DirectionOut {
+		return baton.Errorf(baton.EINVALID, "deliver message %d: not an outbound message", m.ID)
+	}
+	if m.Status != baton.StatusQueued && m.Status != baton.StatusSending {
+		return nil // sent or failed already: a retried or duplicated job
+	}
+	conv, err := d.Store.GetConversation(ctx, m.ConversationID)
+	if err != nil {
+		return fmt.Errorf("deliver message %d: conversation: %w", m.ID, err)
+	}
+	id, err := d.Store.GetIdentity(ctx, conv.BotID, conv.Channel, conv.Address)
+	switch {
+	case err == nil && id.OptedOut:
+		return d.fail(ctx, m, "opted_out", "the customer opted out (STOP); nothing is sent until they opt back in (START)")
+	case err != nil && baton.ErrorCode(err) != baton.ENOTFOUND:
+		return fmt.Errorf("deliver message %d: identity: %w", m.ID, err)
+	}
+	sender := d.Senders[conv.Channel]
+	if sender == nil {
+		return d.fail(ctx, m, "no_sender", fmt.Sprintf("no sender configured for channel %s", conv.Channel))
+	}
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	providerID, err := sender.Send(sctx, conv, m)
+	cancel()
+	if err == nil {
+		if err := d.Store.SetProviderID(ctx, m.ID, providerID, d.now()); err != nil {
+			return fmt.Errorf("deliver message %d: record provider id: %w", m.ID, err)
+		}
+		return nil
+	}
+	code, reason := FailureDetail(err)
+	switch baton.ErrorCode(err) {
+	case baton.EINVALID, baton.EFORBIDDEN, baton.ENOTFOUND, baton.EUNAUTHORIZED, baton.ETOOLARGE:
+		return d.fail(ctx, m, code, reason)
+	}
+	max := j.MaxAttempts
+	if max <= 0 {
+		max = baton.DefaultMaxAttempts
+	}
+	if j.Attempts >= max {
+		return d.fail(ctx, m, code, fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, reason))
+	}
+	d.logger().LogAttrs(ctx, slog.LevelWarn, "delivery failed, will retry",
+		slog.Int64("message", m.ID), slog.String("channel", string(conv.Channel)),
+		slog.Int("attempt", j.Attempts), slog.String("code", code))
+	return err
+}
+
+func (d *Deliverer) fail(ctx context.Context, m *baton.Message, code, reason string) error {
+	if _, err := d.Store.SetMessageStatus(ctx, m.ID, baton.StatusFailed, code, reason, d.now()); err != nil {
+		return fmt.Errorf("deliver message %d: mark failed: %w", m.ID, err)
+	}
+	d.logger().LogAttrs(ctx, slog.LevelWarn, "delivery failed for good",
+		slog.Int64("message", m.ID), slog.String("channel", string(m.Channel)), slog.String("code", code))
+	return nil
+}
+
+// SendError is a provider's refusal of a send, classified. Senders return it
+// wrapped in a *baton.Error (or a *baton.RetryLater) through Err.
+type SendError struct {
+	Provider   string
+	HTTPStatus int
+	Code       string // the provider's own error code, "" when it gave none
+	Reason     string // the provider's explanation
+	Kind       string // baton.EUNAVAILABLE (retry), EINVALID or EFORBIDDEN (permanent)
+	RetryAfter time.Duration
+}
+
+func (e *SendError) Error() string {
+	s := e.Provider
+	if e.HTTPStatus != 0 {
+		s += " HTTP " + strconv.Itoa(e.HTTPStatus)
+	}
+	if e.Code != "" {
+		s += " error " + e.Code
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// Err returns e with its domain code: a *baton.RetryLater when the provider
+// said when to come back, else a *baton.Error.
+func (e *SendError) Err() error {
+	kind := e.Kind
+	if kind == "" {
+		kind = baton.EUNAVAILABLE
+	}
+	err := baton.WrapError(kind, e, "send through "+e.Provider)
+	if kind == baton.EUNAVAILABLE && e.RetryAfter > 0 {
+		return &baton.RetryLater{After: e.RetryAfter, Err: err}
+	}
+	return err
+}
+
+// FailureDetail returns the provider code and reason of a send error, for
+// the message's status; errors that are not a *SendError (timeouts, refused
+// connections) get their domain code and text.
+func FailureDetail(err error) (code, reason string) {
+	var se *SendError
+	if errors.As(err, &se) {
+		code = se.Code
+		if code == "" && se.HTTPStatus != 0 {
+			code = "http_" + strconv.Itoa(se.HTTPStatus)
+		}
+		return code, se.Error()
+	}
+	return baton.ErrorCode(err), baton.ErrorMessage(err)
+}
+
+// TransportError classifies a failure to reach the provider at all: the
+// request may or may not have arrived, so it is retried.
+func TransportError(provider string, err error) error {
+	return baton.WrapError(baton.EUNAVAILABLE, err, "send through "+provider+": provider unreachable")
+}
+
+// ParseRetryAfter reads a Retry-After header (seconds or an HTTP date).
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// WithinWindow reports whether now is less than d after last.
+func WithinWindow(last *time.Time, now time.Time, d time.Duration) bool {
+	return last != nil && now.Sub(*last) < d
+}

@@ -1,0 +1,295 @@
+package whatsapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/channels"
+)
+
+// DefaultBaseURL is the Graph API the sender talks to unless configured.
+const DefaultBaseURL = "https://graph.facebook.com/v23.0"
+
+// Window is WhatsApp's customer service window: free-form messages may be
+// sent only this long after the customer's last message.
+const Window = 24 * time.Hour
+
+// Account is one bot's WhatsApp Business number.
+type Account struct {
+	AppSecret     string // signs webhooks (X-Hub-Signature-256)
+	VerifyToken   string // the GET handshake's hub.verify_token
+	AccessToken   string // Graph API bearer token
+	PhoneNumberID string
+	// Template is sent instead of a free-form message once the 24-hour
+	// window has closed. Without one, such a message fails with the reason.
+	Template *WindowTemplate
+}
+
+// WindowTemplate is the approved template that re-opens a conversation.
+type WindowTemplate struct {
+	Name     string
+	Language string
+	// WithText passes the undeliverable message's text as the template's
+	// one body parameter.
+	WithText bool
+}
+
+// Handler serves WhatsApp webhooks for the bots in Accounts.
+type Handler struct {
+	Accounts map[string]Account
+	Ingester *channels.Ingester
+}
+
+// ServeWebhook implements baton.WebhookHandler: GET is the subscription
+// handshake, POST is a notification, verified over the raw body, parsed
+// whole, then stored.
+func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*baton.WebhookResponse, error) {
+	acct, ok := h.Accounts[r.BotID]
+	if !ok {
+		return nil, baton.Errorf(baton.ENOTFOUND, "whatsapp webhook: no WhatsApp channel for bot %q", r.BotID)
+	}
+	switch r.Method {
+	case http.MethodGet:
+		return channels.MetaHandshake("whatsapp", acct.VerifyToken, r.Query)
+	case http.MethodPost:
+	default:
+		return nil, baton.Errorf(baton.EINVALID, "whatsapp webhook: method %s not allowed", r.Method)
+	}
+	if len(r.Body) > baton.MaxWebhookBody {
+		return nil, baton.Errorf(baton.ETOOLARGE, "whatsapp webhook: body of %d bytes is over the %d-byte limit", len(r.Body), baton.MaxWebhookBody)
+	}
+	if err := channels.VerifyMetaSignature(acct.AppSecret, r.Body, r.Header.Get(channels.MetaSignatureHeader)); err != nil {
+		return nil, err
+	}
+	batch, err := Parse(r.BotID, r.Body)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.Ingester.Process(ctx, batch); err != nil {
+		return nil, err
+	}
+	return channels.OK(), nil
+}
+
+// Sender sends through the WhatsApp Cloud API.
+type Sender struct {
+	Accounts map[string]Account
+	BaseURL  string // DefaultBaseURL when empty; tests point it at a fake
+	Client   *http.Client
+	Timeout  time.Duration
+	Clock    baton.Clock
+}
+
+func (s *Sender) now() time.Time {
+	if s.Clock == nil {
+		return time.Now().UTC()
+	}
+	return s.Clock.Now()
+}
+
+func (s *Sender) base() string {
+	if s.BaseURL == "" {
+		return DefaultBaseURL
+	}
+	return strings.TrimRight(s.BaseURL, "/")
+}
+
+func (s *Sender) account(botID string) (Account, error) {
+	a, ok := s.Accounts[botID]
+	if !ok || a.AccessToken == "" || a.PhoneNumberID == "" {
+		return a, baton.Errorf(baton.EINVALID, "whatsapp: bot %q has no WhatsApp number configured", botID)
+	}
+	return a, nil
+}
+
+// Send implements baton.Sender. Outside the 24-hour window a free-form
+// message is not attempted: the account's template goes instead, or the
+// message fails with the reason. The provider's own verdict (131047) is
+// handled the same way, for a window that closed without us knowing.
+func (s *Sender) Send(ctx context.Context, conv *baton.Conversation, msg *baton.Message) (string, error) {
+	acct, err := s.account(conv.BotID)
+	if err != nil {
+		return "", err
+	}
+	out, err := channels.OutboundOf(msg)
+	if err != nil {
+		return "", err
+	}
+	if out.Template == nil && !channels.WithinWindow(conv.LastInboundAt, s.now(), Window) {
+		return s.sendTemplateInstead(ctx, acct, conv, msg, "the 24-hour customer service window is closed")
+	}
+	body, err := buildMessage(conv.Address, msg, out)
+	if err != nil {
+		return "", err
+	}
+	id, err := s.post(ctx, acct, body)
+	var se *channels.SendError
+	if err != nil && out.Template == nil && asSendError(err, &se) && se.Code == codeReEngagement {
+		return s.sendTemplateInstead(ctx, acct, conv, msg, se.Reason)
+	}
+	return id, err
+}
+
+func asSendError(err error, se **channels.SendError) bool {
+	return err != nil && errors.As(err, se)
+}
+
+func (s *Sender) sendTemplateInstead(ctx context.Context, acct Account, conv *baton.Conversation, msg *baton.Message, why string) (string, error) {
+	if acct.Template == nil {
+		return "", (&channels.SendError{
+			Provider: "whatsapp", Code: "window_closed", Kind: baton.EFORBIDDEN,
+			Reason: why + " and no template is configured: the customer must write first",
+		}).Err()
+	}
+	t := channels.Template{Name: acct.Template.Name, Language: acct.Template.Language}
+	if acct.Template.WithText && msg.Text != "" {
+		t.BodyParams = []string{msg.Text}
+	}
+	body, err := buildMessage(conv.Address, &baton.Message{}, channels.Outbound{Template: &t})
+	if err != nil {
+		return "", err
+	}
+	return s.post(ctx, acct, body)
+}
+
+func (s *Sender) post(ctx context.Context, acct Account, body map[string]any) (string, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return "", baton.Errorf(baton.EINTERNAL, "whatsapp: encode message: %w", err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.base()+"/"+acct.PhoneNumberID+"/messages", bytes.NewReader(raw))
+	if err != nil {
+		return "", baton.Errorf(baton.EINVALID, "whatsapp: bad base URL: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+acct.AccessToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := channels.Do(ctx, s.Client, "whatsapp", s.Timeout, req)
+	if err != nil {
+		return "", err
+	}
+	if resp.Status/100 != 2 {
+		return "", classify(resp, s.now()).Err()
+	}
+	var ok struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+		Success bool `json:"success"`
+	}
+	if err := json.Unmarshal(resp.Body, &ok); err != nil {
+		return "", baton.Errorf(baton.EUNAVAILABLE, "whatsapp: unreadable success response: %w", err)
+	}
+	if len(ok.Messages) == 0 {
+		if ok.Success {
+			return "", nil
+		}
+		return "", baton.Errorf(baton.EUNAVAILABLE, "whatsapp: success response without a message id")
+	}
+	return ok.Messages[0].ID, nil
+}
+
+// MarkRead marks a customer's message read (blue ticks) and shows the
+// typing indicator when typing is set.
+func (s *Sender) MarkRead(ctx context.Context, botID, wamid string, typing bool) error {
+	acct, err := s.account(botID)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+	if typing {
+		body["typing_indicator"] = map[string]string{"type": "text"}
+	}
+	_, err = s.post(ctx, acct, body)
+	return err
+}
+
+// FetchMedia downloads a customer's media by its media id, for agents: the
+// Graph API gives a short-lived URL that needs the same bearer token.
+func (s *Sender) FetchMedia(ctx context.Context, botID, mediaID string) (data []byte, mimeType string, err error) {
+	acct, err := s.account(botID)
+	if err != nil {
+		return nil, "", err
+	}
+	get := func(u string) (*channels.Response, error) {
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return nil, baton.Errorf(baton.EINVALID, "whatsapp media: bad URL: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+acct.AccessToken)
+		resp, err := channels.Do(ctx, s.Client, "whatsapp", s.Timeout, req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status/100 != 2 {
+			return nil, classify(resp, s.now()).Err()
+		}
+		return resp, nil
+	}
+	meta, err := get(s.base() + "/" + mediaID)
+	if err != nil {
+		return nil, "", err
+	}
+	var m struct {
+		URL      string `json:"url"`
+		MIMEType string `json:"mime_type"`
+	}
+	if err := json.Unmarshal(meta.Body, &m); err != nil || m.URL == "" {
+		return nil, "", baton.Errorf(baton.EUNAVAILABLE, "whatsapp media %s: no download URL in the answer", mediaID)
+	}
+	file, err := get(m.URL)
+	if err != nil {
+		return nil, "", err
+	}
+	return file.Body, m.MIMEType, nil
+}
+
+// WhatsApp error codes Baton acts on.
+const (
+	codeReEngagement = "131047" // more than 24 hours since the customer wrote
+)
+
+// classify turns a failed Graph API answer into a SendError: rate limits and
+// server trouble are retried, the rest is the message's fault.
+func classify(resp *channels.Response, now time.Time) *channels.SendError {
+	se := &channels.SendError{Provider: "whatsapp", HTTPStatus: resp.Status, Kind: baton.EINVALID}
+	g, ok := channels.ParseGraphError(resp.Body)
+	if ok {
+		se.Code = fmt.Sprint(g.Code)
+		se.Reason = g.Reason()
+	} else {
+		se.Reason = strings.TrimSpace(string(truncate(resp.Body, 200)))
+	}
+	se.RetryAfter = channels.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+	switch {
+	case se.Code == "130429" || se.Code == "131056" || se.Code == "4" || se.Code == "80007":
+		// Throughput, pair and app rate limits: back off and retry. The
+		// pair limit allows about one message per 6 s to one customer.
+		se.Kind = baton.EUNAVAILABLE
+		if se.RetryAfter == 0 && se.Code == "131056" {
+			se.RetryAfter = 6 * time.Second
+		}
+	case se.Code == codeReEngagement:
+		se.Kind = baton.EFORBIDDEN
+	case se.Code == "131000" || se.Code == "131016" || se.Code == "2" || se.Code == "1":
+		se.Kind = baton.EUNAVAILABLE // "something went wrong", service unavailable
+	case se.Code == "190" || se.Code == "10" || se.Code == "200":
+		se.Kind = baton.EFORBIDDEN // token or permission: not this message's fault, but retrying cannot help
+	case resp.Status == http.StatusTooManyRequests || resp.Status >= 500:
+		se.Kind = baton.EUNAVAILABLE
+	}
+	return se
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
