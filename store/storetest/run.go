@@ -1,0 +1,121 @@
+// Package storetest is the conformance suite every baton.Store passes: the
+// same behaviour, error codes and search order on SQLite and PostgreSQL.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// Opener returns a fresh, empty, migrated store that takes every "now" from
+// clock. It registers its own cleanup with t.Cleanup.
+type Opener func(t *testing.T, clock baton.Clock) baton.Store
+
+// suiteStart is where every suite clock starts.
+func suiteStart() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
+
+// Run runs the whole conformance suite against the stores open returns.
+func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store) {
+	s := &suite{open: open}
+	t.Run("Customers", s.testCustomers)
+	t.Run("Conversations", s.testConversations)
+	t.Run("Transitions", s.testTransitions)
+	t.Run("Messages", s.testMessages)
+	t.Run("MessageStatus", s.testMessageStatus)
+	t.Run("Agents", s.testAgents)
+	t.Run("Tx", s.testTx)
+	t.Run("Articles", s.testArticles)
+	t.Run("Chunks", s.testChunks)
+	t.Run("SearchKeyword", s.testSearchKeyword)
+	t.Run("SearchVector", s.testSearchVector)
+	t.Run("Jobs", s.testJobs)
+	t.Run("JobOrdering", s.testJobOrdering)
+	t.Run("JobConcurrentClaims", s.testJobConcurrentClaims)
+	t.Run("JobCrash", s.testJobCrash)
+	t.Run("Ping", s.testPing)
+}
+
+type suite struct {
+	open Opener
+}
+
+// fresh opens a new store on a new clock.
+func (s *suite) fresh(t *testing.T) (baton.Store, *Clock, context.Context) {
+	t.Helper()
+	clock := NewClock(suiteStart())
+	st := s.open(t, clock)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return st, clock, ctx
+}
+
+func wantCode(t *testing.T, err error, code string, what string) {
+	t.Helper()
+	if got := baton.ErrorCode(err); got != code {
+		t.Fatalf("%s: error code = %q (err %v), want %q", what, got, err, code)
+	}
+}
+
+func must(t *testing.T, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func wantTime(t *testing.T, what string, got, want time.Time) {
+	t.Helper()
+	if got.Location() != time.UTC {
+		t.Errorf("%s: location = %v, want UTC", what, got.Location())
+	}
+	if !got.Equal(want) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func wantTimePtr(t *testing.T, what string, got, want *time.Time) {
+	t.Helper()
+	switch {
+	case got == nil && want == nil:
+	case got == nil || want == nil:
+		t.Errorf("%s = %v, want %v", what, got, want)
+	default:
+		wantTime(t, what, *got, *want)
+	}
+}
+
+func wantJSON(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	if len(want) == 0 {
+		if len(got) != 0 && string(got) != "null" {
+			t.Errorf("%s = %s, want empty", what, got)
+		}
+		return
+	}
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Errorf("%s: stored JSON %q does not parse: %v", what, got, err)
+		return
+	}
+	_ = json.Unmarshal(want, &w)
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("%s = %s, want %s", what, got, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// seedConversation creates a customer on WhatsApp and a conversation for it.
+func seedConversation(t *testing.T, ctx context.Context, st baton.Store, botID, address string) *baton.Conversation {
+	t.Helper()
+	cust, err := st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: botID, Channel: baton.ChannelWhatsApp, Address: address}, "")
+	must(t, err, "UpsertCustomerByIdentity")
+	c := &baton.Conversation{BotID: botID, CustomerID: cust.ID, Channel: baton.ChannelWhatsApp, Address: address, State: baton.StateBot}
+	must(t, st.CreateConversation(ctx, c), "CreateConversation")
+	return c
+}
