@@ -1,0 +1,178 @@
+package web
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/batonhq/baton"
+)
+
+// requireAdmin guards the admin API with the configured bearer token.
+func (s *server) requireAdmin(c *fiber.Ctx) error {
+	if s.cfg.AdminToken == "" {
+		return baton.Errorf(baton.EFORBIDDEN, "the admin API is disabled: set server.admin_token or BATON_ADMIN_TOKEN")
+	}
+	auth := c.Get(fiber.HeaderAuthorization)
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	// Comparing digests keeps the comparison constant-time in the token's
+	// length as well as its content.
+	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(s.cfg.AdminToken))
+	if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="baton"`)
+		return baton.Errorf(baton.EUNAUTHORIZED, "a valid admin bearer token is required")
+	}
+	return c.Next()
+}
+
+const (
+	defaultListLimit = 50
+	maxListLimit     = 500
+)
+
+// listConversations: GET /api/v1/conversations?bot=&state=a,b&queue=&agent=&limit=
+func (s *server) listConversations(c *fiber.Ctx) error {
+	f := baton.ConversationFilter{
+		BotID:   c.Query("bot"),
+		QueueID: c.Query("queue"),
+		AgentID: c.Query("agent"),
+		Limit:   defaultListLimit,
+	}
+	if v := c.Query("state"); v != "" {
+		for _, st := range strings.Split(v, ",") {
+			state := baton.State(strings.TrimSpace(st))
+			if !state.Valid() {
+				return baton.Errorf(baton.EINVALID, "query parameter state: unknown state %q", st)
+			}
+			f.States = append(f.States, state)
+		}
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			return baton.Errorf(baton.EINVALID, "query parameter limit: want a number from 1 to %d, got %q", maxListLimit, v)
+		}
+		f.Limit = n
+	}
+	convs, err := s.cfg.Store.ListConversations(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]conversationJSON, 0, len(convs))
+	for _, cv := range convs {
+		out = append(out, toConversationJSON(cv))
+	}
+	return c.JSON(fiber.Map{"conversations": out})
+}
+
+// getConversation: GET /api/v1/conversations/:id, with transcript and events.
+func (s *server) getConversation(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id < 1 {
+		return baton.Errorf(baton.EINVALID, "conversation id must be a positive number, got %q", c.Params("id"))
+	}
+	ctx := c.UserContext()
+	conv, err := s.cfg.Store.GetConversation(ctx, id)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.cfg.Store.ListMessages(ctx, id, 0, 0)
+	if err != nil {
+		return err
+	}
+	events, err := s.cfg.Store.ListEvents(ctx, id)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Conversation conversationJSON `json:"conversation"`
+		Messages     []messageJSON    `json:"messages"`
+		Events       []eventJSON      `json:"events"`
+	}{Conversation: toConversationJSON(conv), Messages: []messageJSON{}, Events: []eventJSON{}}
+	for _, m := range msgs {
+		out.Messages = append(out.Messages, toMessageJSON(m))
+	}
+	for _, e := range events {
+		out.Events = append(out.Events, toEventJSON(e))
+	}
+	return c.JSON(out)
+}
+
+// The admin API speaks snake_case JSON of its own, so that renaming a Go
+// field never breaks a client.
+
+type conversationJSON struct {
+	ID             int64             `json:"id"`
+	BotID          string            `json:"bot_id"`
+	CustomerID     int64             `json:"customer_id"`
+	Channel        string            `json:"channel"`
+	Address        string            `json:"address"`
+	State          string            `json:"state"`
+	QueueID        string            `json:"queue_id,omitempty"`
+	AgentID        string            `json:"agent_id,omitempty"`
+	Priority       int               `json:"priority"`
+	Language       string            `json:"language,omitempty"`
+	Attributes     map[string]string `json:"attributes,omitempty"`
+	LastInboundAt  *time.Time        `json:"last_inbound_at,omitempty"`
+	LastOutboundAt *time.Time        `json:"last_outbound_at,omitempty"`
+	SnoozedUntil   *time.Time        `json:"snoozed_until,omitempty"`
+	ResolvedAt     *time.Time        `json:"resolved_at,omitempty"`
+	Version        int               `json:"version"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+func toConversationJSON(c *baton.Conversation) conversationJSON {
+	return conversationJSON{
+		ID: c.ID, BotID: c.BotID, CustomerID: c.CustomerID, Channel: string(c.Channel), Address: c.Address,
+		State: string(c.State), QueueID: c.QueueID, AgentID: c.AgentID, Priority: c.Priority, Language: c.Language,
+		Attributes: c.Attributes, LastInboundAt: c.LastInboundAt, LastOutboundAt: c.LastOutboundAt,
+		SnoozedUntil: c.SnoozedUntil, ResolvedAt: c.ResolvedAt, Version: c.Version,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+type messageJSON struct {
+	ID           int64              `json:"id"`
+	Direction    string             `json:"direction"`
+	Author       string             `json:"author"`
+	AuthorID     string             `json:"author_id,omitempty"`
+	Type         string             `json:"type"`
+	Text         string             `json:"text,omitempty"`
+	Payload      string             `json:"payload,omitempty"`
+	Attachments  []baton.Attachment `json:"attachments,omitempty"`
+	ProviderID   string             `json:"provider_id,omitempty"`
+	Status       string             `json:"status"`
+	StatusCode   string             `json:"status_code,omitempty"`
+	StatusReason string             `json:"status_reason,omitempty"`
+	CreatedAt    time.Time          `json:"created_at"`
+}
+
+func toMessageJSON(m *baton.Message) messageJSON {
+	return messageJSON{
+		ID: m.ID, Direction: string(m.Direction), Author: string(m.Author), AuthorID: m.AuthorID,
+		Type: string(m.Type), Text: m.Text, Payload: m.Payload, Attachments: m.Attachments,
+		ProviderID: m.ProviderID, Status: string(m.Status), StatusCode: m.StatusCode,
+		StatusReason: m.StatusReason, CreatedAt: m.CreatedAt,
+	}
+}
+
+type eventJSON struct {
+	ID     int64          `json:"id"`
+	Type   string         `json:"type"`
+	From   string         `json:"from,omitempty"`
+	To     string         `json:"to,omitempty"`
+	Actor  string         `json:"actor"`
+	Reason string         `json:"reason,omitempty"`
+	Data   map[string]any `json:"data,omitempty"`
+	At     time.Time      `json:"at"`
+}
+
+func toEventJSON(e *baton.Event) eventJSON {
+	return eventJSON{ID: e.ID, Type: e.Type, From: string(e.From), To: string(e.To), Actor: e.Actor,
+		Reason: e.Reason, Data: e.Data, At: e.At}
+}

@@ -1,0 +1,178 @@
+// Package web is Baton's HTTP surface: one fiber app on which every route is
+// registered (in routes, below), the error-to-status mapping, metrics, the
+// bearer-token admin API and the webhook endpoints that hand raw requests to
+// the channel and console adapters.
+package web
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/batonhq/baton"
+)
+
+// Store is what the web layer reads. baton.Store satisfies it.
+type Store interface {
+	Ping(ctx context.Context) error
+	GetConversation(ctx context.Context, id int64) (*baton.Conversation, error)
+	ListConversations(ctx context.Context, f baton.ConversationFilter) ([]*baton.Conversation, error)
+	ListMessages(ctx context.Context, conversationID int64, afterID int64, limit int) ([]*baton.Message, error)
+	ListEvents(ctx context.Context, conversationID int64) ([]*baton.Event, error)
+}
+
+// Config is everything the app serves. Handlers are passed in so that the
+// adapters stay testable without a server and this package imports none of
+// them.
+type Config struct {
+	Store Store
+	// Webhooks by provider ("whatsapp", "messenger", "twilio"), mounted at
+	// /webhooks/{provider}/{bot} for GET (verification) and POST.
+	Webhooks map[string]baton.WebhookHandler
+	// Slack by kind ("events", "interactions", "commands"), mounted at
+	// POST /slack/{kind}.
+	Slack map[string]baton.WebhookHandler
+	// Bots are the configured bots; a webhook for any other bot id is 404.
+	Bots []baton.Bot
+	// PublicURL is the externally visible base URL (behind a proxy the
+	// request's own host is not what the provider signed); "" means the
+	// request's scheme and host.
+	PublicURL string
+	// AdminToken guards /api/v1; "" disables the admin API.
+	AdminToken string
+	// Registry receives the HTTP metrics and is served at /metrics; nil
+	// means no metrics.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	Version  string
+	// WebhookTimeout bounds one adapter call [15s].
+	WebhookTimeout time.Duration
+	// ReadyTimeout bounds the database check of /readyz [2s].
+	ReadyTimeout time.Duration
+}
+
+type server struct {
+	cfg     Config
+	log     *slog.Logger
+	bots    map[string]baton.Bot
+	metrics *httpMetrics
+	index   *template.Template
+}
+
+// New builds the app. It does not listen; call Listener or Listen on the
+// result, and ShutdownWithContext to stop.
+func New(cfg Config) (*fiber.App, error) {
+	if cfg.Store == nil {
+		return nil, baton.Errorf(baton.EINVALID, "web: a store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.WebhookTimeout <= 0 {
+		cfg.WebhookTimeout = 15 * time.Second
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 2 * time.Second
+	}
+	s := &server{cfg: cfg, log: cfg.Logger, bots: map[string]baton.Bot{}}
+	for _, b := range cfg.Bots {
+		s.bots[b.ID] = b
+	}
+	if cfg.Registry != nil {
+		m, err := newHTTPMetrics(cfg.Registry)
+		if err != nil {
+			return nil, err
+		}
+		s.metrics = m
+	}
+	tmpl, err := template.New("index").Parse(indexHTML)
+	if err != nil {
+		return nil, baton.Errorf(baton.EINTERNAL, "web: index template: %w", err)
+	}
+	s.index = tmpl
+
+	app := fiber.New(fiber.Config{
+		AppName:               "baton",
+		DisableStartupMessage: true,
+		// Larger bodies get 413 from the server before any handler or
+		// parser sees them.
+		BodyLimit:    baton.MaxWebhookBody,
+		ReadTimeout:  15 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  60 * time.Second,
+		ErrorHandler: s.handleError,
+	})
+	s.routes(app)
+	return app, nil
+}
+
+// routes registers every route of the product. Keep it the only place.
+func (s *server) routes(app *fiber.App) {
+	if s.metrics != nil {
+		app.Use(s.metrics.middleware)
+	}
+	app.Use(recover.New())
+
+	app.Get("/", s.home)
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	if s.cfg.Registry != nil {
+		app.Get("/metrics", metricsHandler(s.cfg.Registry))
+	}
+
+	app.Get("/webhooks/:provider/:bot", s.webhook)
+	app.Post("/webhooks/:provider/:bot", s.webhook)
+	app.Post("/slack/:kind", s.slack)
+
+	api := app.Group("/api/v1", s.requireAdmin)
+	api.Get("/conversations", s.listConversations)
+	api.Get("/conversations/:id", s.getConversation)
+}
+
+func (s *server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// readyz answers 200 only when the database is reachable and migrated, so a
+// load balancer sends no traffic to a replica that cannot store it.
+func (s *server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.ReadyTimeout)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		return baton.WrapError(baton.EUNAVAILABLE, err, "database not ready")
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+func (s *server) home(c *fiber.Ctx) error {
+	c.Type("html", "utf-8")
+	return s.index.Execute(c.Response().BodyWriter(), map[string]any{
+		"Version": s.cfg.Version,
+		"Bots":    s.cfg.Bots,
+		"Metrics": s.cfg.Registry != nil,
+	})
+}
+
+const indexHTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Baton</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:0 .2rem}</style>
+</head><body>
+<h1>Baton is running</h1>
+<p>Version {{.Version}}.</p>
+<h2>Bots</h2>
+<ul>{{range .Bots}}<li><strong>{{.Name}}</strong> (<code>{{.ID}}</code>) — languages {{range $i, $l := .Languages}}{{if $i}}, {{end}}{{$l}}{{end}}</li>{{else}}<li>No bot is configured.</li>{{end}}</ul>
+<h2>Endpoints</h2>
+<ul>
+<li><a href="/healthz">/healthz</a> — the process is alive</li>
+<li><a href="/readyz">/readyz</a> — the database is reachable and migrated</li>
+{{if .Metrics}}<li><a href="/metrics">/metrics</a> — Prometheus metrics</li>{{end}}
+<li><code>/webhooks/{whatsapp,messenger,twilio}/{bot}</code> — provider webhooks</li>
+<li><code>/api/v1/conversations</code> — admin API (bearer token)</li>
+</ul>
+</body></html>
+`
