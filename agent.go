@@ -47,9 +47,12 @@ func (a *Agent) HasSkills(need []string) bool {
 // AgentStore keeps agents; their definitions come from config and are
 // upserted at start, their status changes at run time.
 type AgentStore interface {
+	// UpsertAgent stores a by ID. An empty Status keeps the stored one
+	// (offline for a new agent).
 	UpsertAgent(ctx context.Context, a *Agent) error
 	GetAgent(ctx context.Context, id string) (*Agent, error)
 	GetAgentBySlackUser(ctx context.Context, slackUserID string) (*Agent, error)
+	// ListAgents returns every agent by id.
 	ListAgents(ctx context.Context) ([]*Agent, error)
 	SetAgentStatus(ctx context.Context, id string, s AgentStatus) error
 }

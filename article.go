@@ -90,20 +90,38 @@ type ArticleStore interface {
 	// GetPublishedArticle returns the published version of a slug, or
 	// ENOTFOUND.
 	GetPublishedArticle(ctx context.Context, botID, slug string) (*Article, error)
+	// ListArticleVersions returns every version of a slug, oldest first
+	// (empty for an unknown slug).
 	ListArticleVersions(ctx context.Context, botID, slug string) ([]*Article, error)
 	// ListArticles returns the newest version of each slug (or the
-	// published one with Published set).
+	// published one with Published set), ordered by slug.
 	ListArticles(ctx context.Context, f ArticleFilter) ([]*Article, error)
 	// PublishArticle makes the given version the published one (unpublishing
-	// any other); version 0 unpublishes the slug entirely.
+	// any other); version 0 unpublishes the slug entirely. An unknown slug or
+	// version is ENOTFOUND and changes nothing.
 	PublishArticle(ctx context.Context, botID, slug string, version int) error
 	// ReplaceChunks sets the chunks of an article version, in one
-	// transaction.
+	// transaction, and sets their IDs. BotID, Slug and Language come from the
+	// article. An embedding needs a model (EINVALID); an unknown article is
+	// ENOTFOUND.
 	ReplaceChunks(ctx context.Context, articleID int64, chunks []Chunk) error
-	// ListChunks returns the chunks of an article version in order.
+	// ListChunks returns the chunks of an article version in order (empty
+	// for an unknown article).
 	ListChunks(ctx context.Context, articleID int64) ([]Chunk, error)
-	// SearchKeyword and SearchVector return the top q.K chunks of published
-	// articles of q.BotID (and q.Language when set), best first.
+	// SearchKeyword and SearchVector return the top q.K chunks (10 when
+	// q.K <= 0) of published articles of q.BotID (and q.Language when set),
+	// best first, ties broken by chunk id; BotID is required (EINVALID).
+	//
+	// SearchKeyword matches chunks containing ANY of the words of q.Text
+	// (a natural-language question rarely has all its words in one chunk;
+	// relevance ranking puts chunks with more and rarer matches first). q.Text
+	// is user input: punctuation and query operators in it are plain text,
+	// never syntax, and a text with no words returns no hits, not an error.
+	// Score is higher-is-better.
+	//
+	// SearchVector compares q.Embedding (EINVALID when empty or all zero)
+	// only with chunks of model q.Model (required) and the same dimension;
+	// Score is the exact cosine similarity in [-1, 1].
 	SearchKeyword(ctx context.Context, q ChunkQuery) ([]ChunkHit, error)
 	SearchVector(ctx context.Context, q ChunkQuery) ([]ChunkHit, error)
 }

@@ -178,6 +178,9 @@ type ConversationFilter struct {
 
 // ConversationStore keeps conversations and their event log.
 type ConversationStore interface {
+	// CreateConversation stores c (State "" = bot) and sets c.ID,
+	// c.Version (1), c.CreatedAt and c.UpdatedAt. An unknown customer is
+	// ENOTFOUND; a missing bot, unknown channel or state is EINVALID.
 	CreateConversation(ctx context.Context, c *Conversation) error
 	GetConversation(ctx context.Context, id int64) (*Conversation, error)
 	// OpenConversation returns the customer's latest conversation on the
@@ -186,13 +189,20 @@ type ConversationStore interface {
 	OpenConversation(ctx context.Context, botID string, customerID int64, ch ChannelKind) (*Conversation, error)
 	// UpdateConversation saves c when c.Version matches the stored version
 	// (ECONFLICT otherwise) and bumps c.Version. It does not change State:
-	// state moves only through TransitionConversation.
+	// state moves only through TransitionConversation, and a c whose State
+	// differs from the stored one is EINVALID. BotID, CustomerID, Channel
+	// and CreatedAt never change.
 	UpdateConversation(ctx context.Context, c *Conversation) error
 	// TransitionConversation applies t through Conversation.Apply and
 	// appends the event, atomically. Illegal moves return EINVALID and
 	// change nothing.
 	TransitionConversation(ctx context.Context, id int64, t Transition) (*Conversation, *Event, error)
+	// ListConversations returns the matching conversations by id.
 	ListConversations(ctx context.Context, f ConversationFilter) ([]*Conversation, error)
+	// AppendEvent stores e (At zero = now) and sets e.ID; e.Type is
+	// required.
 	AppendEvent(ctx context.Context, e *Event) error
+	// ListEvents returns a conversation's events in the order they were
+	// appended.
 	ListEvents(ctx context.Context, conversationID int64) ([]*Event, error)
 }

@@ -35,7 +35,7 @@ const (
 type Job struct {
 	ID             int64
 	Kind           string
-	ConversationID int64  // 0 = not tied to a conversation, no ordering
+	ConversationID int64  // 0 = not tied to a conversation, no ordering; not checked against conversations
 	Key            string // optional idempotency key, unique among all jobs
 	Payload        json.RawMessage
 	Status         JobStatus
@@ -69,7 +69,10 @@ type JobStore interface {
 	// ClaimJob leases the next runnable job of one of kinds (all kinds when
 	// empty) to owner until now+lease, incrementing Attempts. A running job
 	// whose lease expired is runnable again. It returns (nil, nil) when there
-	// is nothing to do.
+	// is nothing to do. The store does not enforce MaxAttempts: the worker
+	// dead-letters a job that used them up.
+	//
+	// Unknown job ids are ENOTFOUND for every method below.
 	ClaimJob(ctx context.Context, owner string, kinds []string, lease time.Duration) (*Job, error)
 	// ExtendLease keeps a long job's lease; ECONFLICT if owner lost it.
 	ExtendLease(ctx context.Context, id int64, owner string, lease time.Duration) error
@@ -82,6 +85,7 @@ type JobStore interface {
 	// longer holds it.
 	KillJob(ctx context.Context, id int64, owner string, errMsg string) error
 	GetJob(ctx context.Context, id int64) (*Job, error)
+	// ListJobs returns the matching jobs by id.
 	ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
 }
 

@@ -147,7 +147,9 @@ type StatusUpdate struct {
 
 // MessageStore keeps transcripts.
 type MessageStore interface {
-	// InsertMessage stores m and sets m.ID. When m.ProviderID is set and a
+	// InsertMessage stores m and sets m.ID and the times (CreatedAt zero =
+	// now; Status "" = received for inbound, queued otherwise). When
+	// m.ProviderID is set and a
 	// message with the same channel and provider id exists, nothing is
 	// written, m.ID is set to the existing row and created is false. This
 	// is enforced by a unique key, never by check-then-insert.

@@ -87,9 +87,10 @@ func benchClaimComplete(b *testing.B, st baton.Store, workers int) {
 // runSplit runs b.N calls of op spread over n goroutines.
 func runSplit(b *testing.B, n int, op func() error) {
 	var (
-		wg      sync.WaitGroup
-		left    atomic.Int64
-		failure atomic.Value
+		wg    sync.WaitGroup
+		left  atomic.Int64
+		mu    sync.Mutex
+		first error
 	)
 	left.Store(int64(b.N))
 	for g := 0; g < n; g++ {
@@ -98,15 +99,19 @@ func runSplit(b *testing.B, n int, op func() error) {
 			defer wg.Done()
 			for left.Add(-1) >= 0 {
 				if err := op(); err != nil {
-					failure.CompareAndSwap(nil, err)
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if err, _ := failure.Load().(error); err != nil {
-		b.Fatal(err)
+	if first != nil {
+		b.Fatal(first)
 	}
 }
 
