@@ -50,8 +50,9 @@ type Document struct {
 	Body          string // canonical: LF line ends, no leading blank lines, one final newline
 
 	// Lines of the front matter keys and of the body, for error reports.
-	SlugLine int
-	BodyLine int
+	SlugLine          int
+	TranslationOfLine int
+	BodyLine          int
 }
 
 // FileError is one problem in one article file.
@@ -236,6 +237,7 @@ func (p *docParser) frontMatter(d *Document, src string) {
 			d.URL = p.str(v, line, k.Value)
 		case "translation_of":
 			d.TranslationOf = p.str(v, line, k.Value)
+			d.TranslationOfLine = line
 		case "tags":
 			d.Tags = p.list(v, line, k.Value)
 		case "skills":

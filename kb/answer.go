@@ -1,0 +1,333 @@
+package kb
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// DefaultThreshold is the grounded confidence below which the bot does not
+// answer from the KB. It was set on StackFAQ dev and CLINC150
+// out-of-scope validation questions (see EvalAnswers): out-of-KB questions
+// must almost never pass it.
+const DefaultThreshold = 0.5
+
+// Citation is the article an answer rests on.
+type Citation struct {
+	Slug  string `json:"slug"`
+	Title string `json:"title"`
+	URL   string `json:"url,omitempty"`
+}
+
+// Answer is what the KB can say to a question.
+type Answer struct {
+	Text      string     `json:"text,omitempty"`
+	Citations []Citation `json:"citations,omitempty"`
+	// Grounded is the confidence in [0, 1] that the cited passages answer
+	// the question.
+	Grounded float64 `json:"grounded"`
+	// Answered is Grounded ≥ the threshold with a valid answer: only then
+	// may the bot say Text.
+	Answered bool     `json:"answered"`
+	Reason   string   `json:"reason,omitempty"` // why not, when not answered
+	Source   string   `json:"source"`           // "extractive" or "llm:<model>"
+	Results  []Result `json:"-"`                // the passages retrieved
+}
+
+// Answerer answers questions from a bot's KB.
+type Answerer struct {
+	Retriever *Retriever
+	// Threshold is the bot's minimum grounded confidence (0 =
+	// DefaultThreshold).
+	Threshold float64
+	// LLM, when set, writes the answer from the retrieved passages; Redact
+	// must then be set too: the question goes through it before it reaches
+	// the model.
+	LLM        baton.LLM
+	Redact     func(string) string
+	LLMTimeout time.Duration // 0 = 20s
+	// Passages is how many passages the LLM sees (0 = 4).
+	Passages int
+}
+
+// AnswerRequest is one question.
+type AnswerRequest struct {
+	BotID    string
+	Question string
+	Language string // the customer's
+	Fallback string // the bot's default language
+}
+
+func (a *Answerer) threshold() float64 {
+	if a.Threshold > 0 {
+		return a.Threshold
+	}
+	return DefaultThreshold
+}
+
+func (a *Answerer) retrieve(ctx context.Context, req AnswerRequest, limit int) ([]Result, error) {
+	return a.Retriever.Search(ctx, Query{
+		BotID: req.BotID, Text: req.Question, Language: req.Language, Fallback: req.Fallback,
+		Mode: ModeHybrid, Limit: limit, Distinct: true,
+	})
+}
+
+// Extractive answers with the best passage, trimmed to the sentences that
+// match the question, citing its article.
+func (a *Answerer) Extractive(ctx context.Context, req AnswerRequest) (Answer, error) {
+	res, err := a.retrieve(ctx, req, 5)
+	if err != nil {
+		return Answer{}, err
+	}
+	ans := Answer{Source: "extractive", Results: res}
+	if len(res) == 0 {
+		ans.Reason = "no passage found"
+		return ans, nil
+	}
+	tm := newTerms()
+	q := tm.of(req.Question)
+	ans.Grounded = grounded(q, res, tm)
+	top := res[0]
+	ans.Text = trimPassage(Passage(top.Chunk), q, tm)
+	ans.Citations = []Citation{{Slug: top.Chunk.Slug, Title: top.Title, URL: top.URL}}
+	ans.Answered = ans.Grounded >= a.threshold() && ans.Text != ""
+	if !ans.Answered {
+		ans.Reason = fmt.Sprintf("grounded %.2f is below the threshold %.2f", ans.Grounded, a.threshold())
+	}
+	return ans, nil
+}
+
+// Answer uses the LLM when there is one and falls back to the extractive
+// answer when the model is unavailable.
+func (a *Answerer) Answer(ctx context.Context, req AnswerRequest) (Answer, error) {
+	if a.LLM == nil {
+		return a.Extractive(ctx, req)
+	}
+	ans, err := a.Generate(ctx, req)
+	if err != nil && baton.ErrorCode(err) == baton.EUNAVAILABLE {
+		return a.Extractive(ctx, req)
+	}
+	return ans, err
+}
+
+// grounded estimates how well the retrieved passages answer the question
+// from three signals, each in [0, 1]:
+//   - similarity: cosine of the question and the top passage;
+//   - coverage: the share of the question's content words in the top
+//     article's passage and title;
+//   - agreement: whether keyword and vector search put the same article
+//     first, and by how much it leads the next one.
+func grounded(q []string, res []Result, tm terms) float64 {
+	if len(res) == 0 || len(q) == 0 {
+		return 0
+	}
+	top := res[0]
+	cov := coverage(q, tm.of(top.Chunk.Text))
+	sim := math.Max(0, top.Vector)
+	agree := 0.0
+	if top.KeywordRank == 1 && top.VectorRank == 1 {
+		agree = 1
+	} else if top.KeywordRank == 1 || top.VectorRank == 1 {
+		agree = 0.5
+	}
+	return clamp01(0.4*cov + 0.4*math.Min(1, sim/0.6) + 0.2*agree)
+}
+
+func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
+
+// trimPassage keeps the sentences of a passage that share words with the
+// question best, in their order, at most three; with no match at all it
+// keeps the first two. Tables and code blocks are kept whole when they match.
+func trimPassage(passage string, q []string, tm terms) string {
+	var units []string
+	for _, b := range strings.Split(passage, "\n\n") {
+		if isAtomic(b) {
+			units = append(units, b)
+			continue
+		}
+		units = append(units, splitSentences(b)...)
+	}
+	type scored struct {
+		i     int
+		score float64
+	}
+	var hits []scored
+	for i, u := range units {
+		if s := coverage(q, tm.of(u)); s > 0 {
+			hits = append(hits, scored{i, s})
+		}
+	}
+	if len(hits) == 0 {
+		return strings.Join(units[:min(2, len(units))], " ")
+	}
+	// A sentence sharing one common word with the question is noise next
+	// to one that covers it: keep those at least half as good as the best.
+	top := 0.0
+	for _, h := range hits {
+		top = math.Max(top, h.score)
+	}
+	strong := hits[:0]
+	for _, h := range hits {
+		if h.score >= top/2 {
+			strong = append(strong, h)
+		}
+	}
+	hits = strong
+	// The three best, shown in passage order.
+	best := map[int]bool{}
+	for len(best) < 3 && len(best) < len(hits) {
+		bi := -1
+		for j, h := range hits {
+			if !best[h.i] && (bi < 0 || h.score > hits[bi].score) {
+				bi = j
+			}
+		}
+		best[hits[bi].i] = true
+	}
+	var out []string
+	for i, u := range units {
+		if best[i] {
+			out = append(out, u)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+var citeRE = regexp.MustCompile(`\[([a-z0-9][a-z0-9-]*)\]`)
+
+// notCovered is what the model must answer when the passages do not cover
+// the question.
+const notCovered = "NOT_COVERED"
+
+// Generate asks the LLM for an answer grounded in the retrieved passages.
+// The prompt holds those passages and the redacted question, nothing else.
+// An answer citing no article, citing one that was not retrieved, or with a
+// paragraph that cites nothing is discarded (Answered false), as is a
+// refusal.
+func (a *Answerer) Generate(ctx context.Context, req AnswerRequest) (Answer, error) {
+	if a.LLM == nil {
+		return Answer{}, baton.Errorf(baton.EINVALID, "answer: no LLM configured")
+	}
+	if a.Redact == nil {
+		return Answer{}, baton.Errorf(baton.EINVALID, "answer: an LLM needs a redaction function; the question would reach the model unredacted")
+	}
+	n := a.Passages
+	if n <= 0 {
+		n = 4
+	}
+	res, err := a.retrieve(ctx, req, n)
+	if err != nil {
+		return Answer{}, err
+	}
+	ans := Answer{Source: "llm:" + a.LLM.Model(), Results: res}
+	if len(res) == 0 {
+		ans.Reason = "no passage found"
+		return ans, nil
+	}
+	tm := newTerms()
+	ans.Grounded = grounded(tm.of(req.Question), res, tm)
+	if ans.Grounded < a.threshold() {
+		// Not worth a model call: the passages do not look like an answer.
+		ans.Reason = fmt.Sprintf("grounded %.2f is below the threshold %.2f", ans.Grounded, a.threshold())
+		return ans, nil
+	}
+	timeout := a.LLMTimeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := a.LLM.Complete(cctx, BuildPrompt(res, a.Redact(req.Question), req.Language))
+	if err != nil {
+		return ans, fmt.Errorf("answer: %w", err)
+	}
+	text := strings.TrimSpace(resp.Content)
+	cites, problem := checkCitations(text, res)
+	if problem != "" {
+		ans.Reason = problem
+		return ans, nil
+	}
+	ans.Text = text
+	ans.Citations = cites
+	ans.Answered = true
+	return ans, nil
+}
+
+// BuildPrompt is the completion request for a grounded answer.
+func BuildPrompt(res []Result, redactedQuestion, lang string) baton.CompletionRequest {
+	var b strings.Builder
+	for _, r := range res {
+		fmt.Fprintf(&b, "[%s] %s\n%s\n\n", r.Chunk.Slug, r.Title, Passage(r.Chunk))
+	}
+	fmt.Fprintf(&b, "Question: %s", redactedQuestion)
+	langName := lang
+	if langName == "" {
+		langName = "the language of the question"
+	}
+	system := "You answer customer questions for a support team using only the passages given. " +
+		"Each passage starts with its article id in brackets. Rules: " +
+		"1) Use only facts stated in the passages; never add facts. " +
+		"2) After every sentence, cite the article it comes from as [article-id]. " +
+		"3) Answer in " + langName + ", briefly and politely. " +
+		"4) If the passages do not answer the question, reply with exactly " + notCovered + " and nothing else."
+	return baton.CompletionRequest{
+		System:      system,
+		Messages:    []baton.ChatMessage{{Role: "user", Content: b.String()}},
+		Temperature: 0,
+		MaxTokens:   400,
+	}
+}
+
+// checkCitations returns the cited articles of an LLM answer, or why the
+// answer must be discarded.
+func checkCitations(text string, res []Result) ([]Citation, string) {
+	if text == "" {
+		return nil, "the model returned nothing"
+	}
+	if strings.Contains(text, notCovered) {
+		return nil, "the model says the passages do not cover the question"
+	}
+	known := map[string]Result{}
+	for _, r := range res {
+		if _, ok := known[r.Chunk.Slug]; !ok {
+			known[r.Chunk.Slug] = r
+		}
+	}
+	var cites []Citation
+	seen := map[string]bool{}
+	for _, m := range citeRE.FindAllStringSubmatch(text, -1) {
+		slug := m[1]
+		r, ok := known[slug]
+		if !ok {
+			return nil, fmt.Sprintf("the answer cites [%s], which was not retrieved", slug)
+		}
+		if !seen[slug] {
+			seen[slug] = true
+			cites = append(cites, Citation{Slug: slug, Title: r.Title, URL: r.URL})
+		}
+	}
+	if len(cites) == 0 {
+		return nil, "the answer cites no article"
+	}
+	for _, para := range strings.Split(text, "\n") {
+		para = strings.TrimSpace(para)
+		// A line that only introduces a list ("You can:") states nothing.
+		if para != "" && !strings.HasSuffix(para, ":") && !citeRE.MatchString(para) {
+			return nil, fmt.Sprintf("a part of the answer cites no article: %q", clip(para, 80))
+		}
+	}
+	return cites, ""
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

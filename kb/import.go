@@ -1,0 +1,322 @@
+package kb
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	Prune  bool   // unpublish published articles whose file is gone
+	Author string // recorded on every new version; "" = "import"
+	Chunk  ChunkOptions
+}
+
+// ImportReport says what an import did, slug by slug.
+type ImportReport struct {
+	Files        int      // article files read (bad ones included)
+	Created      []string // new slugs (version 1)
+	Updated      []string // slugs that got a new version
+	Published    []string // existing versions published (status changed in the file)
+	Unpublished  []string // published versions unpublished (status changed to draft)
+	Reembedded   []string // unchanged published articles re-embedded for a new model
+	Pruned       []string // unpublished because their file is gone (Prune)
+	Unchanged    int
+	PruneSkipped bool // Prune was asked but some files were bad
+	Embedded     int  // chunks embedded
+	Reused       int  // chunks whose vector was reused (same text, same model)
+	Errors       FileErrors
+}
+
+// WriteTo prints the report for a person.
+func (r ImportReport) WriteTo(w io.Writer) (int64, error) {
+	var b strings.Builder
+	list := func(name string, s []string) {
+		if len(s) > 0 {
+			fmt.Fprintf(&b, "%-12s %d: %s\n", name, len(s), strings.Join(s, ", "))
+		}
+	}
+	fmt.Fprintf(&b, "files        %d\n", r.Files)
+	list("created", r.Created)
+	list("updated", r.Updated)
+	list("published", r.Published)
+	list("unpublished", r.Unpublished)
+	list("re-embedded", r.Reembedded)
+	list("pruned", r.Pruned)
+	fmt.Fprintf(&b, "unchanged    %d\n", r.Unchanged)
+	fmt.Fprintf(&b, "chunks       %d embedded, %d reused\n", r.Embedded, r.Reused)
+	if r.PruneSkipped {
+		b.WriteString("prune        skipped: fix the bad files first, so that no article is unpublished by mistake\n")
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(&b, "error        %s\n", e)
+	}
+	n, err := io.WriteString(w, b.String())
+	return int64(n), err
+}
+
+// Import makes the bot's KB match the article files under dir. It is
+// idempotent: an unchanged file does nothing, a changed file makes exactly
+// one new version (published or draft as its front matter says), a status
+// change alone publishes or unpublishes the existing version. Bad files are
+// reported with file and line and nothing from them is imported; the other
+// files still are, and the returned error (EINVALID) says how many were bad.
+//
+// Chunks are stored for published versions only, with embeddings from emb;
+// a chunk whose text did not change keeps its vector.
+//
+// When store is a baton.Store, each file's changes (version, chunks,
+// publication) are one transaction.
+func Import(ctx context.Context, store baton.ArticleStore, emb baton.Embedder, botID, dir string, opt ImportOptions) (ImportReport, error) {
+	var rep ImportReport
+	if botID == "" {
+		return rep, baton.Errorf(baton.EINVALID, "import: bot id is empty")
+	}
+	if opt.Author == "" {
+		opt.Author = "import"
+	}
+	docs, errs, err := ParseDir(dir)
+	if err != nil {
+		return rep, err
+	}
+	rep.Files = len(docs) + countFiles(errs)
+	rep.Errors = errs
+
+	docs = checkTranslations(ctx, store, botID, docs, &rep)
+	im := importer{store: store, emb: emb, bot: botID, opt: opt, rep: &rep}
+	for _, d := range docs {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if err := im.one(ctx, d); err != nil {
+			return rep, fmt.Errorf("import %s (%s): %w", d.File, d.Slug, err)
+		}
+	}
+	if opt.Prune {
+		if len(rep.Errors) > 0 {
+			rep.PruneSkipped = true
+		} else if err := im.prune(ctx, docs); err != nil {
+			return rep, err
+		}
+	}
+	if len(rep.Errors) > 0 {
+		return rep, baton.Errorf(baton.EINVALID, "import: %d problem(s) in %d file(s), nothing imported from them:\n%w",
+			len(rep.Errors), countFiles(rep.Errors), rep.Errors)
+	}
+	return rep, nil
+}
+
+func countFiles(errs FileErrors) int {
+	seen := map[string]bool{}
+	for _, e := range errs {
+		seen[e.File] = true
+	}
+	return len(seen)
+}
+
+// checkTranslations drops (and reports) documents whose translation_of names
+// no article, in the directory or already stored.
+func checkTranslations(ctx context.Context, store baton.ArticleStore, botID string, docs []*Document, rep *ImportReport) []*Document {
+	lang := map[string]string{}
+	for _, d := range docs {
+		lang[d.Slug] = d.Language
+	}
+	kept := docs[:0]
+	for _, d := range docs {
+		if d.TranslationOf == "" {
+			kept = append(kept, d)
+			continue
+		}
+		orig, ok := lang[d.TranslationOf]
+		if !ok {
+			if a, err := store.GetArticle(ctx, botID, d.TranslationOf, 0); err == nil {
+				orig, ok = a.Language, true
+			}
+		}
+		switch {
+		case !ok:
+			rep.Errors = append(rep.Errors, FileError{File: d.File, Line: d.TranslationOfLine,
+				Msg: fmt.Sprintf("translation_of %q: no article with that slug", d.TranslationOf)})
+		case orig == d.Language:
+			rep.Errors = append(rep.Errors, FileError{File: d.File, Line: d.TranslationOfLine,
+				Msg: fmt.Sprintf("translation_of %q: that article is also in %q; a translation is in another language", d.TranslationOf, orig)})
+		default:
+			kept = append(kept, d)
+		}
+	}
+	sort.SliceStable(rep.Errors, func(i, j int) bool { return rep.Errors[i].File < rep.Errors[j].File })
+	return kept
+}
+
+type importer struct {
+	store baton.ArticleStore
+	emb   baton.Embedder
+	bot   string
+	opt   ImportOptions
+	rep   *ImportReport
+}
+
+func getOptional(a *baton.Article, err error) (*baton.Article, error) {
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, nil
+	}
+	return a, err
+}
+
+// inTx runs fn in one transaction when the store can, else directly.
+func (im *importer) inTx(ctx context.Context, fn func(s baton.ArticleStore) error) error {
+	if s, ok := im.store.(baton.Store); ok {
+		return s.Tx(ctx, func(tx baton.Store) error { return fn(tx) })
+	}
+	return fn(im.store)
+}
+
+func (im *importer) one(ctx context.Context, d *Document) error {
+	newest, err := getOptional(im.store.GetArticle(ctx, im.bot, d.Slug, 0))
+	if err != nil {
+		return err
+	}
+	pub, err := getOptional(im.store.GetPublishedArticle(ctx, im.bot, d.Slug))
+	if err != nil {
+		return err
+	}
+	want := d.Article(im.bot, im.opt.Author)
+
+	if newest == nil || newest.Hash != want.Hash {
+		var chunks []baton.Chunk
+		if want.Status == baton.ArticlePublished {
+			if chunks, err = im.chunks(ctx, want, pub, newest); err != nil {
+				return err
+			}
+		}
+		err := im.inTx(ctx, func(s baton.ArticleStore) error {
+			if err := s.CreateArticleVersion(ctx, want); err != nil {
+				return err
+			}
+			if chunks == nil {
+				return nil
+			}
+			for i := range chunks {
+				chunks[i].ArticleID = want.ID
+			}
+			return s.ReplaceChunks(ctx, want.ID, chunks)
+		})
+		if err != nil {
+			return err
+		}
+		if newest == nil {
+			im.rep.Created = append(im.rep.Created, d.Slug)
+		} else {
+			im.rep.Updated = append(im.rep.Updated, d.Slug)
+		}
+		return nil
+	}
+
+	newestLive := pub != nil && pub.Version == newest.Version
+	switch {
+	case want.Status == baton.ArticlePublished && !newestLive:
+		chunks, err := im.chunks(ctx, newest, pub, newest)
+		if err != nil {
+			return err
+		}
+		err = im.inTx(ctx, func(s baton.ArticleStore) error {
+			if err := s.ReplaceChunks(ctx, newest.ID, chunks); err != nil {
+				return err
+			}
+			return s.PublishArticle(ctx, im.bot, d.Slug, newest.Version)
+		})
+		if err != nil {
+			return err
+		}
+		im.rep.Published = append(im.rep.Published, d.Slug)
+	case want.Status == baton.ArticleDraft && newestLive:
+		if err := im.store.PublishArticle(ctx, im.bot, d.Slug, 0); err != nil {
+			return err
+		}
+		im.rep.Unpublished = append(im.rep.Unpublished, d.Slug)
+	case newestLive:
+		// Same content, still published: only a new embedding model makes
+		// work here.
+		have, err := im.store.ListChunks(ctx, newest.ID)
+		if err != nil {
+			return err
+		}
+		if len(have) > 0 && have[0].Model == im.emb.Model() {
+			im.rep.Unchanged++
+			return nil
+		}
+		chunks, err := im.chunks(ctx, newest, nil, nil)
+		if err != nil {
+			return err
+		}
+		if err := im.store.ReplaceChunks(ctx, newest.ID, chunks); err != nil {
+			return err
+		}
+		im.rep.Reembedded = append(im.rep.Reembedded, d.Slug)
+	default:
+		im.rep.Unchanged++
+	}
+	return nil
+}
+
+// chunks cuts a and embeds its chunks, reusing the vectors of the chunks of
+// the other versions given (nil ones skipped).
+func (im *importer) chunks(ctx context.Context, a *baton.Article, from ...*baton.Article) ([]baton.Chunk, error) {
+	chunks, err := Chunk(a, im.opt.Chunk)
+	if err != nil {
+		return nil, err
+	}
+	reuse := map[string][]float32{}
+	seen := map[int64]bool{}
+	for _, o := range from {
+		if o == nil || seen[o.ID] {
+			continue
+		}
+		seen[o.ID] = true
+		old, err := im.store.ListChunks(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range old {
+			if c.Model == im.emb.Model() && len(c.Embedding) == im.emb.Dim() {
+				reuse[c.Hash] = c.Embedding
+			}
+		}
+	}
+	e, r, err := EmbedChunks(ctx, im.emb, chunks, reuse)
+	im.rep.Embedded += e
+	im.rep.Reused += r
+	if err != nil {
+		return nil, err
+	}
+	for i := range chunks {
+		chunks[i].ArticleID = a.ID
+	}
+	return chunks, nil
+}
+
+func (im *importer) prune(ctx context.Context, docs []*Document) error {
+	keep := map[string]bool{}
+	for _, d := range docs {
+		keep[d.Slug] = true
+	}
+	live, err := im.store.ListArticles(ctx, baton.ArticleFilter{BotID: im.bot, Published: true})
+	if err != nil {
+		return fmt.Errorf("prune: listing published articles: %w", err)
+	}
+	for _, a := range live {
+		if keep[a.Slug] {
+			continue
+		}
+		if err := im.store.PublishArticle(ctx, im.bot, a.Slug, 0); err != nil {
+			return fmt.Errorf("prune: unpublishing %s: %w", a.Slug, err)
+		}
+		im.rep.Pruned = append(im.rep.Pruned, a.Slug)
+	}
+	return nil
+}

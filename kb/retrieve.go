@@ -1,0 +1,228 @@
+package kb
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// Mode picks the retrieval methods.
+type Mode string
+
+const (
+	ModeHybrid  Mode = "hybrid"
+	ModeKeyword Mode = "keyword"
+	ModeVector  Mode = "vector"
+)
+
+// ParseMode accepts "", keyword, vector or hybrid ("" = hybrid).
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case "", ModeHybrid:
+		return ModeHybrid, nil
+	case ModeKeyword, ModeVector:
+		return Mode(s), nil
+	}
+	return "", baton.Errorf(baton.EINVALID, "unknown retrieval mode %q: use keyword, vector or hybrid", s)
+}
+
+// Result is one retrieved passage with the score of each method. Ranks
+// start at 1; 0 means the method did not return the chunk.
+type Result struct {
+	Chunk       baton.Chunk
+	Title       string
+	URL         string
+	Keyword     float64 // the store's keyword score (bm25 / ts_rank_cd), higher is better
+	KeywordRank int
+	Vector      float64 // cosine similarity
+	VectorRank  int
+	Fused       float64 // reciprocal rank fusion (or the reranker's score)
+	Language    string  // language searched (the fallback when it was used)
+}
+
+// Reranker reorders fused results, e.g. with an LLM. It may drop results
+// and should set Fused to its own score.
+type Reranker interface {
+	Rerank(ctx context.Context, question string, results []Result) ([]Result, error)
+}
+
+// Retriever runs hybrid search over a bot's published articles.
+type Retriever struct {
+	Store    baton.ArticleStore
+	Embedder baton.Embedder
+	Reranker Reranker // optional
+	// Candidates is how many chunks each method contributes before fusion
+	// (0 = 50).
+	Candidates int
+	// RRFK is the k of reciprocal rank fusion, 1/(k + rank) (0 = 60, the
+	// value of the original paper: it flattens the head so that one
+	// method's first place does not drown the other's second).
+	RRFK float64
+}
+
+// Query is one search.
+type Query struct {
+	BotID string
+	Text  string
+	// Language is the customer's; when nothing is found in it, Fallback
+	// (the bot's default language) is searched. "" = any language.
+	Language string
+	Fallback string
+	Mode     Mode
+	Limit    int  // results returned (0 = 5)
+	Distinct bool // at most one passage (the best) per article
+}
+
+// Search returns the best passages for q, best first.
+func (r *Retriever) Search(ctx context.Context, q Query) ([]Result, error) {
+	if q.BotID == "" {
+		return nil, baton.Errorf(baton.EINVALID, "search: bot id is empty")
+	}
+	if strings.TrimSpace(q.Text) == "" {
+		return nil, baton.Errorf(baton.EINVALID, "search: the question is empty")
+	}
+	mode, err := ParseMode(string(q.Mode))
+	if err != nil {
+		return nil, err
+	}
+	q.Mode = mode
+	if q.Limit <= 0 {
+		q.Limit = 5
+	}
+	var qv []float32
+	if q.Mode != ModeKeyword {
+		vs, err := r.Embedder.Embed(ctx, []string{q.Text})
+		if err != nil {
+			return nil, fmt.Errorf("search: embedding the question: %w", err)
+		}
+		if len(vs) != 1 {
+			return nil, baton.Errorf(baton.EINTERNAL, "search: embedder returned %d vectors for 1 text", len(vs))
+		}
+		qv = vs[0]
+	}
+	res, err := r.search(ctx, q, q.Language, qv)
+	if err != nil {
+		return nil, err
+	}
+	if len(res) == 0 && q.Fallback != "" && q.Fallback != q.Language && q.Language != "" {
+		if res, err = r.search(ctx, q, q.Fallback, qv); err != nil {
+			return nil, err
+		}
+	}
+	if r.Reranker != nil && len(res) > 0 {
+		if res, err = r.Reranker.Rerank(ctx, q.Text, res); err != nil {
+			return nil, fmt.Errorf("search: rerank: %w", err)
+		}
+	}
+	if len(res) > q.Limit {
+		res = res[:q.Limit]
+	}
+	return res, nil
+}
+
+func (r *Retriever) search(ctx context.Context, q Query, lang string, qv []float32) ([]Result, error) {
+	k := r.Candidates
+	if k <= 0 {
+		k = 50
+	}
+	if k < q.Limit {
+		k = q.Limit
+	}
+	cq := baton.ChunkQuery{BotID: q.BotID, Language: lang, Text: q.Text, K: k}
+	var kw, vec []baton.ChunkHit
+	var err error
+	if q.Mode != ModeVector {
+		if kw, err = r.Store.SearchKeyword(ctx, cq); err != nil {
+			return nil, fmt.Errorf("search: keyword: %w", err)
+		}
+	}
+	if q.Mode != ModeKeyword {
+		cq.Text, cq.Embedding, cq.Model = "", qv, r.Embedder.Model()
+		if vec, err = r.Store.SearchVector(ctx, cq); err != nil {
+			return nil, fmt.Errorf("search: vector: %w", err)
+		}
+	}
+	return fuse(kw, vec, r.rrfK(), lang, q.Distinct), nil
+}
+
+func (r *Retriever) rrfK() float64 {
+	if r.RRFK <= 0 {
+		return 60
+	}
+	return r.RRFK
+}
+
+// fuse merges two ranked lists by reciprocal rank fusion. Ranks are
+// recomputed from list order, so a store's numbering does not matter. With
+// distinct, an article counts once per list (its best chunk) and the
+// article's best chunk of either list represents it.
+func fuse(kw, vec []baton.ChunkHit, k float64, lang string, distinct bool) []Result {
+	byKey := map[string]*Result{}
+	var order []string
+	key := func(h baton.ChunkHit) string {
+		if distinct {
+			return h.Slug
+		}
+		return fmt.Sprintf("%s#%d#%d", h.Slug, h.ArticleID, h.Ord)
+	}
+	get := func(h baton.ChunkHit) *Result {
+		kk := key(h)
+		if r, ok := byKey[kk]; ok {
+			return r
+		}
+		r := &Result{Chunk: h.Chunk, Title: h.Title, URL: h.URL, Language: lang}
+		byKey[kk] = r
+		order = append(order, kk)
+		return r
+	}
+	rank := 0
+	for _, h := range kw {
+		r := get(h)
+		if r.KeywordRank != 0 {
+			continue
+		}
+		rank++
+		r.Keyword, r.KeywordRank = h.Score, rank
+		r.Fused += 1 / (k + float64(rank))
+	}
+	rank = 0
+	for _, h := range vec {
+		r := get(h)
+		if r.VectorRank != 0 {
+			continue
+		}
+		rank++
+		r.Vector, r.VectorRank = h.Score, rank
+		r.Fused += 1 / (k + float64(rank))
+		if distinct && r.KeywordRank != 0 && rank < r.KeywordRank {
+			// The vector list found a better passage of this article.
+			r.Chunk = h.Chunk
+		}
+	}
+	out := make([]Result, 0, len(order))
+	for _, kk := range order {
+		out = append(out, *byKey[kk])
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Fused != out[j].Fused {
+			return out[i].Fused > out[j].Fused
+		}
+		// Equal fused scores: the better single rank wins.
+		return bestRank(out[i]) < bestRank(out[j])
+	})
+	return out
+}
+
+func bestRank(r Result) int {
+	b := 1 << 30
+	if r.KeywordRank > 0 {
+		b = r.KeywordRank
+	}
+	if r.VectorRank > 0 && r.VectorRank < b {
+		b = r.VectorRank
+	}
+	return b
+}
