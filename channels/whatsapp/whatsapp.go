@@ -123,7 +123,7 @@ func (s *Sender) Send(ctx context.Context, conv *baton.Conversation, msg *baton.
 		return "", err
 	}
 	if out.Template == nil && !channels.WithinWindow(conv.LastInboundAt, s.now(), Window) {
-		return s.sendTemplateInstead(ctx, acct, conv, msg, "the 24-hour customer service window is closed")
+		return s.sendTemplateInstead(ctx, acct, conv, msg, "window_closed", "the 24-hour customer service window is closed")
 	}
 	body, err := buildMessage(conv.Address, msg, out)
 	if err != nil {
@@ -132,7 +132,7 @@ func (s *Sender) Send(ctx context.Context, conv *baton.Conversation, msg *baton.
 	id, err := s.post(ctx, acct, body)
 	var se *channels.SendError
 	if err != nil && out.Template == nil && asSendError(err, &se) && se.Code == codeReEngagement {
-		return s.sendTemplateInstead(ctx, acct, conv, msg, se.Reason)
+		return s.sendTemplateInstead(ctx, acct, conv, msg, se.Code, se.Reason)
 	}
 	return id, err
 }
@@ -141,10 +141,10 @@ func asSendError(err error, se **channels.SendError) bool {
 	return err != nil && errors.As(err, se)
 }
 
-func (s *Sender) sendTemplateInstead(ctx context.Context, acct Account, conv *baton.Conversation, msg *baton.Message, why string) (string, error) {
+func (s *Sender) sendTemplateInstead(ctx context.Context, acct Account, conv *baton.Conversation, msg *baton.Message, code, why string) (string, error) {
 	if acct.Template == nil {
 		return "", (&channels.SendError{
-			Provider: "whatsapp", Code: "window_closed", Kind: baton.EFORBIDDEN,
+			Provider: "whatsapp", Code: code, Kind: baton.EFORBIDDEN,
 			Reason: why + " and no template is configured: the customer must write first",
 		}).Err()
 	}
