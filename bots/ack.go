@@ -1,0 +1,63 @@
+// Package bots runs the bot side of a conversation: the turn job that
+// decides what to answer. Until the triage bot exists, Acknowledger answers
+// new customer messages with a fixed text, through the real outbox.
+package bots
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/channels"
+)
+
+// DefaultAcknowledgement is what Acknowledger says when not told otherwise.
+const DefaultAcknowledgement = "Thanks for your message. We have received it and will get back to you shortly."
+
+// Acknowledger is the baton.JobHandler of turn jobs for now: it answers a
+// customer's new messages with one fixed text, while the bot owns the
+// conversation.
+type Acknowledger struct {
+	Store baton.Store
+	Text  string
+}
+
+// HandleJob implements baton.JobHandler. It is idempotent: a turn whose
+// message was already answered, or that a later message will answer, does
+// nothing, so a retried or duplicated turn never sends twice, and a burst of
+// messages gets one acknowledgement.
+func (a *Acknowledger) HandleJob(ctx context.Context, j *baton.Job) error {
+	var p channels.TurnPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil || p.MessageID == 0 {
+		return baton.Errorf(baton.EINVALID, "turn job %d: payload has no message id", j.ID)
+	}
+	text := a.Text
+	if text == "" {
+		text = DefaultAcknowledgement
+	}
+	return a.Store.Tx(ctx, func(tx baton.Store) error {
+		m, err := tx.GetMessage(ctx, p.MessageID)
+		if err != nil {
+			return fmt.Errorf("turn job %d: %w", j.ID, err)
+		}
+		conv, err := tx.GetConversation(ctx, m.ConversationID)
+		if err != nil {
+			return fmt.Errorf("turn job %d: %w", j.ID, err)
+		}
+		if conv.State != baton.StateBot {
+			return nil // a person owns it; the bot stays quiet
+		}
+		later, err := tx.ListMessages(ctx, conv.ID, m.ID, 0)
+		if err != nil {
+			return fmt.Errorf("turn job %d: %w", j.ID, err)
+		}
+		for _, l := range later {
+			if l.Direction == baton.DirectionIn || (l.Direction == baton.DirectionOut && l.Author == baton.AuthorBot) {
+				return nil // answered already, or a later turn will answer
+			}
+		}
+		reply := &baton.Message{Author: baton.AuthorBot, Type: baton.TypeText, Text: text}
+		return channels.EnqueueReply(ctx, tx, conv, reply)
+	})
+}
