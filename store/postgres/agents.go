@@ -1,0 +1,104 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/batonhq/baton"
+)
+
+const agentCols = `id, bot_id, name, email, skills, capacity, status, slack_user_id, updated_at`
+
+func scanAgent(row pgx.Row) (*baton.Agent, error) {
+	a := &baton.Agent{}
+	if err := row.Scan(&a.ID, &a.BotID, &a.Name, &a.Email, &a.Skills, &a.Capacity, &a.Status, &a.SlackUserID, &a.UpdatedAt); err != nil {
+		return nil, err
+	}
+	a.UpdatedAt = a.UpdatedAt.UTC()
+	return a, nil
+}
+
+func validAgentStatus(s baton.AgentStatus) bool {
+	return s == baton.AgentOnline || s == baton.AgentAway || s == baton.AgentOffline
+}
+
+// UpsertAgent stores an agent's definition. A new agent without a status is
+// offline; an existing agent keeps its run-time status unless a is given one.
+func (s *Store) UpsertAgent(ctx context.Context, a *baton.Agent) error {
+	if a.ID == "" {
+		return baton.Errorf(baton.EINVALID, "agent: id is empty")
+	}
+	if a.Status != "" && !validAgentStatus(a.Status) {
+		return baton.Errorf(baton.EINVALID, "agent %s: unknown status %q", a.ID, a.Status)
+	}
+	now := s.now()
+	var status baton.AgentStatus
+	err := s.q().QueryRow(ctx, `
+		INSERT INTO agents (id, bot_id, name, email, skills, capacity, status, slack_user_id, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, coalesce(nullif($7, ''), 'offline'), $8, $9)
+		ON CONFLICT (id) DO UPDATE SET bot_id = excluded.bot_id, name = excluded.name, email = excluded.email,
+			skills = excluded.skills, capacity = excluded.capacity,
+			status = CASE WHEN $7 = '' THEN agents.status ELSE excluded.status END,
+			slack_user_id = excluded.slack_user_id, updated_at = excluded.updated_at
+		RETURNING status`,
+		a.ID, a.BotID, a.Name, a.Email, a.Skills, a.Capacity, string(a.Status), a.SlackUserID, now).Scan(&status)
+	if err != nil {
+		return wrapErr(err, "upsert agent")
+	}
+	a.Status, a.UpdatedAt = status, now
+	return nil
+}
+
+func (s *Store) GetAgent(ctx context.Context, id string) (*baton.Agent, error) {
+	a, err := scanAgent(s.q().QueryRow(ctx, `SELECT `+agentCols+` FROM agents WHERE id = $1`, id))
+	if err != nil {
+		return nil, wrapErr(err, "get agent")
+	}
+	return a, nil
+}
+
+func (s *Store) GetAgentBySlackUser(ctx context.Context, slackUserID string) (*baton.Agent, error) {
+	if slackUserID == "" {
+		return nil, baton.Errorf(baton.EINVALID, "get agent: slack user id is empty")
+	}
+	a, err := scanAgent(s.q().QueryRow(ctx, `SELECT `+agentCols+` FROM agents WHERE slack_user_id = $1 ORDER BY id LIMIT 1`, slackUserID))
+	if err != nil {
+		return nil, wrapErr(err, "get agent by slack user")
+	}
+	return a, nil
+}
+
+func (s *Store) ListAgents(ctx context.Context) ([]*baton.Agent, error) {
+	rows, err := s.q().Query(ctx, `SELECT `+agentCols+` FROM agents ORDER BY id`)
+	if err != nil {
+		return nil, wrapErr(err, "list agents")
+	}
+	defer rows.Close()
+	var out []*baton.Agent
+	for rows.Next() {
+		a, err := scanAgent(rows)
+		if err != nil {
+			return nil, wrapErr(err, "list agents")
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(err, "list agents")
+	}
+	return out, nil
+}
+
+func (s *Store) SetAgentStatus(ctx context.Context, id string, st baton.AgentStatus) error {
+	if !validAgentStatus(st) {
+		return baton.Errorf(baton.EINVALID, "agent %s: unknown status %q", id, st)
+	}
+	tag, err := s.q().Exec(ctx, `UPDATE agents SET status = $2, updated_at = $3 WHERE id = $1`, id, string(st), s.now())
+	if err != nil {
+		return wrapErr(err, "set agent status")
+	}
+	if tag.RowsAffected() == 0 {
+		return baton.Errorf(baton.ENOTFOUND, "agent %s not found", id)
+	}
+	return nil
+}

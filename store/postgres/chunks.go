@@ -1,0 +1,352 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
+
+	"github.com/batonhq/baton"
+)
+
+// maxIndexedDim is pgvector's limit for HNSW on vector; larger embeddings
+// are stored and searched exactly, without an index.
+const maxIndexedDim = 2000
+
+// maxDim is pgvector's limit for the vector type itself.
+const maxDim = 16000
+
+// defaultK is the number of hits when a query does not say.
+const defaultK = 10
+
+// textSearchConfig picks the PostgreSQL text search configuration for an
+// ISO 639-1 language code (a region suffix is ignored). Languages without a
+// stemmer here use 'simple': lower-cased words, no stemming, no stop words.
+func textSearchConfig(lang string) string {
+	l := strings.ToLower(lang)
+	if i := strings.IndexAny(l, "-_"); i >= 0 {
+		l = l[:i]
+	}
+	switch l {
+	case "en", "english":
+		return "english"
+	case "tr", "turkish":
+		return "turkish"
+	case "ru", "russian":
+		return "russian"
+	case "de", "german":
+		return "german"
+	case "es", "spanish":
+		return "spanish"
+	case "fr", "french":
+		return "french"
+	case "pt", "portuguese":
+		return "portuguese"
+	case "it", "italian":
+		return "italian"
+	case "nl", "dutch":
+		return "dutch"
+	}
+	return "simple"
+}
+
+const chunkCols = `c.id, c.article_id, c.bot_id, c.slug, c.language, c.ord, c.heading_path, c.text, c.hash, c.model, c.embedding`
+
+func scanChunk(row pgx.Row, extra ...any) (baton.Chunk, error) {
+	var c baton.Chunk
+	var emb *pgvector.Vector
+	dest := append([]any{&c.ID, &c.ArticleID, &c.BotID, &c.Slug, &c.Language, &c.Ord, &c.HeadingPath, &c.Text, &c.Hash, &c.Model, &emb}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return c, err
+	}
+	if emb != nil {
+		c.Embedding = emb.Slice()
+	}
+	return c, nil
+}
+
+func hnswIndexName(dim int) string { return fmt.Sprintf("chunks_embedding_hnsw_%d", dim) }
+
+// ensureVectorIndex creates the partial HNSW index for one dimension the
+// first time chunks of that dimension are stored. The advisory lock keeps
+// two writers from racing on the index name.
+func ensureVectorIndex(ctx context.Context, q querier, dim int) error {
+	if dim > maxIndexedDim {
+		return nil
+	}
+	name := hnswIndexName(dim)
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil {
+		return wrapErr(err, "check vector index")
+	}
+	if exists {
+		return nil
+	}
+	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockArea, lockIndex); err != nil {
+		return wrapErr(err, "lock vector index creation")
+	}
+	// dim is an int, so formatting it into the statement is safe; the
+	// planner only uses a partial index whose predicate and expression
+	// appear literally in the query.
+	_, err := q.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw ((embedding::vector(%d)) vector_cosine_ops) WHERE dim = %d`,
+		name, dim, dim))
+	return wrapErr(err, "create vector index")
+}
+
+// ReplaceChunks swaps an article version's chunks in one transaction and
+// one round trip for the inserts, and sets the chunks' ids.
+func (s *Store) ReplaceChunks(ctx context.Context, articleID int64, chunks []baton.Chunk) error {
+	dims := map[int]bool{}
+	for i, c := range chunks {
+		switch {
+		case len(c.Embedding) > maxDim:
+			return baton.Errorf(baton.EINVALID, "chunk %d of article %d: embedding has %d dimensions, the limit is %d", i, articleID, len(c.Embedding), maxDim)
+		case len(c.Embedding) > 0 && c.Model == "":
+			return baton.Errorf(baton.EINVALID, "chunk %d of article %d: an embedding needs its model", i, articleID)
+		}
+		if len(c.Embedding) > 0 {
+			dims[len(c.Embedding)] = true
+		}
+	}
+	return s.inTx(ctx, func(q querier) error {
+		var botID, slug, lang string
+		err := q.QueryRow(ctx, `SELECT bot_id, slug, language FROM articles WHERE id = $1 FOR SHARE`, articleID).Scan(&botID, &slug, &lang)
+		if err == pgx.ErrNoRows {
+			return baton.Errorf(baton.ENOTFOUND, "article version %d not found", articleID)
+		}
+		if err != nil {
+			return wrapErr(err, "replace chunks")
+		}
+		for d := range dims {
+			if err := ensureVectorIndex(ctx, q, d); err != nil {
+				return err
+			}
+		}
+		cfg := textSearchConfig(lang)
+		b := &pgx.Batch{}
+		b.Queue(`DELETE FROM chunks WHERE article_id = $1`, articleID)
+		for _, c := range chunks {
+			var emb *pgvector.Vector
+			if len(c.Embedding) > 0 {
+				v := pgvector.NewVector(c.Embedding)
+				emb = &v
+			}
+			b.Queue(`INSERT INTO chunks (article_id, bot_id, slug, language, ord, heading_path, text, hash, model, dim, embedding, tsconfig)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::regconfig) RETURNING id`,
+				articleID, botID, slug, lang, c.Ord, c.HeadingPath, c.Text, c.Hash, c.Model, len(c.Embedding), emb, cfg)
+		}
+		br := q.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return wrapErr(err, "replace chunks: delete")
+		}
+		for i := range chunks {
+			if err := br.QueryRow().Scan(&chunks[i].ID); err != nil {
+				return wrapErr(err, "replace chunks: insert")
+			}
+		}
+		return wrapErr(br.Close(), "replace chunks")
+	})
+}
+
+func (s *Store) ListChunks(ctx context.Context, articleID int64) ([]baton.Chunk, error) {
+	rows, err := s.q().Query(ctx, `SELECT `+chunkCols+` FROM chunks c WHERE c.article_id = $1 ORDER BY c.ord, c.id`, articleID)
+	if err != nil {
+		return nil, wrapErr(err, "list chunks")
+	}
+	defer rows.Close()
+	var out []baton.Chunk
+	for rows.Next() {
+		c, err := scanChunk(rows)
+		if err != nil {
+			return nil, wrapErr(err, "list chunks")
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(err, "list chunks")
+	}
+	return out, nil
+}
+
+func collectHits(rows pgx.Rows) ([]baton.ChunkHit, error) {
+	defer rows.Close()
+	var out []baton.ChunkHit
+	for rows.Next() {
+		var h baton.ChunkHit
+		c, err := scanChunk(rows, &h.Title, &h.URL, &h.Score)
+		if err != nil {
+			return nil, err
+		}
+		h.Chunk = c
+		h.Rank = len(out) + 1
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+func queryK(k int) int {
+	if k <= 0 {
+		return defaultK
+	}
+	return k
+}
+
+// maxQueryWords bounds the OR query built from a question.
+const maxQueryWords = 32
+
+// queryWords splits user text into words (letters and digits); everything
+// else, query operators included, only separates words.
+func queryWords(text string) []string {
+	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) > maxQueryWords {
+		words = words[:maxQueryWords]
+	}
+	return words
+}
+
+// SearchKeyword ranks published chunks containing any of the words of
+// q.Text with ts_rank_cd. Each word goes through plainto_tsquery, so user
+// text is never parsed as query syntax, and the words are OR-ed. With a
+// language the query uses that language's configuration (and the GIN
+// index); without one each chunk is matched with its own configuration.
+func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.ChunkHit, error) {
+	if q.BotID == "" {
+		return nil, baton.Errorf(baton.EINVALID, "keyword search: bot id is empty")
+	}
+	words := queryWords(q.Text)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	// $1 bot, $2 k, then the language filter and configuration when a
+	// language is given, then the words.
+	args := []any{q.BotID, queryK(q.K)}
+	cfg, langFilter := `c.tsconfig`, ``
+	if q.Language != "" {
+		args = append(args, q.Language, textSearchConfig(q.Language))
+		cfg, langFilter = `$4::regconfig`, ` AND c.language = $3`
+	}
+	parts := make([]string, len(words))
+	for i, w := range words {
+		args = append(args, w)
+		parts[i] = fmt.Sprintf("plainto_tsquery(%s, $%d)", cfg, len(args))
+	}
+	tsq := "(" + strings.Join(parts, " || ") + ")"
+	rows, err := s.q().Query(ctx, `
+		SELECT `+chunkCols+`, a.title, a.url, ts_rank_cd(c.tsv, `+tsq+`)::float8 AS score
+		FROM chunks c JOIN articles a ON a.id = c.article_id AND a.status = 'published'
+		WHERE c.bot_id = $1`+langFilter+` AND c.tsv @@ `+tsq+`
+		ORDER BY score DESC, c.id
+		LIMIT $2`, args...)
+	if err != nil {
+		return nil, wrapErr(err, "keyword search")
+	}
+	hits, err := collectHits(rows)
+	if err != nil {
+		return nil, wrapErr(err, "keyword search")
+	}
+	return hits, nil
+}
+
+// efSearch is the HNSW candidate list size for a query of k hits: large
+// enough for high recall against exact search, bounded so that a big K does
+// not turn every query into a scan.
+func efSearch(k int) int {
+	ef := 4 * k
+	if ef < 100 {
+		ef = 100
+	}
+	if ef > 1000 {
+		ef = 1000
+	}
+	return ef
+}
+
+// vectorTieSlack is how many extra nearest candidates the index search
+// fetches so that equal scores at the k-th place still break by chunk id.
+const vectorTieSlack = 8
+
+// vectorSearchSQL is the nearest-neighbour query for one dimension. The
+// inner query repeats the partial index's cast and predicate literally and
+// orders by distance alone, so the planner can use that dimension's HNSW
+// index; the outer one breaks ties by id.
+func vectorSearchSQL(dim int) string {
+	return fmt.Sprintf(`
+		SELECT `+strings.ReplaceAll(chunkCols, "c.", "h.")+`, h.title, h.url, (1 - h.dist)::float8 AS score FROM (
+			SELECT c.*, a.title, a.url, c.embedding::vector(%[1]d) <=> $1::vector(%[1]d) AS dist
+			FROM chunks c JOIN articles a ON a.id = c.article_id AND a.status = 'published'
+			WHERE c.dim = %[1]d AND c.bot_id = $2 AND c.model = $3 AND ($4 = '' OR c.language = $4)
+			ORDER BY c.embedding::vector(%[1]d) <=> $1::vector(%[1]d)
+			LIMIT $5
+		) h
+		ORDER BY h.dist, h.id
+		LIMIT $6`, dim)
+}
+
+// SearchVector returns the chunks nearest to q.Embedding by cosine
+// similarity (1 - cosine distance), among chunks of the same model and
+// dimension.
+func (s *Store) SearchVector(ctx context.Context, q baton.ChunkQuery) ([]baton.ChunkHit, error) {
+	dim := len(q.Embedding)
+	switch {
+	case q.BotID == "":
+		return nil, baton.Errorf(baton.EINVALID, "vector search: bot id is empty")
+	case q.Model == "":
+		return nil, baton.Errorf(baton.EINVALID, "vector search: model is empty")
+	case dim == 0:
+		return nil, baton.Errorf(baton.EINVALID, "vector search: the query has no embedding")
+	case dim > maxDim:
+		return nil, baton.Errorf(baton.EINVALID, "vector search: %d dimensions, the limit is %d", dim, maxDim)
+	case isZero(q.Embedding):
+		return nil, baton.Errorf(baton.EINVALID, "vector search: the query embedding is all zero (no direction to compare)")
+	}
+	k := queryK(q.K)
+	args := []any{pgvector.NewVector(q.Embedding), q.BotID, q.Model, q.Language, k + vectorTieSlack, k}
+	var hits []baton.ChunkHit
+	err := s.inTx(ctx, func(tx querier) error {
+		b := &pgx.Batch{}
+		// Transaction-local settings: a larger candidate list for recall,
+		// and (pgvector >= 0.8) iterative scans so that rows removed by the
+		// filters do not leave fewer than k hits.
+		b.Queue(`SELECT set_config('hnsw.ef_search', $1, true)`, fmt.Sprint(efSearch(k+vectorTieSlack)))
+		if s.vector.iterativeScan {
+			b.Queue(`SELECT set_config('hnsw.iterative_scan', 'strict_order', true)`)
+		}
+		b.Queue(vectorSearchSQL(dim), args...)
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return wrapErr(err, "vector search: settings")
+		}
+		if s.vector.iterativeScan {
+			if _, err := br.Exec(); err != nil {
+				return wrapErr(err, "vector search: settings")
+			}
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return wrapErr(err, "vector search")
+		}
+		hits, err = collectHits(rows)
+		if err != nil {
+			return wrapErr(err, "vector search")
+		}
+		return wrapErr(br.Close(), "vector search")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hits, nil
+}
+
+func isZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}

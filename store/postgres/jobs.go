@@ -1,0 +1,258 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/batonhq/baton"
+)
+
+const jobCols = `id, kind, conversation_id, coalesce(key, ''), payload, status, run_at, attempts, max_attempts,
+	lease_owner, lease_until, last_error, created_at, updated_at`
+
+func scanJob(row pgx.Row) (*baton.Job, error) {
+	j := &baton.Job{}
+	var payload []byte
+	err := row.Scan(&j.ID, &j.Kind, &j.ConversationID, &j.Key, &payload, &j.Status, &j.RunAt, &j.Attempts, &j.MaxAttempts,
+		&j.LeaseOwner, &j.LeaseUntil, &j.LastError, &j.CreatedAt, &j.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	if payload != nil {
+		j.Payload = json.RawMessage(payload)
+	}
+	j.RunAt, j.CreatedAt, j.UpdatedAt = j.RunAt.UTC(), j.CreatedAt.UTC(), j.UpdatedAt.UTC()
+	j.LeaseUntil = utcPtr(j.LeaseUntil)
+	return j, nil
+}
+
+// Enqueue stores j. With a key, ON CONFLICT DO NOTHING makes a second
+// enqueue a no-op that returns the first job, without aborting the caller's
+// transaction.
+func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
+	switch {
+	case j.Kind == "":
+		return false, baton.Errorf(baton.EINVALID, "job: kind is empty")
+	case j.ConversationID < 0:
+		return false, baton.Errorf(baton.EINVALID, "job %s: negative conversation id", j.Kind)
+	case j.MaxAttempts < 0:
+		return false, baton.Errorf(baton.EINVALID, "job %s: negative max attempts", j.Kind)
+	case len(j.Payload) > 0 && !json.Valid(j.Payload):
+		return false, baton.Errorf(baton.EINVALID, "job %s: payload is not valid JSON", j.Kind)
+	}
+	now := s.now()
+	runAt := j.RunAt
+	if runAt.IsZero() {
+		runAt = now
+	}
+	runAt = runAt.UTC().Truncate(time.Microsecond)
+	maxAttempts := j.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = baton.DefaultMaxAttempts
+	}
+	err := s.q().QueryRow(ctx, `
+		INSERT INTO jobs (kind, conversation_id, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
+		VALUES ($1, $2, $3, $4::json, 'pending', $5, 0, $6, $7, $7)
+		ON CONFLICT (key) DO NOTHING
+		RETURNING id`,
+		j.Kind, j.ConversationID, nullString(j.Key), rawJSON(j.Payload), runAt, maxAttempts, now).Scan(&j.ID)
+	if err == nil {
+		j.Status, j.RunAt, j.MaxAttempts, j.Attempts = baton.JobPending, runAt, maxAttempts, 0
+		j.LeaseOwner, j.LeaseUntil, j.LastError = "", nil, ""
+		j.CreatedAt, j.UpdatedAt = now, now
+		return true, nil
+	}
+	if err != pgx.ErrNoRows {
+		return false, wrapErr(err, "enqueue job")
+	}
+	existing, err := scanJob(s.q().QueryRow(ctx, `SELECT `+jobCols+` FROM jobs WHERE key = $1`, j.Key))
+	if err != nil {
+		return false, wrapErr(err, "enqueue job: find the existing job")
+	}
+	*j = *existing
+	return false, nil
+}
+
+// runnableSQL is the claiming rule for job j at $1 (now), shared by the
+// candidate search and the re-check under the conversation lock.
+const runnableSQL = `
+	((j.status = 'pending' AND j.run_at <= $1) OR (j.status = 'running' AND j.lease_until <= $1))
+	AND (j.conversation_id = 0 OR NOT EXISTS (
+		SELECT 1 FROM jobs k
+		WHERE k.conversation_id = j.conversation_id AND k.id <> j.id AND k.status IN ('pending', 'running')
+			AND ((k.status = 'running' AND k.lease_until > $1)
+				OR (k.id < j.id AND (k.attempts > 0 OR k.run_at <= $1)))))`
+
+// maxClaimTries bounds how many conversations one claim skips because
+// another claimer holds them.
+const maxClaimTries = 8
+
+// ClaimJob leases the next runnable job. Candidates are found with FOR
+// UPDATE SKIP LOCKED; for a conversation's job the claimer then takes the
+// conversation's advisory lock and re-checks the ordering rule in a new
+// statement. Under READ COMMITTED the first statement's snapshot may miss a
+// job of the same conversation being claimed at that moment; the lock plus
+// the fresh snapshot cannot, so two jobs of one conversation never run at
+// once.
+func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, lease time.Duration) (*baton.Job, error) {
+	if owner == "" {
+		return nil, baton.Errorf(baton.EINVALID, "claim job: owner is empty")
+	}
+	if lease <= 0 {
+		return nil, baton.Errorf(baton.EINVALID, "claim job: lease must be positive, got %v", lease)
+	}
+	if kinds == nil {
+		kinds = []string{}
+	}
+	now := s.now()
+	until := now.Add(lease).Truncate(time.Microsecond)
+	var claimed *baton.Job
+	err := s.inTx(ctx, func(q querier) error {
+		skipConvs, skipJobs := []int64{}, []int64{}
+		for try := 0; try < maxClaimTries; try++ {
+			var id, conv int64
+			err := q.QueryRow(ctx, `
+				SELECT j.id, j.conversation_id FROM jobs j
+				WHERE (cardinality($2::text[]) = 0 OR j.kind = ANY($2))
+					AND NOT (j.conversation_id = ANY($3::bigint[])) AND NOT (j.id = ANY($4::bigint[]))
+					AND `+runnableSQL+`
+				ORDER BY j.run_at, j.id
+				LIMIT 1
+				FOR UPDATE OF j SKIP LOCKED`, now, kinds, skipConvs, skipJobs).Scan(&id, &conv)
+			if err == pgx.ErrNoRows {
+				return nil
+			}
+			if err != nil {
+				return wrapErr(err, "claim job")
+			}
+			at, leaseEnd := now, until
+			if conv != 0 {
+				var locked bool
+				if err := q.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, hashint8($2))`, lockAreaConv, conv).Scan(&locked); err != nil {
+					return wrapErr(err, "claim job: lock conversation")
+				}
+				if !locked {
+					skipConvs = append(skipConvs, conv)
+					continue
+				}
+				// Read the clock again under the lock: every earlier claim
+				// of this conversation has committed with an earlier time,
+				// so the re-check and the new lease start after them.
+				at = s.now()
+				if at.Before(now) {
+					at = now
+				}
+				leaseEnd = at.Add(lease).Truncate(time.Microsecond)
+			}
+			j, err := scanJob(q.QueryRow(ctx, `
+				UPDATE jobs j SET status = 'running', lease_owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $1
+				WHERE j.id = $4 AND `+runnableSQL+`
+				RETURNING `+jobColsPrefixed, at, owner, leaseEnd, id))
+			if err == pgx.ErrNoRows {
+				// Another claimer got a job of this conversation first.
+				if conv != 0 {
+					skipConvs = append(skipConvs, conv)
+				}
+				skipJobs = append(skipJobs, id)
+				continue
+			}
+			if err != nil {
+				return wrapErr(err, "claim job")
+			}
+			claimed = j
+			return nil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return claimed, nil
+}
+
+const jobColsPrefixed = `j.id, j.kind, j.conversation_id, coalesce(j.key, ''), j.payload, j.status, j.run_at, j.attempts,
+	j.max_attempts, j.lease_owner, j.lease_until, j.last_error, j.created_at, j.updated_at`
+
+// leased runs an update on a job the owner must hold (running, same owner);
+// when nothing matched it tells a missing job from a lost lease.
+func (s *Store) leased(ctx context.Context, what string, id int64, owner string, set string, args ...any) error {
+	all := append([]any{id, owner, s.now()}, args...)
+	tag, err := s.q().Exec(ctx, `UPDATE jobs SET `+set+`, updated_at = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'`, all...)
+	if err != nil {
+		return wrapErr(err, what)
+	}
+	if tag.RowsAffected() > 0 {
+		return nil
+	}
+	var status baton.JobStatus
+	var holder string
+	err = s.q().QueryRow(ctx, `SELECT status, lease_owner FROM jobs WHERE id = $1`, id).Scan(&status, &holder)
+	if err == pgx.ErrNoRows {
+		return baton.Errorf(baton.ENOTFOUND, "%s: job %d not found", what, id)
+	}
+	if err != nil {
+		return wrapErr(err, what)
+	}
+	return baton.Errorf(baton.ECONFLICT, "%s: job %d is %s and leased to %q, not %q", what, id, status, holder, owner)
+}
+
+func (s *Store) ExtendLease(ctx context.Context, id int64, owner string, lease time.Duration) error {
+	if lease <= 0 {
+		return baton.Errorf(baton.EINVALID, "extend lease of job %d: lease must be positive, got %v", id, lease)
+	}
+	return s.leased(ctx, "extend lease", id, owner, `lease_until = $4`, s.now().Add(lease).Truncate(time.Microsecond))
+}
+
+func (s *Store) CompleteJob(ctx context.Context, id int64, owner string) error {
+	return s.leased(ctx, "complete job", id, owner, `status = 'done', lease_until = NULL`)
+}
+
+func (s *Store) RetryJob(ctx context.Context, id int64, owner string, errMsg string, runAt time.Time) error {
+	if runAt.IsZero() {
+		runAt = s.now()
+	}
+	return s.leased(ctx, "retry job", id, owner, `status = 'pending', lease_owner = '', lease_until = NULL, last_error = $4, run_at = $5`,
+		errMsg, runAt.UTC().Truncate(time.Microsecond))
+}
+
+func (s *Store) KillJob(ctx context.Context, id int64, owner string, errMsg string) error {
+	return s.leased(ctx, "kill job", id, owner, `status = 'dead', lease_until = NULL, last_error = $4`, errMsg)
+}
+
+func (s *Store) GetJob(ctx context.Context, id int64) (*baton.Job, error) {
+	j, err := scanJob(s.q().QueryRow(ctx, `SELECT `+jobCols+` FROM jobs WHERE id = $1`, id))
+	if err != nil {
+		return nil, wrapErr(err, "get job")
+	}
+	return j, nil
+}
+
+func (s *Store) ListJobs(ctx context.Context, f baton.JobFilter) ([]*baton.Job, error) {
+	lim := any(nil)
+	if f.Limit > 0 {
+		lim = f.Limit
+	}
+	rows, err := s.q().Query(ctx, `
+		SELECT `+jobCols+` FROM jobs
+		WHERE ($1 = '' OR kind = $1) AND ($2 = 0 OR conversation_id = $2) AND ($3 = '' OR status = $3)
+		ORDER BY id LIMIT $4`, f.Kind, f.ConversationID, string(f.Status), lim)
+	if err != nil {
+		return nil, wrapErr(err, "list jobs")
+	}
+	defer rows.Close()
+	var out []*baton.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, wrapErr(err, "list jobs")
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(err, "list jobs")
+	}
+	return out, nil
+}
