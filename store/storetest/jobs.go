@@ -288,6 +288,7 @@ func (s *suite) testJobOrdering(t *testing.T) {
 		claim(t, ctx, st, "w1", nil, first.ID)
 		must(t, st.RetryJob(ctx, first.ID, "w1", "429", clock.Now().Add(time.Minute)), "retry")
 		claim(t, ctx, st, "w2", nil, other.ID)
+		must(t, st.CompleteJob(ctx, other.ID, "w2"), "complete other")
 		claim(t, ctx, st, "w2", nil, 0)
 		clock.Advance(time.Minute)
 		claim(t, ctx, st, "w2", nil, first.ID)

@@ -1,0 +1,279 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+const conversationCols = `id, bot_id, customer_id, channel, address, state, queue_id, agent_id, priority, language, attributes,
+	last_inbound_at, last_outbound_at, snoozed_until, resolved_at, version, created_at, updated_at`
+
+func scanConversation(r scanner) (*baton.Conversation, error) {
+	var (
+		c                                  baton.Conversation
+		channel, state                     string
+		attrs                              sql.NullString
+		lastIn, lastOut, snoozed, resolved sql.NullInt64
+		created, updated                   int64
+	)
+	if err := r.Scan(&c.ID, &c.BotID, &c.CustomerID, &channel, &c.Address, &state, &c.QueueID, &c.AgentID, &c.Priority, &c.Language, &attrs,
+		&lastIn, &lastOut, &snoozed, &resolved, &c.Version, &created, &updated); err != nil {
+		return nil, err
+	}
+	c.Channel, c.State = baton.ChannelKind(channel), baton.State(state)
+	c.LastInboundAt, c.LastOutboundAt = fromTSPtr(lastIn), fromTSPtr(lastOut)
+	c.SnoozedUntil, c.ResolvedAt = fromTSPtr(snoozed), fromTSPtr(resolved)
+	c.CreatedAt, c.UpdatedAt = fromTS(created), fromTS(updated)
+	if err := decodeJSON(attrs, &c.Attributes, "conversation attributes"); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// CreateConversation stores a new conversation at version 1.
+func (s *Store) CreateConversation(ctx context.Context, c *baton.Conversation) error {
+	if c.State == "" {
+		c.State = baton.StateBot
+	}
+	switch {
+	case strings.TrimSpace(c.BotID) == "":
+		return baton.Errorf(baton.EINVALID, "conversation: bot id is required")
+	case !c.Channel.Valid():
+		return baton.Errorf(baton.EINVALID, "conversation: unknown channel %q", c.Channel)
+	case !c.State.Valid():
+		return baton.Errorf(baton.EINVALID, "conversation: unknown state %q", c.State)
+	}
+	attrs, err := mapCol(c.Attributes)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.writeTx(ctx, "create conversation", func(q querier) error {
+		var id int64
+		err := q.QueryRowContext(ctx, `INSERT INTO conversations (bot_id, customer_id, channel, address, state, queue_id, agent_id, priority, language,
+			attributes, last_inbound_at, last_outbound_at, snoozed_until, resolved_at, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
+			c.BotID, c.CustomerID, string(c.Channel), c.Address, string(c.State), c.QueueID, c.AgentID, c.Priority, c.Language,
+			attrs, tsPtr(c.LastInboundAt), tsPtr(c.LastOutboundAt), tsPtr(c.SnoozedUntil), tsPtr(c.ResolvedAt), ts(now), ts(now)).Scan(&id)
+		if err != nil {
+			if baton.ErrorCode(translate(err, "")) == baton.ENOTFOUND {
+				return baton.Errorf(baton.ENOTFOUND, "conversation: customer %d does not exist", c.CustomerID)
+			}
+			return err
+		}
+		c.ID, c.Version, c.CreatedAt, c.UpdatedAt = id, 1, now, now
+		return nil
+	})
+}
+
+// GetConversation returns a conversation by id.
+func (s *Store) GetConversation(ctx context.Context, id int64) (*baton.Conversation, error) {
+	c, err := getConversation(ctx, s.reader(), id)
+	return c, translate(err, "conversation "+itoa(id))
+}
+
+func getConversation(ctx context.Context, q querier, id int64) (*baton.Conversation, error) {
+	return scanConversation(q.QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = ?`, id))
+}
+
+// OpenConversation returns the customer's latest conversation on the channel
+// that is not archived.
+func (s *Store) OpenConversation(ctx context.Context, botID string, customerID int64, ch baton.ChannelKind) (*baton.Conversation, error) {
+	c, err := scanConversation(s.reader().QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations
+		WHERE customer_id = ? AND bot_id = ? AND channel = ? AND state <> 'archived' ORDER BY id DESC LIMIT 1`,
+		customerID, botID, string(ch)))
+	if err != nil {
+		return nil, translate(err, "open conversation on "+string(ch))
+	}
+	return c, nil
+}
+
+// UpdateConversation saves c if nobody changed it since it was read.
+func (s *Store) UpdateConversation(ctx context.Context, c *baton.Conversation) error {
+	attrs, err := mapCol(c.Attributes)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	what := "update conversation " + itoa(c.ID)
+	return s.writeTx(ctx, what, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE conversations SET address = ?, queue_id = ?, agent_id = ?, priority = ?, language = ?, attributes = ?,
+			last_inbound_at = ?, last_outbound_at = ?, snoozed_until = ?, resolved_at = ?, version = version + 1, updated_at = ?
+			WHERE id = ? AND version = ? AND state = ?`,
+			c.Address, c.QueueID, c.AgentID, c.Priority, c.Language, attrs,
+			tsPtr(c.LastInboundAt), tsPtr(c.LastOutboundAt), tsPtr(c.SnoozedUntil), tsPtr(c.ResolvedAt), ts(now),
+			c.ID, c.Version, string(c.State))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			c.Version++
+			c.UpdatedAt = now
+			return nil
+		}
+		var version int
+		var state string
+		if err := q.QueryRowContext(ctx, `SELECT version, state FROM conversations WHERE id = ?`, c.ID).Scan(&version, &state); err != nil {
+			return err
+		}
+		if version != c.Version {
+			return baton.Errorf(baton.ECONFLICT, "%s: version %d is stale, the stored one is %d", what, c.Version, version)
+		}
+		return baton.Errorf(baton.EINVALID, "%s: state %s differs from the stored %s; states change only through transitions", what, c.State, state)
+	})
+}
+
+// TransitionConversation moves a conversation through the state machine and
+// records the event, atomically.
+func (s *Store) TransitionConversation(ctx context.Context, id int64, t baton.Transition) (*baton.Conversation, *baton.Event, error) {
+	var (
+		conv *baton.Conversation
+		ev   baton.Event
+	)
+	err := s.writeTx(ctx, "transition conversation "+itoa(id), func(q querier) error {
+		c, err := getConversation(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		ev, err = c.Apply(t, now)
+		if err != nil {
+			return err
+		}
+		attrs, err := mapCol(c.Attributes)
+		if err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE conversations SET state = ?, queue_id = ?, agent_id = ?, priority = ?, attributes = ?,
+			snoozed_until = ?, resolved_at = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+			string(c.State), c.QueueID, c.AgentID, c.Priority, attrs, tsPtr(c.SnoozedUntil), tsPtr(c.ResolvedAt), ts(now), id); err != nil {
+			return err
+		}
+		c.Version++
+		c.UpdatedAt = now
+		if err := insertEvent(ctx, q, &ev); err != nil {
+			return err
+		}
+		conv = c
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return conv, &ev, nil
+}
+
+// ListConversations returns the conversations matching f, by id.
+func (s *Store) ListConversations(ctx context.Context, f baton.ConversationFilter) ([]*baton.Conversation, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.BotID != "" {
+		where, args = append(where, "bot_id = ?"), append(args, f.BotID)
+	}
+	if len(f.States) > 0 {
+		where = append(where, "state IN ("+placeholders(len(f.States))+")")
+		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
+	if f.QueueID != "" {
+		where, args = append(where, "queue_id = ?"), append(args, f.QueueID)
+	}
+	if f.AgentID != "" {
+		where, args = append(where, "agent_id = ?"), append(args, f.AgentID)
+	}
+	query := `SELECT ` + conversationCols + ` FROM conversations` + whereClause(where) + ` ORDER BY id` + limitClause(f.Limit)
+	rows, err := s.reader().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err, "list conversations")
+	}
+	defer rows.Close()
+	var out []*baton.Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, translate(err, "list conversations")
+		}
+		out = append(out, c)
+	}
+	return out, translate(rows.Err(), "list conversations")
+}
+
+// AppendEvent records something that happened to a conversation.
+func (s *Store) AppendEvent(ctx context.Context, e *baton.Event) error {
+	if strings.TrimSpace(e.Type) == "" {
+		return baton.Errorf(baton.EINVALID, "event on conversation %d: type is required", e.ConversationID)
+	}
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	e.At = e.At.UTC()
+	return s.writeTx(ctx, "append event", func(q querier) error {
+		err := insertEvent(ctx, q, e)
+		if baton.ErrorCode(translate(err, "")) == baton.ENOTFOUND {
+			return baton.Errorf(baton.ENOTFOUND, "event: conversation %d does not exist", e.ConversationID)
+		}
+		return err
+	})
+}
+
+func insertEvent(ctx context.Context, q querier, e *baton.Event) error {
+	data, err := mapCol(e.Data)
+	if err != nil {
+		return err
+	}
+	return q.QueryRowContext(ctx, `INSERT INTO events (conversation_id, type, from_state, to_state, actor, reason, data, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.ConversationID, e.Type, string(e.From), string(e.To), e.Actor, e.Reason, data, ts(e.At)).Scan(&e.ID)
+}
+
+// ListEvents returns a conversation's events in order.
+func (s *Store) ListEvents(ctx context.Context, conversationID int64) ([]*baton.Event, error) {
+	rows, err := s.reader().QueryContext(ctx, `SELECT id, conversation_id, type, from_state, to_state, actor, reason, data, at
+		FROM events WHERE conversation_id = ? ORDER BY id`, conversationID)
+	if err != nil {
+		return nil, translate(err, "list events")
+	}
+	defer rows.Close()
+	var out []*baton.Event
+	for rows.Next() {
+		var (
+			e        baton.Event
+			from, to string
+			data     sql.NullString
+			at       int64
+		)
+		if err := rows.Scan(&e.ID, &e.ConversationID, &e.Type, &from, &to, &e.Actor, &e.Reason, &data, &at); err != nil {
+			return nil, translate(err, "list events")
+		}
+		e.From, e.To, e.At = baton.State(from), baton.State(to), fromTS(at)
+		if err := decodeJSON(data, &e.Data, "event data"); err != nil {
+			return nil, translate(err, "list events")
+		}
+		out = append(out, &e)
+	}
+	return out, translate(rows.Err(), "list events")
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func whereClause(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+func limitClause(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return " LIMIT " + itoa(int64(n))
+}

@@ -1,0 +1,217 @@
+package sqlite
+
+import (
+	"container/heap"
+	"context"
+	"math"
+	"strings"
+	"unicode"
+
+	"github.com/batonhq/baton"
+)
+
+const (
+	defaultK = 10
+	// maxQueryTerms bounds the work one keyword query can cause.
+	maxQueryTerms = 32
+)
+
+// ftsQuery turns user text into an FTS5 query that matches any of its
+// words. Every word is quoted as a string, so nothing the user types (quotes,
+// parentheses, AND/OR/NOT/NEAR, column filters, ^, *, -) is ever syntax.
+// It returns "" when the text has no words.
+func ftsQuery(text string) string {
+	seen := map[string]bool{}
+	var terms []string
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
+	}) {
+		w = strings.ToLower(w)
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		// Words hold only letters, digits and marks, so they contain no
+		// double quote; quoting makes them plain strings to FTS5.
+		terms = append(terms, `"`+w+`"`)
+		if len(terms) == maxQueryTerms {
+			break
+		}
+	}
+	return strings.Join(terms, " OR ")
+}
+
+func validateQuery(q baton.ChunkQuery) (baton.ChunkQuery, error) {
+	if strings.TrimSpace(q.BotID) == "" {
+		return q, baton.Errorf(baton.EINVALID, "chunk search: bot id is required")
+	}
+	if q.K <= 0 {
+		q.K = defaultK
+	}
+	return q, nil
+}
+
+// SearchKeyword ranks chunks of published articles by bm25 over FTS5.
+func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.ChunkHit, error) {
+	q, err := validateQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	match := ftsQuery(q.Text)
+	if match == "" {
+		return nil, nil
+	}
+	// bm25() is lower-is-better; the hit's Score is its negation so that
+	// every store's scores read higher-is-better.
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+chunkCols+`, a.title, a.url, -bm25(chunks_fts) AS score
+		FROM chunks_fts
+		JOIN chunks c ON c.id = chunks_fts.rowid
+		JOIN articles a ON a.id = c.article_id
+		WHERE chunks_fts MATCH ? AND a.bot_id = ? AND a.status = 'published' AND (? = '' OR a.language = ?)
+		ORDER BY score DESC, c.id
+		LIMIT ?`, match, q.BotID, q.Language, q.Language, q.K)
+	if err != nil {
+		return nil, translate(err, "keyword search")
+	}
+	defer rows.Close()
+	var hits []baton.ChunkHit
+	for rows.Next() {
+		var h baton.ChunkHit
+		c, err := scanChunk(rows, &h.Title, &h.URL, &h.Score)
+		if err != nil {
+			return nil, translate(err, "keyword search")
+		}
+		h.Chunk = c
+		h.Rank = len(hits) + 1
+		hits = append(hits, h)
+	}
+	return hits, translate(rows.Err(), "keyword search")
+}
+
+// SearchVector ranks chunks of published articles by exact cosine
+// similarity to q.Embedding, among chunks of the same model and dimension.
+// Only ids and vectors are read for the scan; the k winners are loaded after.
+func (s *Store) SearchVector(ctx context.Context, q baton.ChunkQuery) ([]baton.ChunkHit, error) {
+	q, err := validateQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(q.Model) == "" {
+		return nil, baton.Errorf(baton.EINVALID, "vector search: model is required")
+	}
+	qnorm := norm(q.Embedding)
+	if len(q.Embedding) == 0 || qnorm == 0 {
+		return nil, baton.Errorf(baton.EINVALID, "vector search: the query embedding is empty or zero")
+	}
+	rows, err := s.reader().QueryContext(ctx, `SELECT c.id, c.embedding FROM chunks c JOIN articles a ON a.id = c.article_id
+		WHERE c.model = ? AND c.dim = ? AND a.bot_id = ? AND a.status = 'published' AND (? = '' OR a.language = ?)`,
+		q.Model, len(q.Embedding), q.BotID, q.Language, q.Language)
+	if err != nil {
+		return nil, translate(err, "vector search")
+	}
+	top := &topK{k: q.K}
+	for rows.Next() {
+		var (
+			id  int64
+			raw []byte
+		)
+		if err := rows.Scan(&id, &raw); err != nil {
+			rows.Close()
+			return nil, translate(err, "vector search")
+		}
+		top.offer(scored{id: id, score: cosineBlob(q.Embedding, qnorm, raw)})
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return nil, translate(err, "vector search")
+	}
+	rows.Close()
+
+	best := top.sorted()
+	hits := make([]baton.ChunkHit, 0, len(best))
+	for i, b := range best {
+		var h baton.ChunkHit
+		c, err := scanChunk(s.reader().QueryRowContext(ctx, `SELECT `+chunkCols+`, a.title, a.url FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id = ?`, b.id),
+			&h.Title, &h.URL)
+		if err != nil {
+			return nil, translate(err, "vector search")
+		}
+		h.Chunk, h.Score, h.Rank = c, b.score, i+1
+		hits = append(hits, h)
+	}
+	return hits, nil
+}
+
+func norm(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
+}
+
+// cosineBlob computes the cosine similarity of q with a stored
+// little-endian float32 vector without decoding it into a slice.
+func cosineBlob(q []float32, qnorm float64, blob []byte) float64 {
+	if len(blob) != 4*len(q) {
+		return math.Inf(-1)
+	}
+	var dot, n float64
+	for i, x := range q {
+		y := float64(math.Float32frombits(uint32(blob[4*i]) | uint32(blob[4*i+1])<<8 | uint32(blob[4*i+2])<<16 | uint32(blob[4*i+3])<<24))
+		dot += float64(x) * y
+		n += y * y
+	}
+	if n == 0 {
+		return 0
+	}
+	return dot / (qnorm * math.Sqrt(n))
+}
+
+type scored struct {
+	id    int64
+	score float64
+}
+
+// better orders by score, then by id so that ties are stable across stores.
+func better(a, b scored) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.id < b.id
+}
+
+// topK keeps the k best scores in a min-heap (worst on top).
+type topK struct {
+	k     int
+	items []scored
+}
+
+func (t *topK) Len() int           { return len(t.items) }
+func (t *topK) Less(i, j int) bool { return better(t.items[j], t.items[i]) }
+func (t *topK) Swap(i, j int)      { t.items[i], t.items[j] = t.items[j], t.items[i] }
+func (t *topK) Push(x any)         { t.items = append(t.items, x.(scored)) }
+func (t *topK) Pop() any {
+	last := t.items[len(t.items)-1]
+	t.items = t.items[:len(t.items)-1]
+	return last
+}
+
+func (t *topK) offer(s scored) {
+	if len(t.items) < t.k {
+		heap.Push(t, s)
+		return
+	}
+	if better(s, t.items[0]) {
+		t.items[0] = s
+		heap.Fix(t, 0)
+	}
+}
+
+func (t *topK) sorted() []scored {
+	out := make([]scored, len(t.items))
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(t).(scored)
+	}
+	return out
+}
