@@ -65,7 +65,8 @@ func (s *server) serveRaw(c *fiber.Ctx, h baton.WebhookHandler, what, botID stri
 		return fmt.Errorf("%s for bot %q: %w", what, botID, err)
 	}
 	if resp == nil {
-		return c.SendStatus(http.StatusOK)
+		c.Status(http.StatusOK)
+		return nil
 	}
 	status := resp.Status
 	if status == 0 {
