@@ -1,0 +1,240 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/store/storetest"
+)
+
+func TestFTSQuery(t *testing.T) {
+	cases := []struct {
+		in, want string
+	}{
+		{"refund", `"refund"`},
+		{"Refund my ORDER", `"refund" OR "my" OR "order"`},
+		{`refund" OR (*) NEAR/2 -`, `"refund" OR "or" OR "near" OR "2"`},
+		{"text:refund", `"text" OR "refund"`},
+		{"refund refund REFUND", `"refund"`},
+		{"¿dónde está?", `"dónde" OR "está"`},
+		{`"*()-:^`, ``},
+		{"   ", ``},
+		{"", ``},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := ftsQuery(tc.in); got != tc.want {
+				t.Fatalf("ftsQuery(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+	long := strings.Repeat("word ", 10) + strings.Repeat("x", 10)
+	for i := 0; i < 100; i++ {
+		long += " w" + itoa(int64(i))
+	}
+	if n := strings.Count(ftsQuery(long), " OR ") + 1; n != maxQueryTerms {
+		t.Fatalf("long query has %d terms, want the cap %d", n, maxQueryTerms)
+	}
+}
+
+// TestHostileKeywordQueries runs every line of testdata/hostile_queries.txt
+// through a real FTS5 index: none may cause an error.
+func TestHostileKeywordQueries(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	a := &baton.Article{BotID: "shop", Slug: "refunds", Title: "Refunds", Language: "en", Status: baton.ArticlePublished}
+	if err := st.CreateArticleVersion(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ReplaceChunks(ctx, a.ID, []baton.Chunk{{Text: "refund parcel courier reembolso возврат"}}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("testdata/hostile_queries.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	lines = append(lines, strings.Repeat("refund ", 5000), strings.Repeat(`"(`, 3000))
+	for _, q := range lines {
+		name := q
+		if len(name) > 40 {
+			name = name[:40]
+		}
+		t.Run(name, func(t *testing.T) {
+			hits, err := st.SearchKeyword(ctx, baton.ChunkQuery{BotID: "shop", Text: q, K: 5})
+			if err != nil {
+				t.Fatalf("SearchKeyword(%q): %v", q, err)
+			}
+			wantHit := strings.Contains(strings.ToLower(q), "refund") || strings.Contains(q, "возврат") || strings.Contains(q, "reembolso")
+			if wantHit != (len(hits) == 1) {
+				t.Fatalf("SearchKeyword(%q) = %d hits, want a hit: %v", q, len(hits), wantHit)
+			}
+		})
+	}
+}
+
+func openTest(t *testing.T, clock baton.Clock) *Store {
+	t.Helper()
+	st, err := Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"), Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestReopenKeepsDataAndDoesNotRemigrate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "data", "baton.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	first := storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	st, err := Open(ctx, path, Options{Clock: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust, err := st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: "shop", Channel: baton.ChannelSMS, Address: "+1555"}, "Kim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := storetest.NewClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	st, err = Open(ctx, path, Options{Clock: second})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer st.Close()
+	got, err := st.GetCustomer(ctx, cust.ID)
+	if err != nil || got.Name != "Kim" {
+		t.Fatalf("after reopen: customer = %+v, %v; want Kim", got, err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate on a migrated file: %v", err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.read.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var v int
+		var at int64
+		if err := rows.Scan(&v, &at); err != nil {
+			t.Fatal(err)
+		}
+		if v != ms[n].version || !fromTS(at).Equal(first.Now()) {
+			t.Errorf("migration row %d = version %d applied %v; want version %d applied at first open %v", n, v, fromTS(at), ms[n].version, first.Now())
+		}
+		n++
+	}
+	if n != len(ms) {
+		t.Fatalf("%d schema_migrations rows, want %d", n, len(ms))
+	}
+}
+
+func TestPingRejectsNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, nil)
+	if err := st.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if _, err := st.write.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Ping(ctx); baton.ErrorCode(err) != baton.EUNAVAILABLE {
+		t.Fatalf("Ping on a newer schema = %v, want %s", err, baton.EUNAVAILABLE)
+	}
+}
+
+func TestOpenRejectsBadPaths(t *testing.T) {
+	ctx := context.Background()
+	for _, p := range []string{"", "  ", ":memory:", "file:x.db?mode=memory"} {
+		t.Run(p, func(t *testing.T) {
+			if _, err := Open(ctx, p, Options{}); baton.ErrorCode(err) != baton.EINVALID {
+				t.Fatalf("Open(%q) = %v, want %s", p, err, baton.EINVALID)
+			}
+		})
+	}
+	t.Run("missing directory", func(t *testing.T) {
+		_, err := Open(ctx, filepath.Join(t.TempDir(), "no", "such", "dir", "baton.db"), Options{})
+		if err == nil {
+			t.Fatal("Open in a missing directory succeeded")
+		}
+	})
+	t.Run("path with spaces and a question mark", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "my data?x=1")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		st, err := Open(ctx, filepath.Join(dir, "baton.db"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		if _, err := os.Stat(filepath.Join(dir, "baton.db")); err != nil {
+			t.Fatalf("database not created where asked: %v", err)
+		}
+	})
+}
+
+// TestFailedMethodInsideTxLeavesNothing checks that a store method failing
+// inside a caller's transaction undoes its own partial writes (savepoint),
+// even when the caller goes on and commits.
+func TestFailedMethodInsideTxLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, nil)
+	a := &baton.Article{BotID: "shop", Slug: "s", Status: baton.ArticlePublished}
+	if err := st.CreateArticleVersion(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ReplaceChunks(ctx, a.ID, []baton.Chunk{{Text: "kept"}}); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Tx(ctx, func(tx baton.Store) error {
+		// The second chunk's id clashes with the first's: the insert fails
+		// after the old chunks were deleted and the first new one stored.
+		inner := tx.(*Store)
+		return inner.writeTx(ctx, "test", func(q querier) error {
+			if _, err := q.ExecContext(ctx, `DELETE FROM chunks WHERE article_id = ?`, a.ID); err != nil {
+				return err
+			}
+			_, err := q.ExecContext(ctx, `INSERT INTO chunks (id, article_id, ord, text) VALUES (1000, ?, 0, 'a'), (1000, ?, 1, 'b')`, a.ID, a.ID)
+			return err
+		})
+	})
+	if baton.ErrorCode(err) != baton.ECONFLICT {
+		t.Fatalf("Tx error = %v, want %s", err, baton.ECONFLICT)
+	}
+	err = st.Tx(ctx, func(tx baton.Store) error {
+		inner := tx.(*Store)
+		_ = inner.writeTx(ctx, "test", func(q querier) error {
+			if _, err := q.ExecContext(ctx, `DELETE FROM chunks WHERE article_id = ?`, a.ID); err != nil {
+				return err
+			}
+			return sql.ErrConnDone
+		})
+		return nil // the caller ignores the failure and commits
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks, err := st.ListChunks(ctx, a.ID)
+	if err != nil || len(chunks) != 1 || chunks[0].Text != "kept" {
+		t.Fatalf("chunks = %+v, %v; want the one kept chunk", chunks, err)
+	}
+}
