@@ -180,6 +180,15 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 		return fmt.Errorf("upsert customer: %w", err)
 	}
 	res.CustomerID = cust.ID
+	if in.Verified && in.ExternalID != "" && (!cust.Verified || cust.ExternalID != in.ExternalID) {
+		// Only a channel that checked the host app's signature sets
+		// Verified; the identity's address is derived from the same id, so
+		// this never merges an anonymous visitor into a verified customer.
+		cust.Verified, cust.ExternalID = true, in.ExternalID
+		if err := tx.UpdateCustomer(ctx, cust); err != nil {
+			return fmt.Errorf("mark customer verified: %w", err)
+		}
+	}
 	conv, err := g.conversationFor(ctx, tx, bot, cust.ID, in, now, res)
 	if err != nil {
 		return err

@@ -1,0 +1,336 @@
+package channels_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/bots"
+	"github.com/batonhq/baton/channels"
+	"github.com/batonhq/baton/channels/channeltest"
+	"github.com/batonhq/baton/channels/messenger"
+	"github.com/batonhq/baton/channels/twilio"
+	"github.com/batonhq/baton/channels/whatsapp"
+	"github.com/batonhq/baton/store/jobs"
+	"github.com/batonhq/baton/store/postgres"
+	"github.com/batonhq/baton/store/sqlite"
+)
+
+// Secrets of the test bot; the Meta one is the known-answer vector's.
+const (
+	botID       = "acme"
+	metaSecret  = "test_app_secret"
+	verifyToken = "verify-me"
+	twilioToken = "12345"
+	twilioSID   = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+	publicBase  = "https://baton.example.com"
+	ackText     = "Thanks, we got your message."
+)
+
+var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+type storeCase struct {
+	name string
+	open func(t *testing.T, clock baton.Clock) baton.Store
+}
+
+// stores is every real store the tests run against: SQLite in a temp dir
+// always; PostgreSQL, in a schema of its own per test, when
+// BATON_TEST_DATABASE_URL is set.
+func stores() []storeCase {
+	out := []storeCase{{"sqlite", func(t *testing.T, clock baton.Clock) baton.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"), sqlite.Options{Clock: clock})
+		if err != nil {
+			t.Fatalf("open sqlite: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}}}
+	if dsn := os.Getenv("BATON_TEST_DATABASE_URL"); dsn != "" {
+		out = append(out, storeCase{"postgres", func(t *testing.T, clock baton.Clock) baton.Store { return openPostgres(t, dsn, clock) }})
+	}
+	return out
+}
+
+// openPostgres gives the test a schema of its own, so that its job workers
+// never claim another test's jobs in the shared database.
+func openPostgres(t *testing.T, dsn string, clock baton.Clock) baton.Store {
+	t.Helper()
+	ctx := context.Background()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "ch_" + hex.EncodeToString(b)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect postgres: %v", err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	conn.Close(ctx)
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	s, err := postgres.Open(ctx, dsn+sep+"search_path="+schema+",public", postgres.Options{MaxConns: 8, Clock: clock})
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// env is the whole channel path wired as the server wires it, with fakes
+// only at the providers' APIs.
+type env struct {
+	t        *testing.T
+	st       baton.Store
+	clock    *channeltest.Clock
+	graph    *channeltest.Provider // WhatsApp and Messenger Graph API
+	twilio   *channeltest.Provider
+	ing      *channels.Ingester
+	handlers map[string]baton.WebhookHandler
+	wa       *whatsapp.Sender
+	deliver  *channels.Deliverer
+	turn     *bots.Acknowledger
+	bot      baton.Bot
+}
+
+type envOptions struct {
+	graphScript  []channeltest.Reply
+	twilioScript []channeltest.Reply
+	template     *whatsapp.WindowTemplate
+	reopenAfter  time.Duration
+}
+
+func graphOK(r channeltest.Request) channeltest.Reply {
+	if strings.Contains(r.Path, "/PAGE1/") {
+		return channeltest.Reply{Body: `{"recipient_id":"PSID1","message_id":"m_` + randID() + `"}`}
+	}
+	return channeltest.Reply{Body: `{"messaging_product":"whatsapp","messages":[{"id":"wamid.out` + randID() + `"}]}`}
+}
+
+func twilioOK(channeltest.Request) channeltest.Reply {
+	return channeltest.Reply{Status: 201, Body: `{"sid":"SM` + randID() + `","status":"queued"}`}
+}
+
+func randID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newEnv opens a fresh store from sc, on the env's clock, and wires the
+// channel path over it.
+func newEnv(t *testing.T, sc storeCase, o envOptions) *env {
+	clock := channeltest.NewClock(start)
+	st := sc.open(t, clock)
+	e := &env{t: t, st: st, clock: clock}
+	e.graph = channeltest.NewProvider(t, graphOK, o.graphScript...)
+	e.twilio = channeltest.NewProvider(t, twilioOK, o.twilioScript...)
+	e.bot = baton.Bot{ID: botID, Name: "Acme", Languages: []string{"en"}, ReopenAfter: o.reopenAfter}
+	e.ing = &channels.Ingester{
+		Store: st,
+		Bots: func(id string) (baton.Bot, bool) {
+			return e.bot, id == botID
+		},
+		Clock: e.clock,
+	}
+	waAcct := whatsapp.Account{AppSecret: metaSecret, VerifyToken: verifyToken, AccessToken: "wa-token", PhoneNumberID: "106540352242922", Template: o.template}
+	page := messenger.Page{AppSecret: metaSecret, VerifyToken: verifyToken, AccessToken: "page-token", PageID: "PAGE1"}
+	tw := twilio.Account{AccountSID: twilioSID, AuthToken: twilioToken, From: "+14155550199", StatusCallback: publicBase + "/webhooks/twilio/" + botID}
+	e.handlers = map[string]baton.WebhookHandler{
+		"whatsapp":  &whatsapp.Handler{Accounts: map[string]whatsapp.Account{botID: waAcct}, Ingester: e.ing},
+		"messenger": &messenger.Handler{Pages: map[string]messenger.Page{botID: page}, Ingester: e.ing},
+		"twilio":    &twilio.Handler{Accounts: map[string]twilio.Account{botID: tw}, Ingester: e.ing},
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	e.wa = &whatsapp.Sender{Accounts: map[string]whatsapp.Account{botID: waAcct}, BaseURL: e.graph.URL + "/v23.0", Client: client, Clock: e.clock}
+	e.deliver = &channels.Deliverer{
+		Store: st,
+		Senders: map[baton.ChannelKind]baton.Sender{
+			baton.ChannelWhatsApp:  e.wa,
+			baton.ChannelMessenger: &messenger.Sender{Pages: map[string]messenger.Page{botID: page}, BaseURL: e.graph.URL + "/v23.0", Client: client, Clock: e.clock},
+			baton.ChannelSMS:       &twilio.Sender{Accounts: map[string]twilio.Account{botID: tw}, BaseURL: e.twilio.URL, Client: client, Clock: e.clock},
+		},
+		Clock: e.clock,
+	}
+	e.turn = &bots.Acknowledger{Store: st, Text: ackText}
+	return e
+}
+
+// webhook builds a request the way the web layer hands it over.
+func (e *env) webhook(provider string, body []byte, sign bool) *baton.WebhookRequest {
+	r := &baton.WebhookRequest{
+		BotID:     botID,
+		Method:    http.MethodPost,
+		PublicURL: publicBase + "/webhooks/" + provider + "/" + botID,
+		Query:     url.Values{},
+		Header:    http.Header{},
+		Body:      body,
+	}
+	if !sign {
+		return r
+	}
+	switch provider {
+	case "twilio":
+		params, err := url.ParseQuery(string(body))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		r.Header.Set(channels.TwilioSignatureHeader, channels.TwilioSignature(twilioToken, r.PublicURL, params))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	default:
+		r.Header.Set(channels.MetaSignatureHeader, "sha256="+channels.HMACSHA256Hex([]byte(metaSecret), body))
+		r.Header.Set("Content-Type", "application/json")
+	}
+	return r
+}
+
+func (e *env) post(provider string, body []byte) {
+	e.t.Helper()
+	resp, err := e.handlers[provider].ServeWebhook(context.Background(), e.webhook(provider, body, true))
+	if err != nil {
+		e.t.Fatalf("%s webhook: %v", provider, err)
+	}
+	if resp.Status != http.StatusOK {
+		e.t.Fatalf("%s webhook: status %d", provider, resp.Status)
+	}
+}
+
+// runJobs runs turn and deliver jobs with the real worker pool until done
+// reports true (or fails the test after a while).
+func (e *env) runJobs(done func() bool) {
+	e.t.Helper()
+	pool := jobs.New(e.st, jobs.Options{
+		Workers: 2, Lease: 5 * time.Second, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		IdleMin: 2 * time.Millisecond, IdleMax: 10 * time.Millisecond, Clock: e.clock,
+	})
+	if err := pool.Register(baton.JobTurn, e.turn); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := pool.Register(baton.JobDeliver, e.deliver); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := pool.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = pool.Shutdown(ctx)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for !done() {
+		if time.Now().After(deadline) {
+			e.t.Fatal("jobs did not reach the expected state in 15 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+		// The store, the pool and the senders share the test clock; let
+		// it run so that retries and leases come due.
+		e.clock.Advance(50 * time.Millisecond)
+	}
+}
+
+// idle reports whether no turn or deliver job is pending or running.
+func (e *env) idle() bool {
+	for _, s := range []baton.JobStatus{baton.JobPending, baton.JobRunning} {
+		js, err := e.st.ListJobs(context.Background(), baton.JobFilter{Status: s})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(js) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *env) conversations() []*baton.Conversation {
+	e.t.Helper()
+	cs, err := e.st.ListConversations(context.Background(), baton.ConversationFilter{BotID: botID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cs
+}
+
+func (e *env) messages(convID int64) []*baton.Message {
+	e.t.Helper()
+	ms, err := e.st.ListMessages(context.Background(), convID, 0, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ms
+}
+
+func (e *env) jobs(kind string) []*baton.Job {
+	e.t.Helper()
+	js, err := e.st.ListJobs(context.Background(), baton.JobFilter{Kind: kind})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return js
+}
+
+func (e *env) outbound(convID int64) []*baton.Message {
+	var out []*baton.Message
+	for _, m := range e.messages(convID) {
+		if m.Direction == baton.DirectionOut {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// reply enqueues msg on the conversation the way the bot or an agent does.
+func (e *env) reply(conv *baton.Conversation, msg *baton.Message) {
+	e.t.Helper()
+	err := e.st.Tx(context.Background(), func(tx baton.Store) error { return channels.EnqueueReply(context.Background(), tx, conv, msg) })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// concurrently runs fn n times at once and waits for all.
+func concurrently(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	startGate := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-startGate
+			fn(i)
+		}()
+	}
+	close(startGate)
+	wg.Wait()
+}

@@ -1,0 +1,237 @@
+package webchat
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/channels"
+)
+
+//go:embed page.html
+var pageHTML string
+
+// Handler serves the chat page, its message POSTs and its reply stream.
+// Mount them as:
+//
+//	GET  /chat/:bot          Page
+//	POST /chat/:bot/messages Post
+//	GET  /chat/:bot/stream   Stream
+type Handler struct {
+	Sites    map[string]Site
+	Ingester *channels.Ingester
+	Store    baton.Store
+	Clock    baton.Clock
+	Logger   *slog.Logger
+	// Poll is how often an open stream looks for new messages [500ms];
+	// polling the store keeps any number of replicas consistent.
+	Poll time.Duration
+	// StreamFor ends a stream after this long [5m]; EventSource
+	// reconnects with Last-Event-ID and catches up.
+	StreamFor time.Duration
+	// Timeout bounds a POST's ingestion [10s].
+	Timeout time.Duration
+
+	pageOnce sync.Once
+	page     *template.Template
+	pageErr  error
+}
+
+func (h *Handler) now() time.Time {
+	if h.Clock == nil {
+		return time.Now().UTC()
+	}
+	return h.Clock.Now()
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger == nil {
+		return slog.Default()
+	}
+	return h.Logger
+}
+
+func (h *Handler) site(c *fiber.Ctx) (string, Site, error) {
+	bot := c.Params("bot")
+	s, ok := h.Sites[bot]
+	if !ok {
+		return "", Site{}, baton.Errorf(baton.ENOTFOUND, "web chat: no web chat for bot %q", bot)
+	}
+	return bot, s, nil
+}
+
+// errorStatus maps domain codes for the chat endpoints.
+func errorStatus(err error) int {
+	switch baton.ErrorCode(err) {
+	case baton.EINVALID:
+		return fiber.StatusBadRequest
+	case baton.ENOTFOUND:
+		return fiber.StatusNotFound
+	case baton.ETOOLARGE:
+		return fiber.StatusRequestEntityTooLarge
+	case baton.EUNAUTHORIZED:
+		return fiber.StatusUnauthorized
+	case baton.EFORBIDDEN:
+		return fiber.StatusForbidden
+	case baton.EUNAVAILABLE:
+		return fiber.StatusServiceUnavailable
+	}
+	return fiber.StatusInternalServerError
+}
+
+func (h *Handler) fail(c *fiber.Ctx, what string, err error) error {
+	status := errorStatus(err)
+	h.logger().LogAttrs(c.UserContext(), slog.LevelWarn, "web chat request refused",
+		slog.String("what", what), slog.Int("status", status), slog.String("code", baton.ErrorCode(err)), slog.String("reason", baton.ErrorMessage(err)))
+	return c.Status(status).JSON(fiber.Map{"error": baton.ErrorMessage(err), "code": baton.ErrorCode(err)})
+}
+
+// Page serves the chat page.
+func (h *Handler) Page(c *fiber.Ctx) error {
+	bot, s, err := h.site(c)
+	if err != nil {
+		return h.fail(c, "page", err)
+	}
+	h.pageOnce.Do(func() { h.page, h.pageErr = template.New("chat").Parse(pageHTML) })
+	if h.pageErr != nil {
+		return h.fail(c, "page", baton.Errorf(baton.EINTERNAL, "web chat page: %w", h.pageErr))
+	}
+	title := s.Title
+	if title == "" {
+		title = "Chat with us"
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'")
+	return h.page.Execute(c, map[string]string{"Bot": bot, "Title": title})
+}
+
+// Post stores one customer message: same ingestion path as every channel.
+func (h *Handler) Post(c *fiber.Ctx) error {
+	bot, s, err := h.site(c)
+	if err != nil {
+		return h.fail(c, "post", err)
+	}
+	in, err := ParsePost(bot, s, c.Body(), h.now())
+	if err != nil {
+		return h.fail(c, "post", err)
+	}
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), timeout)
+	defer cancel()
+	res, err := h.Ingester.Ingest(ctx, h.Store, in)
+	if err != nil {
+		return h.fail(c, "post", err)
+	}
+	return c.JSON(fiber.Map{"message_id": res.MessageID, "duplicate": res.Duplicate})
+}
+
+// Event is one transcript entry as the stream sends it.
+type Event struct {
+	ID        int64     `json:"id"`
+	Direction string    `json:"direction"`
+	Author    string    `json:"author"`
+	Text      string    `json:"text"`
+	Status    string    `json:"status,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Stream pushes the visitor's transcript as Server-Sent Events, starting
+// after the message id in Last-Event-ID (a reconnect) or ?after=, so that a
+// browser that lost its connection catches up on what it missed.
+func (h *Handler) Stream(c *fiber.Ctx) error {
+	bot, s, err := h.site(c)
+	if err != nil {
+		return h.fail(c, "stream", err)
+	}
+	id, err := Resolve(s, c.Query("visitor_id"), c.Query("user_id"), c.Query("user_signature"))
+	if err != nil {
+		return h.fail(c, "stream", err)
+	}
+	after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
+	if last, err := strconv.ParseInt(c.Get("Last-Event-ID"), 10, 64); err == nil && last > after {
+		after = last
+	}
+	poll, life := h.Poll, h.StreamFor
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
+	if life <= 0 {
+		life = 5 * time.Minute
+	}
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderConnection, "keep-alive")
+	c.Set("X-Accel-Buffering", "no")
+	// The fiber context is recycled once this handler returns, so the
+	// writer gets copies of everything it needs.
+	st, log := h.Store, h.logger()
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), life)
+		defer cancel()
+		fmt.Fprintf(w, "retry: 1000\n\n")
+		if w.Flush() != nil {
+			return
+		}
+		var convID int64
+		tick := time.NewTicker(poll)
+		defer tick.Stop()
+		for {
+			if convID == 0 {
+				convID = findConversation(ctx, st, bot, id.Address)
+			}
+			if convID != 0 {
+				msgs, err := st.ListMessages(ctx, convID, after, 100)
+				if err != nil {
+					log.LogAttrs(ctx, slog.LevelWarn, "web chat stream: list messages", slog.String("error", err.Error()))
+				}
+				for _, m := range msgs {
+					after = m.ID
+					if m.Direction == baton.DirectionNote {
+						continue
+					}
+					b, _ := json.Marshal(Event{ID: m.ID, Direction: string(m.Direction), Author: string(m.Author), Text: m.Text, Status: string(m.Status), CreatedAt: m.CreatedAt})
+					fmt.Fprintf(w, "id: %d\nevent: message\ndata: %s\n\n", m.ID, b)
+				}
+			}
+			// A comment line doubles as a keep-alive and as the probe that
+			// tells us the browser went away.
+			fmt.Fprintf(w, ": ping\n\n")
+			if w.Flush() != nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return nil
+}
+
+// findConversation returns the visitor's current conversation, or 0 while
+// they have not written yet.
+func findConversation(ctx context.Context, st baton.Store, bot, address string) int64 {
+	ident, err := st.GetIdentity(ctx, bot, baton.ChannelWebChat, address)
+	if err != nil {
+		return 0
+	}
+	conv, err := st.OpenConversation(ctx, bot, ident.CustomerID, baton.ChannelWebChat)
+	if err != nil {
+		return 0
+	}
+	return conv.ID
+}

@@ -1,0 +1,100 @@
+package webchat
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/channels"
+)
+
+var now = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+const secret = "host-app-secret"
+
+func TestResolveIdentity(t *testing.T) {
+	site := Site{IdentitySecret: secret}
+	good := channels.HMACSHA256Hex([]byte(secret), []byte("u-42"))
+	visitor := "0123456789abcdef0123"
+	cases := []struct {
+		name, visitor, user, sig string
+		site                     Site
+		wantAddr                 string
+		wantVerified             bool
+		wantErr                  bool
+	}{
+		{"anonymous", visitor, "", "", site, "visitor:" + visitor, false, false},
+		{"verified", visitor, "u-42", good, site, "user:u-42", true, false},
+		{"verified without visitor id", "", "u-42", good, site, "user:u-42", true, false},
+		{"wrong signature is anonymous", visitor, "u-42", strings.Repeat("0", 64), site, "visitor:" + visitor, false, false},
+		{"signature of another user", visitor, "u-43", good, site, "visitor:" + visitor, false, false},
+		{"unsigned is anonymous", visitor, "u-42", "", site, "visitor:" + visitor, false, false},
+		{"no secret configured", visitor, "u-42", good, Site{}, "visitor:" + visitor, false, false},
+		{"visitor id too short", "abc", "", "", site, "", false, true},
+		{"visitor id smuggling a separator", "0123456789abcdef/../x", "", "", site, "", false, true},
+		{"wrong signature and no visitor", "", "u-42", "00", site, "", false, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id, err := Resolve(c.site, c.visitor, c.user, c.sig)
+			if c.wantErr {
+				if baton.ErrorCode(err) != baton.EINVALID {
+					t.Fatalf("want EINVALID, got %v", err)
+				}
+				return
+			}
+			if err != nil || id.Address != c.wantAddr || id.Verified != c.wantVerified {
+				t.Fatalf("got %+v %v", id, err)
+			}
+		})
+	}
+}
+
+func TestParsePost(t *testing.T) {
+	site := Site{IdentitySecret: secret}
+	in, err := ParsePost("acme", site, []byte(`{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"  where is my order? ","attributes":{"url":"https://shop.example/orders/77","order_id":"77"}}`), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.From != "visitor:0123456789abcdef" || in.Text != "where is my order?" || in.ProviderMessageID != "web:visitor:0123456789abcdef:c-00000001" ||
+		in.Attributes["order_id"] != "77" || in.Channel != baton.ChannelWebChat || in.Verified {
+		t.Fatalf("got %+v", in)
+	}
+	cases := []struct{ name, body, code string }{
+		{"not json", `{`, baton.EINVALID},
+		{"unknown field", `{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"x","admin":true}`, baton.EINVALID},
+		{"empty text", `{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"  "}`, baton.EINVALID},
+		{"no client id", `{"visitor_id":"0123456789abcdef","text":"x"}`, baton.EINVALID},
+		{"too long", `{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"` + strings.Repeat("a", MaxText+1) + `"}`, baton.EINVALID},
+		{"too large", `{"text":"` + strings.Repeat("a", MaxPostBody) + `"}`, baton.ETOOLARGE},
+		{"long attribute", `{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"x","attributes":{"url":"` + strings.Repeat("u", 600) + `"}}`, baton.EINVALID},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := ParsePost("acme", site, []byte(c.body), now); baton.ErrorCode(err) != c.code {
+				t.Fatalf("want %s, got %v", c.code, err)
+			}
+		})
+	}
+}
+
+func FuzzParseWebChat(f *testing.F) {
+	f.Add([]byte(`{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"hi","attributes":{"url":"https://x"}}`))
+	f.Add([]byte(`{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"hi","user_id":"u-42","user_signature":"00"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in, err := ParsePost("acme", Site{IdentitySecret: secret}, body, now)
+		if err != nil {
+			if c := baton.ErrorCode(err); c != baton.EINVALID && c != baton.ETOOLARGE {
+				t.Fatalf("parse error without EINVALID: %v", err)
+			}
+			return
+		}
+		if in.Verified {
+			t.Fatalf("fuzzed body forged a verified identity: %+v", in)
+		}
+		if !strings.HasPrefix(in.From, "visitor:") || in.Text == "" || in.ProviderMessageID == "" {
+			t.Fatalf("accepted an incomplete message: %+v", in)
+		}
+	})
+}
