@@ -131,7 +131,7 @@ func (r *Retriever) search(ctx context.Context, q Query, lang string, qv []float
 	if k < q.Limit {
 		k = q.Limit
 	}
-	cq := baton.ChunkQuery{BotID: q.BotID, Language: lang, Text: q.Text, K: k}
+	cq := baton.ChunkQuery{BotID: q.BotID, Language: lang, Text: keywordText(q.Text), K: k}
 	var kw, vec []baton.ChunkHit
 	var err error
 	if q.Mode != ModeVector {
@@ -139,7 +139,9 @@ func (r *Retriever) search(ctx context.Context, q Query, lang string, qv []float
 			return nil, fmt.Errorf("search: keyword: %w", err)
 		}
 	}
-	if q.Mode != ModeKeyword {
+	// A question with no words embeds to the zero vector, which matches
+	// nothing (and the store rejects it).
+	if q.Mode != ModeKeyword && !isZero(qv) {
 		cq.Text, cq.Embedding, cq.Model = "", qv, r.Embedder.Model()
 		if vec, err = r.Store.SearchVector(ctx, cq); err != nil {
 			return nil, fmt.Errorf("search: vector: %w", err)
@@ -225,4 +227,24 @@ func bestRank(r Result) int {
 		b = r.VectorRank
 	}
 	return b
+}
+
+func isZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// keywordText drops function words from a question before keyword search:
+// the store matches any word, and "how", "my" or "can" match every chunk
+// and only add noise to the ranking. A question of function words only is
+// searched as it is.
+func keywordText(q string) string {
+	if ws := newTerms().of(q); len(ws) > 0 {
+		return strings.Join(ws, " ")
+	}
+	return q
 }

@@ -1,0 +1,167 @@
+package kb
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/nlu/pii"
+)
+
+func TestExtractiveAnswer(t *testing.T) {
+	ctx := context.Background()
+	for _, ts := range stores(t) {
+		t.Run(ts.name, func(t *testing.T) {
+			a := &Answerer{Retriever: importFixture(t, ts)}
+			tests := []struct {
+				name     string
+				req      AnswerRequest
+				answered bool
+				slug     string
+				contains string
+			}{
+				{"covered", AnswerRequest{Question: "How long does express delivery take?", Language: "en"}, true, "delivery-times", "next working day"},
+				{"covered, other words", AnswerRequest{Question: "when do I get the refund on my card", Language: "en"}, true, "return-policy", "5 to 7 working days"},
+				{"turkish", AnswerRequest{Question: "Teslimat ne kadar sürer?", Language: "tr"}, true, "delivery-times-tr", "iş günü"},
+				{"not covered", AnswerRequest{Question: "what is the capital of France", Language: "en"}, false, "", ""},
+				{"not covered either", AnswerRequest{Question: "play some jazz music", Language: "en"}, false, "", ""},
+			}
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					tc.req.BotID = ts.bot
+					ans, err := a.Extractive(ctx, tc.req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ans.Answered != tc.answered {
+						t.Fatalf("answered %v (grounded %.2f, reason %q), want %v", ans.Answered, ans.Grounded, ans.Reason, tc.answered)
+					}
+					if ans.Grounded < 0 || ans.Grounded > 1 {
+						t.Errorf("grounded %f outside [0, 1]", ans.Grounded)
+					}
+					if !tc.answered {
+						if ans.Reason == "" {
+							t.Error("no reason given for not answering")
+						}
+						return
+					}
+					if len(ans.Citations) != 1 || ans.Citations[0].Slug != tc.slug || ans.Citations[0].URL == "" || ans.Citations[0].Title == "" {
+						t.Errorf("citations %+v, want %s with title and URL", ans.Citations, tc.slug)
+					}
+					if !strings.Contains(ans.Text, tc.contains) {
+						t.Errorf("text %q lacks %q", ans.Text, tc.contains)
+					}
+					if ans.Source != "extractive" {
+						t.Errorf("source %q", ans.Source)
+					}
+				})
+			}
+		})
+	}
+}
+
+// recordingLLM stands in for a chat model: it records every request and
+// replies with a fixed text (or error).
+type recordingLLM struct {
+	mu    sync.Mutex
+	reply string
+	err   error
+	got   []baton.CompletionRequest
+}
+
+func (l *recordingLLM) Complete(_ context.Context, req baton.CompletionRequest) (baton.CompletionResponse, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, req)
+	return baton.CompletionResponse{Content: l.reply, Model: "test-model"}, l.err
+}
+
+func (l *recordingLLM) Model() string { return "test-model" }
+
+func TestGeneratedAnswer(t *testing.T) {
+	ctx := context.Background()
+	ts := stores(t)[0]
+	r := importFixture(t, ts)
+	question := "I am anna@example.com, how long does express delivery take?"
+	tests := []struct {
+		name     string
+		reply    string
+		err      error
+		answered bool
+		reason   string
+		source   string
+	}{
+		{"valid citation", "Express delivery arrives the next working day if you order before 14:00 [delivery-times].", nil, true, "", "llm:test-model"},
+		{"cites an article not retrieved", "Express delivery is next day [gift-cards].", nil, false, "[gift-cards], which was not retrieved", "llm:test-model"},
+		{"no citation", "Express delivery arrives the next working day.", nil, false, "cites no article", "llm:test-model"},
+		{"refusal", "NOT_COVERED", nil, false, "do not cover", "llm:test-model"},
+		{"model unavailable falls back to extractive", "", baton.Errorf(baton.EUNAVAILABLE, "provider down"), true, "", "extractive"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			llm := &recordingLLM{reply: tc.reply, err: tc.err}
+			a := &Answerer{Retriever: r, LLM: llm, Redact: pii.String}
+			ans, err := a.Answer(ctx, AnswerRequest{BotID: ts.bot, Question: question, Language: "en"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ans.Answered != tc.answered || !strings.Contains(ans.Reason, tc.reason) || ans.Source != tc.source {
+				t.Errorf("answered %v reason %q source %q; want %v, %q, %q", ans.Answered, ans.Reason, ans.Source, tc.answered, tc.reason, tc.source)
+			}
+			if ans.Answered && (len(ans.Citations) == 0 || ans.Citations[0].Slug != "delivery-times") {
+				t.Errorf("citations %+v", ans.Citations)
+			}
+			if !ans.Answered && tc.source == "llm:test-model" && (ans.Text != "" || len(ans.Citations) != 0) {
+				t.Errorf("a discarded answer kept its text %q", ans.Text)
+			}
+			if len(llm.got) != 1 {
+				t.Fatalf("%d model calls, want 1", len(llm.got))
+			}
+			// The prompt is exactly the retrieved passages and the redacted
+			// question.
+			prompt := llm.got[0]
+			user := prompt.Messages[0].Content
+			if strings.Contains(user, "anna@example.com") || strings.Contains(prompt.System, "anna@example.com") {
+				t.Error("the e-mail address reached the model")
+			}
+			if !strings.HasSuffix(user, "Question: I am [EMAIL], how long does express delivery take?") {
+				t.Errorf("prompt does not end with the redacted question:\n%s", user)
+			}
+			res, err := r.Search(ctx, Query{BotID: ts.bot, Text: question, Language: "en", Mode: ModeHybrid, Limit: 4, Distinct: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := BuildPrompt(res, pii.String(question), "en")
+			if user != want.Messages[0].Content || prompt.System != want.System {
+				t.Errorf("prompt is not the retrieved passages + question:\n%s\nwant:\n%s", user, want.Messages[0].Content)
+			}
+			if strings.Contains(user, "Gift cards are valid") {
+				t.Error("a draft article reached the prompt")
+			}
+		})
+	}
+}
+
+func TestGeneratedAnswerNeedsRedaction(t *testing.T) {
+	ts := stores(t)[0]
+	a := &Answerer{Retriever: importFixture(t, ts), LLM: &recordingLLM{reply: "x"}}
+	_, err := a.Generate(context.Background(), AnswerRequest{BotID: ts.bot, Question: "express delivery", Language: "en"})
+	if baton.ErrorCode(err) != baton.EINVALID {
+		t.Errorf("error %v, want EINVALID", err)
+	}
+}
+
+func TestGeneratedAnswerSkipsModelWhenUngrounded(t *testing.T) {
+	ts := stores(t)[0]
+	llm := &recordingLLM{reply: "The capital of France is Paris [delivery-times]."}
+	a := &Answerer{Retriever: importFixture(t, ts), LLM: llm, Redact: pii.String}
+	ans, err := a.Generate(context.Background(), AnswerRequest{BotID: ts.bot, Question: "what is the capital of France", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Answered || len(llm.got) != 0 {
+		t.Errorf("answered %v after %d model calls; want no answer and no call", ans.Answered, len(llm.got))
+	}
+}
