@@ -79,10 +79,12 @@ func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
 // runnableSQL is the claiming rule for job j at $1 (now), shared by the
 // candidate search and the re-check under the conversation lock.
 const runnableSQL = `
-	((j.status = 'pending' AND j.run_at <= $1) OR (j.status = 'running' AND j.lease_until <= $1))
+	j.status IN ('pending', 'running')
+	AND ((j.status = 'pending' AND j.run_at <= $1) OR (j.status = 'running' AND j.lease_until <= $1))
 	AND (j.conversation_id = 0 OR NOT EXISTS (
 		SELECT 1 FROM jobs k
-		WHERE k.conversation_id = j.conversation_id AND k.id <> j.id AND k.status IN ('pending', 'running')
+		WHERE k.conversation_id = j.conversation_id AND k.conversation_id <> 0 AND k.id <> j.id
+			AND k.status IN ('pending', 'running')
 			AND ((k.status = 'running' AND k.lease_until > $1)
 				OR (k.id < j.id AND (k.attempts > 0 OR k.run_at <= $1)))))`
 

@@ -171,9 +171,9 @@ CREATE TABLE jobs (
     updated_at      timestamptz NOT NULL,
     CONSTRAINT jobs_key UNIQUE (key)
 );
--- Claiming scans due pending jobs and expired leases in (run_at, id) order.
-CREATE INDEX jobs_pending ON jobs (run_at, id) WHERE status = 'pending';
-CREATE INDEX jobs_running ON jobs (lease_until) WHERE status = 'running';
+-- Claiming walks live jobs in (run_at, id) order and stops at the first
+-- runnable one; finished jobs stay out of the index.
+CREATE INDEX jobs_live ON jobs (run_at, id) WHERE status IN ('pending', 'running');
 -- The per-conversation ordering check looks at a conversation's live jobs.
 CREATE INDEX jobs_conversation_live ON jobs (conversation_id, id)
     WHERE status IN ('pending', 'running') AND conversation_id <> 0;
