@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -152,7 +153,8 @@ func newEnv(t *testing.T, sc storeCase, o envOptions) *env {
 		Bots: func(id string) (baton.Bot, bool) {
 			return e.bot, id == botID
 		},
-		Clock: e.clock,
+		Clock:  e.clock,
+		Logger: slog.New(slog.DiscardHandler),
 	}
 	waAcct := whatsapp.Account{AppSecret: metaSecret, VerifyToken: verifyToken, AccessToken: "wa-token", PhoneNumberID: "106540352242922", Template: o.template}
 	page := messenger.Page{AppSecret: metaSecret, VerifyToken: verifyToken, AccessToken: "page-token", PageID: "PAGE1"}
@@ -171,7 +173,8 @@ func newEnv(t *testing.T, sc storeCase, o envOptions) *env {
 			baton.ChannelMessenger: &messenger.Sender{Pages: map[string]messenger.Page{botID: page}, BaseURL: e.graph.URL + "/v23.0", Client: client, Clock: e.clock},
 			baton.ChannelSMS:       &twilio.Sender{Accounts: map[string]twilio.Account{botID: tw}, BaseURL: e.twilio.URL, Client: client, Clock: e.clock},
 		},
-		Clock: e.clock,
+		Clock:  e.clock,
+		Logger: slog.New(slog.DiscardHandler),
 	}
 	e.turn = &bots.Acknowledger{Store: st, Text: ackText}
 	return e
