@@ -124,4 +124,3 @@ func TestThroughTheWebRoutes(t *testing.T) {
 		})
 	}
 }
-
