@@ -45,7 +45,13 @@ type Options struct {
 	// StoreTimeout bounds every call to the store, so that a hung database
 	// cannot wedge a worker forever [5s].
 	StoreTimeout time.Duration
-	// Owner identifies this process in leases [host-pid-random].
+	// CancelWait is how long Shutdown waits for cancelled jobs to return
+	// once its deadline passed [1s]. A handler that ignores its context is
+	// abandoned after that; its lease expires and the job runs again.
+	CancelWait time.Duration
+	// Owner identifies this process in leases [host-pid-random]; each
+	// worker claims as Owner/w<n>, so that a job reclaimed after an expired
+	// lease is noticed even by another worker of the same process.
 	Owner  string
 	Clock  baton.Clock  // [baton.SystemClock]
 	Logger *slog.Logger // [discard]
@@ -77,6 +83,9 @@ func (o *Options) defaults() {
 	}
 	if o.StoreTimeout <= 0 {
 		o.StoreTimeout = 5 * time.Second
+	}
+	if o.CancelWait <= 0 {
+		o.CancelWait = time.Second
 	}
 	if o.Owner == "" {
 		o.Owner = defaultOwner()
@@ -136,7 +145,7 @@ func New(store baton.JobStore, opts Options) *Pool {
 	}
 }
 
-// Owner is the lease owner name this pool claims with.
+// Owner is the prefix of this pool's lease owner names.
 func (p *Pool) Owner() string { return p.opts.Owner }
 
 // Register sets the handler of a job kind. It must be called before Start;
@@ -197,9 +206,9 @@ func (p *Pool) Notify() {
 }
 
 // Shutdown stops claiming, lets running jobs finish until ctx is done, then
-// cancels their contexts and waits for them to return. It returns ctx's error
-// when jobs had to be cancelled. A cancelled job is given back to the store
-// to run again at once.
+// cancels their contexts and waits (at most Options.CancelWait) for them to
+// return. It returns ctx's error when jobs had to be cancelled. A cancelled
+// job is given back to the store to run again at once.
 func (p *Pool) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	if p.stopping {
@@ -223,12 +232,19 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	}
 	p.opts.Logger.Warn("job pool: shutdown deadline passed, cancelling running jobs")
 	p.cancelJob()
-	<-done
+	t := time.NewTimer(p.opts.CancelWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		p.opts.Logger.Error("job pool: jobs ignored cancellation; abandoning them to lease expiry")
+	}
 	return ctx.Err()
 }
 
 func (p *Pool) work(n int) {
 	defer p.workers.Done()
+	owner := fmt.Sprintf("%s/w%d", p.opts.Owner, n)
 	idle := time.Duration(0)
 	for {
 		select {
@@ -236,7 +252,7 @@ func (p *Pool) work(n int) {
 			return
 		default:
 		}
-		j, err := p.claim()
+		j, err := p.claim(owner)
 		switch {
 		case err != nil:
 			p.opts.Logger.Error("job pool: claim failed", "worker", n, "err", err)
@@ -245,7 +261,7 @@ func (p *Pool) work(n int) {
 			idle = min(max(2*idle, p.opts.IdleMin), p.opts.IdleMax)
 		default:
 			idle = 0
-			p.run(j)
+			p.run(j, owner)
 			continue
 		}
 		t := time.NewTimer(idle)
@@ -261,21 +277,21 @@ func (p *Pool) work(n int) {
 	}
 }
 
-func (p *Pool) claim() (*baton.Job, error) {
+func (p *Pool) claim(owner string) (*baton.Job, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.StoreTimeout)
 	defer cancel()
-	return p.store.ClaimJob(ctx, p.opts.Owner, p.kinds, p.opts.Lease)
+	return p.store.ClaimJob(ctx, owner, p.kinds, p.opts.Lease)
 }
 
 // run executes one claimed job and records the verdict.
-func (p *Pool) run(j *baton.Job) {
+func (p *Pool) run(j *baton.Job, owner string) {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(p.jobCtx)
 	lost := make(chan struct{})
 	keepDone := make(chan struct{})
 	go func() {
 		defer close(keepDone)
-		p.keepLease(ctx, j, cancel, lost)
+		p.keepLease(ctx, j, owner, cancel, lost)
 	}()
 	err := p.call(ctx, j)
 	cancel()
@@ -288,7 +304,7 @@ func (p *Pool) run(j *baton.Job) {
 	default:
 	}
 	interrupted := err != nil && p.jobCtx.Err() != nil
-	p.finish(j, err, interrupted, start)
+	p.finish(j, owner, err, interrupted, start)
 }
 
 // call runs the handler, turning a panic into an internal error so that one
@@ -306,8 +322,8 @@ func (p *Pool) call(ctx context.Context, j *baton.Job) (err error) {
 // keepLease extends the lease every third of its length while the handler
 // runs. If another worker took the job over (ECONFLICT), the handler's
 // context is cancelled: its result would be thrown away anyway.
-func (p *Pool) keepLease(ctx context.Context, j *baton.Job, cancel context.CancelFunc, lost chan<- struct{}) {
-	t := time.NewTicker(p.opts.Lease / 3)
+func (p *Pool) keepLease(ctx context.Context, j *baton.Job, owner string, cancel context.CancelFunc, lost chan<- struct{}) {
+	t := time.NewTicker(max(p.opts.Lease/3, time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
@@ -316,7 +332,7 @@ func (p *Pool) keepLease(ctx context.Context, j *baton.Job, cancel context.Cance
 		case <-t.C:
 		}
 		sctx, scancel := context.WithTimeout(context.Background(), p.opts.StoreTimeout)
-		err := p.store.ExtendLease(sctx, j.ID, p.opts.Owner, p.opts.Lease)
+		err := p.store.ExtendLease(sctx, j.ID, owner, p.opts.Lease)
 		scancel()
 		switch {
 		case err == nil:
@@ -332,7 +348,7 @@ func (p *Pool) keepLease(ctx context.Context, j *baton.Job, cancel context.Cance
 	}
 }
 
-func (p *Pool) finish(j *baton.Job, err error, interrupted bool, start time.Time) {
+func (p *Pool) finish(j *baton.Job, owner string, err error, interrupted bool, start time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.StoreTimeout)
 	defer cancel()
 	log := p.opts.Logger.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
@@ -340,24 +356,24 @@ func (p *Pool) finish(j *baton.Job, err error, interrupted bool, start time.Time
 	var serr error
 	switch {
 	case err == nil:
-		serr = p.store.CompleteJob(ctx, j.ID, p.opts.Owner)
+		serr = p.store.CompleteJob(ctx, j.ID, owner)
 	case interrupted:
 		// Shutdown cut it short; that says nothing about the job, so it
 		// runs again as soon as a worker is free.
 		outcome = OutcomeRetry
 		log.Warn("job interrupted by shutdown", "err", err)
-		serr = p.store.RetryJob(ctx, j.ID, p.opts.Owner, "interrupted by shutdown: "+err.Error(), p.opts.Clock.Now())
+		serr = p.store.RetryJob(ctx, j.ID, owner, "interrupted by shutdown: "+err.Error(), p.opts.Clock.Now())
 	default:
 		retry, delay := p.verdict(j, err)
 		if retry {
 			outcome = OutcomeRetry
 			runAt := p.opts.Clock.Now().Add(delay)
 			log.Warn("job failed, will retry", "err", err, "retry_in", delay)
-			serr = p.store.RetryJob(ctx, j.ID, p.opts.Owner, err.Error(), runAt)
+			serr = p.store.RetryJob(ctx, j.ID, owner, err.Error(), runAt)
 		} else {
 			outcome = OutcomeDead
 			log.Error("job dead-lettered", "err", err, "code", baton.ErrorCode(err))
-			serr = p.store.KillJob(ctx, j.ID, p.opts.Owner, err.Error())
+			serr = p.store.KillJob(ctx, j.ID, owner, err.Error())
 		}
 	}
 	if serr != nil {
