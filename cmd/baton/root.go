@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/cmd/baton/internal/config"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitBadInput = 2 // bad flags or an invalid configuration: nothing was started
+)
+
+// env is the process's outside world, injected so that commands run in tests
+// exactly as they do in production.
+type env struct {
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool)
+	isTerminal     bool // stderr is a terminal: human-readable logs
+}
+
+// globalFlags are shared by every command.
+type globalFlags struct {
+	config    string
+	logLevel  string
+	logFormat string
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, e *env) int {
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "baton: %v\n", err)
+	var cerr *config.Error
+	if errors.As(err, &cerr) || baton.ErrorCode(err) == baton.EINVALID {
+		return exitBadInput
+	}
+	return exitFailure
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "baton",
+		Short: "Baton: customer-support bots that hand over to humans",
+		Long: `Baton answers customers on WhatsApp, Messenger, SMS and web chat from a knowledge
+base, and hands conversations to a routed human queue when it should.
+
+Start with "baton demo": it needs no configuration and no network.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.PersistentFlags().StringVar(&g.config, "config", "", "configuration file (default $BATON_CONFIG)")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (text in a terminal, JSON otherwise), text or json")
+	root.AddCommand(
+		newServeCmd(e, g),
+		newDemoCmd(e, g),
+		newMigrateCmd(e, g),
+		newVersionCmd(e),
+	)
+	return root
+}
+
+// configPath is the --config flag, else $BATON_CONFIG.
+func (g *globalFlags) configPath(e *env) string {
+	if g.config != "" {
+		return g.config
+	}
+	v, _ := e.lookupEnv("BATON_CONFIG")
+	return v
+}
+
+// logger builds the process logger: text for a person at a terminal, JSON for
+// a log collector.
+func (g *globalFlags) logger(e *env) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, baton.Errorf(baton.EINVALID, "--log-level: %q is not one of debug, info, warn, error", g.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(g.logFormat) {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	case "auto", "":
+		if e.isTerminal {
+			return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	}
+	return nil, baton.Errorf(baton.EINVALID, "--log-format: %q is not one of auto, text, json", g.logFormat)
+}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/store/jobs"
+	"github.com/batonhq/baton/web"
+)
+
+// serveFlags are the flags of serve and demo.
+type serveFlags struct {
+	addr            string
+	dataDir         string
+	shutdownTimeout time.Duration
+	workers         int
+}
+
+func (f *serveFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.addr, "addr", "", "listen address (default $BATON_ADDR or "+config.DefaultAddr+")")
+	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "data directory for the embedded database (default $BATON_DATA_DIR or ./"+config.DefaultDataDir+")")
+	cmd.Flags().DurationVar(&f.shutdownTimeout, "shutdown-timeout", 4*time.Second, "on SIGINT/SIGTERM, how long running requests and jobs may take to finish")
+	cmd.Flags().IntVar(&f.workers, "workers", 4, "concurrent job workers")
+}
+
+// apply lets flags override the configuration (flags beat environment
+// variables, which beat the file).
+func (f *serveFlags) apply(cfg *config.Config) error {
+	if f.addr != "" {
+		if _, _, err := net.SplitHostPort(f.addr); err != nil {
+			return baton.Errorf(baton.EINVALID, "--addr: must be host:port, got %q", f.addr)
+		}
+		cfg.Server.Addr = f.addr
+	}
+	if f.dataDir != "" {
+		cfg.Server.DataDir = f.dataDir
+	}
+	if f.shutdownTimeout <= 0 {
+		return baton.Errorf(baton.EINVALID, "--shutdown-timeout: must be positive")
+	}
+	if f.workers < 1 {
+		return baton.Errorf(baton.EINVALID, "--workers: must be at least 1")
+	}
+	return nil
+}
+
+func newServeCmd(e *env, g *globalFlags) *cobra.Command {
+	f := &serveFlags{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Baton server",
+		Long: `Run the Baton server: webhooks, the admin API, /healthz, /readyz, /metrics and
+the job workers. Configuration comes from --config (or $BATON_CONFIG) and the
+environment (BATON_ADDR, BATON_DATA_DIR, BATON_DATABASE_URL, BATON_PUBLIC_URL,
+BATON_ADMIN_TOKEN, OPENAI_API_KEY, OPENAI_BASE_URL, SLACK_BOT_TOKEN,
+SLACK_APP_TOKEN, SLACK_SIGNING_SECRET). An invalid configuration is reported in
+full and nothing starts. SIGINT or SIGTERM stops it gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger(e)
+			if err != nil {
+				return err
+			}
+			path := g.configPath(e)
+			if path == "" {
+				return baton.Errorf(baton.EINVALID, "no configuration: pass --config or set BATON_CONFIG (or try \"baton demo\")")
+			}
+			cfg, err := config.Load(path, e.lookupEnv)
+			if err != nil {
+				return err
+			}
+			if err := f.apply(cfg); err != nil {
+				return err
+			}
+			return serve(cmd.Context(), e, log, cfg, f, nil)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// serve runs until ctx is cancelled or SIGINT/SIGTERM arrives, then shuts
+// down: stop accepting, finish requests, drain jobs, close the store, all
+// within the shutdown timeout. ready, when set, is called with the base URL
+// once the server accepts connections.
+func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f *serveFlags, ready func(url string)) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	openCtx, cancelOpen := context.WithTimeout(ctx, time.Minute)
+	defer cancelOpen()
+	st, where, err := openStore(openCtx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the store", "err", err)
+		}
+	}()
+	if err := st.Migrate(openCtx); err != nil {
+		return baton.WrapError(baton.ErrorCode(err), err, "migrate")
+	}
+	for _, a := range cfg.DomainAgents() {
+		if err := st.UpsertAgent(openCtx, &a); err != nil {
+			return baton.WrapError(baton.ErrorCode(err), err, "save agent "+a.ID)
+		}
+	}
+	log.Info("store ready", "database", where, "bots", len(cfg.Bots), "queues", len(cfg.Queues), "agents", len(cfg.Agents))
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	jm, err := newJobMetrics(reg)
+	if err != nil {
+		return err
+	}
+	pool := jobs.New(st, jobs.Options{Workers: f.workers, Logger: log, Observe: jm.observe})
+	// Job kinds (turn, deliver, sla, csat, slack) are registered here as
+	// their packages land; a pool without kinds claims nothing.
+	if err := pool.Start(); err != nil {
+		return err
+	}
+
+	app, err := web.New(web.Config{
+		Store:      st,
+		Bots:       cfg.DomainBots(),
+		PublicURL:  cfg.Server.PublicURL,
+		AdminToken: cfg.Server.AdminToken,
+		Registry:   reg,
+		Logger:     log,
+		Version:    version(),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		shutdownPool(pool, f.shutdownTimeout, log)
+		return baton.Errorf(baton.EUNAVAILABLE, "listen on %s: %w", cfg.Server.Addr, err)
+	}
+	url := "http://" + displayAddr(ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	log.Info("listening", "url", url, "addr", ln.Addr().String())
+	if ready != nil {
+		ready(url)
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", f.shutdownTimeout)
+	case serveErr = <-served:
+		log.Error("server stopped", "err", serveErr)
+	}
+	// A second Ctrl-C now kills the process the default way.
+	stop()
+
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+	defer cancel()
+	if err := app.ShutdownWithContext(sctx); err != nil {
+		log.Error("http shutdown", "err", err)
+	}
+	if err := pool.Shutdown(sctx); err != nil {
+		log.Warn("job pool shutdown: jobs were cancelled", "err", err)
+	}
+	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
+	if serveErr != nil {
+		return baton.Errorf(baton.EUNAVAILABLE, "http server: %w", serveErr)
+	}
+	return nil
+}
+
+func shutdownPool(pool *jobs.Pool, timeout time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := pool.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Error("job pool shutdown", "err", err)
+	}
+}
+
+// displayAddr is the address to print for people: a wildcard listen address
+// is reachable on loopback.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if tcp.IP == nil || tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("127.0.0.1:%d", tcp.Port)
+	}
+	return tcp.String()
+}
+
+// jobMetrics counts finished job attempts by kind and outcome.
+type jobMetrics struct {
+	total    *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newJobMetrics(reg *prometheus.Registry) (*jobMetrics, error) {
+	m := &jobMetrics{
+		total: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_jobs_total",
+			Help: "Finished job attempts by kind and outcome (done, retry, dead, lost).",
+		}, []string{"kind", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "baton_job_duration_seconds",
+			Help:    "Job attempt duration by kind.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"kind"}),
+	}
+	for _, c := range []prometheus.Collector{m.total, m.duration} {
+		if err := reg.Register(c); err != nil {
+			return nil, baton.Errorf(baton.EINTERNAL, "register job metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *jobMetrics) observe(kind, outcome string, took time.Duration) {
+	m.total.WithLabelValues(kind, outcome).Inc()
+	m.duration.WithLabelValues(kind).Observe(took.Seconds())
+}
