@@ -170,7 +170,13 @@ if [[ ! -f $($pgc --sharedir)/extension/vector.control ]]; then
 	install_pgvector "$pgc"
 fi
 
-as_pg "$bindir/initdb" -D "$tmp/data" -U postgres -E UTF8 --no-locale \
+# A UTF-8 character type makes lower() and the text search parsers fold
+# non-ASCII letters (Cyrillic, Turkish, accents); the C locale would not.
+locale_opt=--no-locale
+if locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
+	locale_opt=--locale=C.UTF-8
+fi
+as_pg "$bindir/initdb" -D "$tmp/data" -U postgres -E UTF8 "$locale_opt" \
 	--auth-local=trust --auth-host=trust --no-sync >>"$setup_log" 2>&1 ||
 	fail "initdb failed"
 mkdir -p "$tmp/sock"

@@ -286,6 +286,11 @@ func vectorSearchSQL(dim int) string {
 		LIMIT $6`, dim)
 }
 
+// vectorSearchArgs are the parameters of vectorSearchSQL.
+func vectorSearchArgs(q baton.ChunkQuery, k int) []any {
+	return []any{pgvector.NewVector(q.Embedding), q.BotID, q.Model, q.Language, k + vectorTieSlack, k}
+}
+
 // SearchVector returns the chunks nearest to q.Embedding by cosine
 // similarity (1 - cosine distance), among chunks of the same model and
 // dimension.
@@ -304,7 +309,7 @@ func (s *Store) SearchVector(ctx context.Context, q baton.ChunkQuery) ([]baton.C
 		return nil, baton.Errorf(baton.EINVALID, "vector search: the query embedding is all zero (no direction to compare)")
 	}
 	k := queryK(q.K)
-	args := []any{pgvector.NewVector(q.Embedding), q.BotID, q.Model, q.Language, k + vectorTieSlack, k}
+	args := vectorSearchArgs(q, k)
 	var hits []baton.ChunkHit
 	err := s.inTx(ctx, func(tx querier) error {
 		b := &pgx.Batch{}

@@ -1,4 +1,4 @@
-package postgres_test
+package postgres
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/store/postgres"
 	"github.com/batonhq/baton/store/storetest"
 )
 
@@ -84,12 +83,17 @@ func freshSchema(t testing.TB) string {
 }
 
 // openStore opens a migrated store on a fresh schema, closed in t.Cleanup.
-func openStore(t testing.TB, clock baton.Clock) *postgres.Store {
+func openStore(t testing.TB, clock baton.Clock) *Store {
 	t.Helper()
-	url := freshSchema(t)
+	return openURL(t, freshSchema(t), clock)
+}
+
+// openURL opens a store on url, closed in t.Cleanup.
+func openURL(t testing.TB, url string, clock baton.Clock) *Store {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := postgres.Open(ctx, url, postgres.Options{Clock: clock})
+	st, err := Open(ctx, url, Options{Clock: clock})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

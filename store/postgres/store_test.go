@@ -1,0 +1,544 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/store/storetest"
+)
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestWrapErr(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nil", nil, ""},
+		{"no rows", pgx.ErrNoRows, baton.ENOTFOUND},
+		{"unique", &pgconn.PgError{Code: "23505"}, baton.ECONFLICT},
+		{"foreign key", &pgconn.PgError{Code: "23503"}, baton.ENOTFOUND},
+		{"not null", &pgconn.PgError{Code: "23502"}, baton.EINVALID},
+		{"bad text representation", &pgconn.PgError{Code: "22P02"}, baton.EINVALID},
+		{"deadlock", &pgconn.PgError{Code: "40P01"}, baton.EUNAVAILABLE},
+		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, baton.EUNAVAILABLE},
+		{"connection failure", &pgconn.PgError{Code: "08006"}, baton.EUNAVAILABLE},
+		{"syntax error is a bug", &pgconn.PgError{Code: "42601"}, baton.EINTERNAL},
+		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), baton.EUNAVAILABLE},
+		{"domain error passes", baton.Errorf(baton.EFORBIDDEN, "no"), baton.EFORBIDDEN},
+		{"anything else", errors.New("boom"), baton.EINTERNAL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := wrapErr(tt.err, "op")
+			if got := baton.ErrorCode(err); got != tt.want {
+				t.Fatalf("code = %q, want %q (err %v)", got, tt.want, err)
+			}
+			if tt.err != nil && !errors.Is(err, tt.err) {
+				t.Fatalf("cause lost: %v", err)
+			}
+		})
+	}
+}
+
+func TestTextSearchConfig(t *testing.T) {
+	tests := map[string]string{
+		"en": "english", "EN": "english", "en-GB": "english", "pt_BR": "portuguese", "tr": "turkish", "ru": "russian",
+		"de": "german", "es": "spanish", "fr": "french", "it": "italian", "nl": "dutch", "ja": "simple", "": "simple",
+	}
+	for lang, want := range tests {
+		if got := textSearchConfig(lang); got != want {
+			t.Errorf("textSearchConfig(%q) = %q, want %q", lang, got, want)
+		}
+	}
+}
+
+func TestQueryWords(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{`refund" OR (*) NEAR/2 -`, []string{"refund", "OR", "NEAR", "2"}},
+		{"text:refund", []string{"text", "refund"}},
+		{"Sipariş'im nerede?", []string{"Sipariş", "im", "nerede"}},
+		{`"*()-:^`, nil},
+		{strings.Repeat("a ", 100), strings.Fields(strings.Repeat("a ", maxQueryWords))},
+	}
+	for _, tt := range tests {
+		got := queryWords(tt.in)
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("queryWords(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := testCtx(t)
+	t.Run("malformed URL does not echo the password", func(t *testing.T) {
+		_, err := Open(ctx, "postgres://u:s3cret@[::1:5432/db", Options{})
+		if baton.ErrorCode(err) != baton.EINVALID {
+			t.Fatalf("code = %q (%v), want invalid", baton.ErrorCode(err), err)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Fatalf("error leaks the password: %v", err)
+		}
+	})
+	t.Run("unreachable server is unavailable", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := Open(ctx, "postgres://u:s3cret@127.0.0.1:1/db?connect_timeout=2", Options{})
+		if baton.ErrorCode(err) != baton.EUNAVAILABLE {
+			t.Fatalf("code = %q (%v), want unavailable", baton.ErrorCode(err), err)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Fatalf("error leaks the password: %v", err)
+		}
+	})
+}
+
+// TestMigrateConcurrently starts several stores on one empty schema at once,
+// as replicas of `baton serve` do: the advisory lock lets one migrate and
+// the others find the schema ready.
+func TestMigrateConcurrently(t *testing.T) {
+	url := freshSchema(t)
+	ctx := testCtx(t)
+	const n = 5
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	stores := make([]*Store, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			stores[i], errs[i] = Open(ctx, url, Options{})
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("store %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := stores[0].pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(ms) {
+		t.Fatalf("schema_migrations has %d rows, want %d", rows, len(ms))
+	}
+	for i, s := range stores {
+		if err := s.Ping(ctx); err != nil {
+			t.Fatalf("store %d Ping: %v", i, err)
+		}
+	}
+}
+
+func TestPingBeforeMigration(t *testing.T) {
+	st := openStore(t, nil)
+	ctx := testCtx(t)
+	if _, err := st.pool.Exec(ctx, `DELETE FROM schema_migrations`); err != nil {
+		t.Fatal(err)
+	}
+	if code := baton.ErrorCode(st.Ping(ctx)); code != baton.EUNAVAILABLE {
+		t.Fatalf("Ping on an unmigrated schema = %q, want unavailable", code)
+	}
+}
+
+// TestKeywordLanguages checks that each language's chunks are stemmed with
+// its own configuration: an inflected form in the text matches the base
+// form in the question, with and without a language filter.
+func TestKeywordLanguages(t *testing.T) {
+	st := openStore(t, nil)
+	ctx := testCtx(t)
+	tests := []struct {
+		lang, text, query string
+		match             bool
+	}{
+		{"en", "Refunds are processed within five days", "refund", true},
+		{"de", "Rücksendungen werden schnell bearbeitet", "Rücksendung", true},
+		{"tr", "Siparişleriniz kargoya verildi", "sipariş", true},
+		{"ru", "Возвраты обрабатываются быстро", "возврат", true},
+		{"es", "Los reembolsos tardan cinco días", "reembolso", true},
+		{"fr", "Les remboursements prennent cinq jours", "remboursement", true},
+		{"pt", "Os reembolsos demoram cinco dias", "reembolso", true},
+		{"it", "I rimborsi richiedono cinque giorni", "rimborso", true},
+		{"nl", "Terugbetalingen duren vijf dagen", "terugbetaling", true},
+		// No stemmer for Japanese: 'simple' matches whole words only.
+		{"ja", "refunds policy", "refund", false},
+		{"ja", "refunds policy", "refunds", true},
+	}
+	for i, tt := range tests {
+		a := &baton.Article{BotID: "shop", Slug: fmt.Sprintf("a%d", i), Title: tt.lang, Language: tt.lang, Status: baton.ArticlePublished}
+		if err := st.CreateArticleVersion(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReplaceChunks(ctx, a.ID, []baton.Chunk{{Text: tt.text}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, tt := range tests {
+		t.Run(tt.lang+"/"+tt.query, func(t *testing.T) {
+			slug := fmt.Sprintf("a%d", i)
+			for _, lang := range []string{tt.lang, ""} {
+				hits, err := st.SearchKeyword(ctx, baton.ChunkQuery{BotID: "shop", Language: lang, Text: tt.query, K: 20})
+				if err != nil {
+					t.Fatal(err)
+				}
+				found := false
+				for _, h := range hits {
+					found = found || h.Slug == slug
+				}
+				if found != tt.match {
+					t.Errorf("language filter %q: found = %v, want %v (hits %d)", lang, found, tt.match, len(hits))
+				}
+			}
+		})
+	}
+}
+
+// seedVectors stores n published chunks of dimension dim with seeded
+// random embeddings and returns them by chunk id.
+func seedVectors(t testing.TB, st *Store, n, dim int, seed uint64) map[int64][]float32 {
+	t.Helper()
+	ctx := testCtx(t)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	out := map[int64][]float32{}
+	const perArticle = 250
+	for start := 0; start < n; start += perArticle {
+		a := &baton.Article{BotID: "shop", Slug: fmt.Sprintf("v%d-%d", dim, start), Title: "t", Language: "en", Status: baton.ArticlePublished}
+		if err := st.CreateArticleVersion(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		var chunks []baton.Chunk
+		for i := start; i < start+perArticle && i < n; i++ {
+			chunks = append(chunks, baton.Chunk{Ord: i - start, Text: fmt.Sprintf("chunk %d", i), Model: "m", Embedding: randomVector(rng, dim)})
+		}
+		if err := st.ReplaceChunks(ctx, a.ID, chunks); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range chunks {
+			out[c.ID] = c.Embedding
+		}
+	}
+	return out
+}
+
+func randomVector(rng *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+func cosine(a, b []float32) float64 {
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	return dot / math.Sqrt(na*nb)
+}
+
+// exactTopK is the ground truth: the k chunk ids most similar to q.
+func exactTopK(vecs map[int64][]float32, q []float32, k int) []int64 {
+	type scored struct {
+		id int64
+		s  float64
+	}
+	all := make([]scored, 0, len(vecs))
+	for id, v := range vecs {
+		all = append(all, scored{id, cosine(q, v)})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s || (all[i].s == all[j].s && all[i].id < all[j].id) })
+	ids := make([]int64, 0, k)
+	for _, s := range all[:k] {
+		ids = append(ids, s.id)
+	}
+	return ids
+}
+
+// TestVectorIndex checks that storing chunks of a new dimension creates its
+// partial HNSW index and that the search query is one the planner answers
+// from that index.
+func TestVectorIndex(t *testing.T) {
+	st := openStore(t, nil)
+	ctx := testCtx(t)
+	seedVectors(t, st, 300, 16, 1)
+	seedVectors(t, st, 20, 3, 2)
+	if _, err := st.pool.Exec(ctx, `ANALYZE chunks`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.pool.Query(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE 'chunks_embedding_hnsw_%' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(names, ",") != "chunks_embedding_hnsw_16,chunks_embedding_hnsw_3" {
+		t.Fatalf("vector indexes = %v, want one per dimension (16, 3)", names)
+	}
+
+	tests := []struct {
+		dim   int
+		index string
+	}{{16, "chunks_embedding_hnsw_16"}, {3, "chunks_embedding_hnsw_3"}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.dim), func(t *testing.T) {
+			q := randomVector(rand.New(rand.NewPCG(9, 9)), tt.dim)
+			err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+				// Small tables favour exact plans; forbid them to see
+				// whether the index can answer the query at all.
+				if _, err := tx.Exec(ctx, forceIndexSQL); err != nil {
+					return err
+				}
+				plan, err := explain(ctx, tx, tt.dim, q)
+				if err != nil {
+					return err
+				}
+				if !strings.Contains(plan, "Index Scan using "+tt.index+" ") {
+					t.Errorf("plan does not use %s:\n%s", tt.index, plan)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestVectorRecall measures recall@10 of the HNSW search against exact
+// search, with sequential scans disabled so that the index answers.
+func TestVectorRecall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 3000 vectors")
+	}
+	const (
+		n       = 3000
+		dim     = 64
+		queries = 40
+		k       = 10
+	)
+	st, vecs := openForcedIndex(t, n, dim, 3)
+	rng := rand.New(rand.NewPCG(4, 4))
+	recall := vectorRecall(t, st, vecs, rng, queries, k)
+	t.Logf("recall@%d over %d queries on %d vectors of %d dimensions: %.3f", k, queries, n, dim, recall)
+	if recall < 0.95 {
+		t.Fatalf("recall@%d = %.3f, want >= 0.95", k, recall)
+	}
+}
+
+func vectorRecall(t testing.TB, st *Store, vecs map[int64][]float32, rng *rand.Rand, queries, k int) float64 {
+	t.Helper()
+	ctx := testCtx(t)
+	dim := 0
+	for _, v := range vecs {
+		dim = len(v)
+		break
+	}
+	found, total := 0, 0
+	for i := 0; i < queries; i++ {
+		q := randomVector(rng, dim)
+		hits, err := st.SearchVector(ctx, baton.ChunkQuery{BotID: "shop", Model: "m", Embedding: q, K: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]bool{}
+		for _, id := range exactTopK(vecs, q, k) {
+			want[id] = true
+		}
+		for _, h := range hits {
+			if want[h.ID] {
+				found++
+			}
+			if d := math.Abs(h.Score - cosine(q, vecs[h.ID])); d > 1e-5 {
+				t.Errorf("chunk %d score %v, exact cosine %v", h.ID, h.Score, cosine(q, vecs[h.ID]))
+			}
+		}
+		total += k
+	}
+	return float64(found) / float64(total)
+}
+
+// TestClaimTimersRace stresses the READ COMMITTED race the conversation
+// lock closes: timers of a conversation fall due while later jobs of the
+// same conversation are being claimed, with many claimers at once. Two jobs
+// of one conversation must never be held together.
+func TestClaimTimersRace(t *testing.T) {
+	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	st := openStore(t, clock)
+	ctx := testCtx(t)
+	const (
+		convs   = 30
+		workers = 8
+	)
+	total := 0
+	for c := int64(1); c <= convs; c++ {
+		// A timer that falls due a little later, then two due jobs.
+		for _, j := range []*baton.Job{
+			{Kind: baton.JobSLA, ConversationID: c, RunAt: clock.Now().Add(time.Duration(c) * time.Millisecond)},
+			{Kind: baton.JobTurn, ConversationID: c},
+			{Kind: baton.JobDeliver, ConversationID: c},
+		} {
+			if _, err := st.Enqueue(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			total++
+		}
+	}
+	var (
+		mu      sync.Mutex
+		held    = map[int64]int64{}
+		done    int
+		wg      sync.WaitGroup
+		failure = make(chan string, 100)
+	)
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Microsecond):
+				clock.Advance(time.Millisecond)
+			}
+		}
+	}()
+	defer close(stop)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(owner string) {
+			defer wg.Done()
+			for idle := 0; idle < 400; {
+				mu.Lock()
+				finished := done == total
+				mu.Unlock()
+				if finished {
+					return
+				}
+				j, err := st.ClaimJob(ctx, owner, nil, time.Hour)
+				if err != nil {
+					failure <- err.Error()
+					return
+				}
+				if j == nil {
+					idle++
+					time.Sleep(200 * time.Microsecond)
+					continue
+				}
+				mu.Lock()
+				if other, busy := held[j.ConversationID]; busy {
+					failure <- fmt.Sprintf("conversation %d: job %d claimed while job %d is held", j.ConversationID, j.ID, other)
+				}
+				held[j.ConversationID] = j.ID
+				mu.Unlock()
+				time.Sleep(100 * time.Microsecond)
+				mu.Lock()
+				delete(held, j.ConversationID)
+				done++
+				mu.Unlock()
+				if err := st.CompleteJob(ctx, j.ID, owner); err != nil {
+					failure <- err.Error()
+					return
+				}
+			}
+		}(fmt.Sprintf("w%d", w))
+	}
+	wg.Wait()
+	close(failure)
+	for f := range failure {
+		t.Error(f)
+	}
+	if done != total {
+		t.Fatalf("%d of %d jobs done", done, total)
+	}
+}
+
+// forceIndexSQL leaves the planner only the HNSW index for the inner,
+// distance-ordered query.
+const forceIndexSQL = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off`
+
+// forceIndexParams are the same settings as connection parameters.
+const forceIndexParams = "&enable_seqscan=off&enable_bitmapscan=off&enable_sort=off"
+
+func explain(ctx context.Context, q querier, dim int, v []float32) (string, error) {
+	rows, err := q.Query(ctx, `EXPLAIN `+vectorSearchSQL(dim), vectorArgs(v, "shop", "m", "", 10)...)
+	if err != nil {
+		return "", err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return strings.Join(lines, "\n"), err
+}
+
+// openForcedIndex opens a store whose connections can only answer vector
+// queries from the HNSW index, seeds it and checks the plan.
+func openForcedIndex(t testing.TB, n, dim int, seed uint64) (*Store, map[int64][]float32) {
+	t.Helper()
+	st := openURL(t, freshSchema(t)+forceIndexParams, nil)
+	vecs := seedVectors(t, st, n, dim, seed)
+	ctx := testCtx(t)
+	if _, err := st.pool.Exec(ctx, `ANALYZE chunks`); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := explain(ctx, st.pool, dim, randomVector(rand.New(rand.NewPCG(seed, seed)), dim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "Index Scan using "+hnswIndexName(dim)+" ") {
+		t.Fatalf("plan does not use the HNSW index:\n%s", plan)
+	}
+	return st, vecs
+}
+
+func vectorArgs(q []float32, bot, model, lang string, k int) []any {
+	return vectorSearchArgs(baton.ChunkQuery{BotID: bot, Model: model, Language: lang, Embedding: q}, k)
+}
+
+// BenchmarkVectorSearch reports HNSW query throughput and recall@10 on
+// 3000 random 64-dimension vectors.
+func BenchmarkVectorSearch(b *testing.B) {
+	st, vecs := openForcedIndex(b, 3000, 64, 5)
+	rng := rand.New(rand.NewPCG(6, 6))
+	recall := vectorRecall(b, st, vecs, rng, 40, 10)
+	ctx := testCtx(b)
+	qs := make([][]float32, 64)
+	for i := range qs {
+		qs[i] = randomVector(rng, 64)
+	}
+	b.ResetTimer()
+	began := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := st.SearchVector(ctx, baton.ChunkQuery{BotID: "shop", Model: "m", Embedding: qs[i%len(qs)], K: 10}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(began).Seconds(), "queries/s")
+	b.ReportMetric(recall, "recall@10")
+}
