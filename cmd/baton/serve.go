@@ -114,10 +114,8 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	if err := st.Migrate(openCtx); err != nil {
 		return baton.WrapError(baton.ErrorCode(err), err, "migrate")
 	}
-	for _, a := range cfg.DomainAgents() {
-		if err := st.UpsertAgent(openCtx, &a); err != nil {
-			return baton.WrapError(baton.ErrorCode(err), err, "save agent "+a.ID)
-		}
+	if err := syncAgents(openCtx, st, cfg.DomainAgents()); err != nil {
+		return err
 	}
 	log.Info("store ready", "database", where, "bots", len(cfg.Bots), "queues", len(cfg.Queues), "agents", len(cfg.Agents))
 
@@ -181,6 +179,17 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 	if serveErr != nil {
 		return baton.Errorf(baton.EUNAVAILABLE, "http server: %w", serveErr)
+	}
+	return nil
+}
+
+// syncAgents saves the configured agents. Their definitions come from the
+// configuration; their status is run-time state the upsert leaves alone.
+func syncAgents(ctx context.Context, st baton.AgentStore, agents []baton.Agent) error {
+	for i := range agents {
+		if err := st.UpsertAgent(ctx, &agents[i]); err != nil {
+			return baton.WrapError(baton.ErrorCode(err), err, "save agent "+agents[i].ID)
+		}
 	}
 	return nil
 }

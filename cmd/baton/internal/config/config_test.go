@@ -43,7 +43,7 @@ func TestLoadValid(t *testing.T) {
 		{"sla default warn ratio", cfg.DomainQueues()[1].SLA.WarnRatio, 0.8},
 		{"fallback", cfg.DomainQueues()[0].Fallback, "billing"},
 		{"agent capacity", cfg.DomainAgents()[0].Capacity[baton.ChannelWebChat], 5},
-		{"agent starts offline", cfg.DomainAgents()[0].Status, baton.AgentOffline},
+		{"agent status is not configuration", cfg.DomainAgents()[0].Status, baton.AgentStatus("")},
 		{"kb dir resolved against the file", cfg.Resolve(cfg.Bots[0].KB.Dir), mustAbs(t, "testdata/kb")},
 		{"sqlite by default", cfg.UsesPostgres(), false},
 	}

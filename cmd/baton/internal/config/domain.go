@@ -78,7 +78,8 @@ func targets(m map[string]Duration) map[int]time.Duration {
 }
 
 // DomainAgents returns the configured agents as domain values. Status is
-// left offline: availability is run-time state, not configuration.
+// left empty: availability is run-time state, not configuration, so an
+// upsert keeps the agent's current status (offline for a new agent).
 func (c *Config) DomainAgents() []baton.Agent {
 	agents := make([]baton.Agent, 0, len(c.Agents))
 	for _, a := range c.Agents {
@@ -93,7 +94,6 @@ func (c *Config) DomainAgents() []baton.Agent {
 			Email:       a.Email,
 			Skills:      append([]string(nil), a.Skills...),
 			Capacity:    capacity,
-			Status:      baton.AgentOffline,
 			SlackUserID: a.SlackUserID,
 		})
 	}
