@@ -65,8 +65,8 @@ func EnqueueReply(ctx context.Context, tx baton.Store, conv *baton.Conversation,
 // marks permanent failures failed with the provider's reason, and leaves
 // transient ones to the job queue's backoff.
 //
-// Duplicate sends: none of WhatsApp's, Messenger's or Twilio's send APIs
-// takes an idempotency key, so a crash (or a lost database connection) after
+// Duplicate sends: none of WhatsApp's, Messenger's or Twilio's send API
+// references documents an idempotency key for sends, so a crash (or a lost database connection) after
 // the provider accepted a message and before SetProviderID committed leaves
 // the message queued; the job's lease then expires and the message is sent a
 // second time. The window is one provider round trip plus one small write.

@@ -1,0 +1,90 @@
+package bots
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/channels"
+	"github.com/batonhq/baton/store/sqlite"
+)
+
+func TestAcknowledger(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name      string
+		state     baton.State
+		inbound   int // customer messages before the turn runs
+		wantReply bool
+	}{
+		{"bot owns it", baton.StateBot, 1, true},
+		{"a person owns it", baton.StateQueued, 1, false},
+		{"a later message will be answered by its own turn", baton.StateBot, 2, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "b.db"), sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			cust, err := st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: "b", Channel: baton.ChannelSMS, Address: "+1555"}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			conv := &baton.Conversation{BotID: "b", CustomerID: cust.ID, Channel: baton.ChannelSMS, Address: "+1555", State: baton.StateBot}
+			if err := st.CreateConversation(ctx, conv); err != nil {
+				t.Fatal(err)
+			}
+			if c.state != baton.StateBot {
+				q := "general"
+				if _, _, err := st.TransitionConversation(ctx, conv.ID, baton.Transition{To: c.state, Actor: "bot", QueueID: &q}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var first int64
+			for i := 0; i < c.inbound; i++ {
+				m := &baton.Message{ConversationID: conv.ID, BotID: "b", Channel: baton.ChannelSMS, ProviderID: "SM" + string(rune('a'+i)),
+					Direction: baton.DirectionIn, Author: baton.AuthorCustomer, Type: baton.TypeText, Text: "hi", Status: baton.StatusReceived}
+				if _, err := st.InsertMessage(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				if first == 0 {
+					first = m.ID
+				}
+			}
+			payload, _ := json.Marshal(channels.TurnPayload{MessageID: first})
+			a := &Acknowledger{Store: st, Text: "got it"}
+			for run := 0; run < 2; run++ { // a re-run must not answer twice
+				if err := a.HandleJob(ctx, &baton.Job{ID: 1, Kind: baton.JobTurn, ConversationID: conv.ID, Payload: payload}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			msgs, _ := st.ListMessages(ctx, conv.ID, 0, 0)
+			var replies []*baton.Message
+			for _, m := range msgs {
+				if m.Direction == baton.DirectionOut {
+					replies = append(replies, m)
+				}
+			}
+			jobs, _ := st.ListJobs(ctx, baton.JobFilter{Kind: baton.JobDeliver})
+			if !c.wantReply {
+				if len(replies) != 0 || len(jobs) != 0 {
+					t.Fatalf("%d replies, %d deliver jobs; want none", len(replies), len(jobs))
+				}
+				return
+			}
+			if len(replies) != 1 || replies[0].Text != "got it" || replies[0].Status != baton.StatusQueued || replies[0].Author != baton.AuthorBot {
+				t.Fatalf("replies %+v", replies)
+			}
+			if len(jobs) != 1 || jobs[0].ConversationID != conv.ID {
+				t.Fatalf("deliver jobs %+v", jobs)
+			}
+		})
+	}
+	if err := (&Acknowledger{}).HandleJob(ctx, &baton.Job{Payload: []byte(`{}`)}); baton.ErrorCode(err) != baton.EINVALID {
+		t.Fatalf("empty payload: %v", err)
+	}
+}
