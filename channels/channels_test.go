@@ -512,3 +512,29 @@ func TestResolvedConversationReopensInsideTheWindow(t *testing.T) {
 		})
 	}
 }
+
+func TestTwilioUnsubscribedAtTheCarrierIsRecorded(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newEnv(t, sc, envOptions{twilioScript: []channeltest.Reply{{Status: 400,
+				Body: `{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}`}}})
+			from := "+14155550123"
+			e.post("twilio", smsForm("SMu1", from, "hello"))
+			conv := onlyConversation(t, e)
+			e.runJobs(e.idle)
+			out := e.outbound(conv.ID)
+			if len(out) != 1 || out[0].Status != baton.StatusFailed || out[0].StatusCode != "21610" {
+				t.Fatalf("ack after a carrier-level STOP: %+v", out)
+			}
+			id, err := e.st.GetIdentity(context.Background(), botID, baton.ChannelSMS, from)
+			if err != nil || !id.OptedOut {
+				t.Fatalf("provider opt-out not recorded: %+v %v", id, err)
+			}
+			e.reply(conv, &baton.Message{Author: baton.AuthorAgent, Text: "still there?"})
+			e.runJobs(e.idle)
+			if n := len(e.twilio.Requests()); n != 1 {
+				t.Fatalf("%d sends; nothing may be attempted once the provider said unsubscribed", n)
+			}
+		})
+	}
+}

@@ -143,6 +143,12 @@ func (d *Deliverer) HandleJob(ctx context.Context, j *baton.Job) error {
 	code, reason := FailureDetail(err)
 	switch baton.ErrorCode(err) {
 	case baton.EINVALID, baton.EFORBIDDEN, baton.ENOTFOUND, baton.EUNAUTHORIZED, baton.ETOOLARGE:
+		var se *SendError
+		if errors.As(err, &se) && se.OptedOut {
+			if err := d.Store.SetOptOut(ctx, conv.BotID, conv.Channel, conv.Address, true, d.now()); err != nil {
+				return fmt.Errorf("deliver message %d: record provider opt-out: %w", m.ID, err)
+			}
+		}
 		return d.fail(ctx, m, code, reason)
 	}
 	max := j.MaxAttempts
@@ -176,6 +182,10 @@ type SendError struct {
 	Reason     string // the provider's explanation
 	Kind       string // baton.EUNAVAILABLE (retry), EINVALID or EFORBIDDEN (permanent)
 	RetryAfter time.Duration
+	// OptedOut says the provider refused because the customer unsubscribed
+	// there (an SMS STOP that reached the carrier but not us): the outbox
+	// records the opt-out so that nothing else is attempted.
+	OptedOut bool
 }
 
 func (e *SendError) Error() string {

@@ -322,6 +322,7 @@ func classify(resp *channels.Response, now time.Time) *channels.SendError {
 		se.Kind = baton.EUNAVAILABLE
 	case se.Code == "21610" || se.Code == "20003" || se.Code == "21408" || resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
 		se.Kind = baton.EFORBIDDEN // unsubscribed recipient, credentials, geo permissions
+		se.OptedOut = se.Code == "21610"
 	}
 	return se
 }
