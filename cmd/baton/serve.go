@@ -160,7 +160,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down", "timeout", f.shutdownTimeout)
+		log.Info("shutting down", "timeout", f.shutdownTimeout.String())
 	case serveErr = <-served:
 		log.Error("server stopped", "err", serveErr)
 	}
@@ -176,7 +176,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	if err := pool.Shutdown(sctx); err != nil {
 		log.Warn("job pool shutdown: jobs were cancelled", "err", err)
 	}
-	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
+	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond).String())
 	if serveErr != nil {
 		return baton.Errorf(baton.EUNAVAILABLE, "http server: %w", serveErr)
 	}

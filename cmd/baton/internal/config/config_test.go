@@ -142,6 +142,21 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			},
 		},
 		{
+			file: "channels.yaml",
+			env:  map[string]string{"TWILIO_TOKEN": ""},
+			want: []string{
+				"slack.bot_token: must be a bot token",
+				"slack.signing_secret: required unless slack.app_token selects Socket Mode",
+				"bots[0].channels.messenger.page_access_token: required",
+				"bots[0].channels.messenger.app_secret: required",
+				"bots[0].channels.messenger.verify_token: required",
+				"bots[0].channels.twilio.auth_token: required",
+				"bots[0].channels.twilio.from: must be an E.164 number",
+				"bots[0].channels.twilio.api_base: must be an absolute http(s) URL",
+				"bots[0].channels.webchat.identity_secret: too short",
+			},
+		},
+		{
 			file: "not_yaml.yaml",
 			want: []string{"(file): not valid YAML"},
 		},

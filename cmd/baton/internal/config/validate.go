@@ -45,9 +45,14 @@ func validLanguage(code string) bool {
 // Validate checks the whole configuration and returns every problem found.
 // It never stops at the first one.
 func (c *Config) Validate() Problems {
-	v := validator{cfg: c, idPattern: regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)}
+	v := validator{
+		cfg:       c,
+		idPattern: regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`),
+		sender:    regexp.MustCompile(`^(\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32})$`),
+	}
 	v.server()
 	v.openai()
+	v.slack()
 	bots := v.bots()
 	queues := v.queues(bots)
 	v.escalationQueues(bots, queues)
@@ -59,6 +64,7 @@ type validator struct {
 	cfg       *Config
 	problems  Problems
 	idPattern *regexp.Regexp
+	sender    *regexp.Regexp // Twilio "from": a phone number or a messaging service
 }
 
 func (v *validator) add(path, format string, args ...any) {
@@ -128,6 +134,27 @@ func (v *validator) server() {
 func (v *validator) openai() {
 	v.url("openai.base_url", v.cfg.OpenAI.BaseURL)
 	v.duration("openai.timeout", v.cfg.OpenAI.Timeout, false)
+}
+
+// slack checks that a configured console can both post (bot token) and
+// receive: over Socket Mode (app token) or over HTTP (signing secret, which
+// authenticates every request Slack sends).
+func (v *validator) slack() {
+	s := v.cfg.Slack
+	if s.BotToken == "" && s.AppToken == "" && s.SigningSecret == "" {
+		return
+	}
+	if s.BotToken == "" {
+		v.add("slack.bot_token", "required when the Slack console is configured (SLACK_BOT_TOKEN)")
+	} else if !strings.HasPrefix(s.BotToken, "xoxb-") {
+		v.add("slack.bot_token", "must be a bot token (xoxb-...)")
+	}
+	if s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-") {
+		v.add("slack.app_token", "must be an app-level token (xapp-...)")
+	}
+	if s.AppToken == "" && s.SigningSecret == "" {
+		v.add("slack.signing_secret", "required unless slack.app_token selects Socket Mode (SLACK_SIGNING_SECRET)")
+	}
 }
 
 // bots validates every bot and returns the valid ids with their index.
@@ -214,7 +241,9 @@ func (v *validator) channels(p string, ch Channels) {
 		q := p + ".twilio"
 		v.required(q+".account_sid", t.AccountSID)
 		v.required(q+".auth_token", t.AuthToken)
-		v.required(q+".from", t.From)
+		if v.required(q+".from", t.From) && !v.sender.MatchString(t.From) {
+			v.add(q+".from", "must be an E.164 number (+15005550006) or a messaging service SID (MG...)")
+		}
 		v.url(q+".public_url", t.PublicURL)
 		v.url(q+".api_base", t.APIBase)
 	}
