@@ -3,6 +3,7 @@ package sqlite
 import (
 	"container/heap"
 	"context"
+	"database/sql"
 	"math"
 	"strings"
 	"unicode"
@@ -103,43 +104,61 @@ func (s *Store) SearchVector(ctx context.Context, q baton.ChunkQuery) ([]baton.C
 	if len(q.Embedding) == 0 || qnorm == 0 {
 		return nil, baton.Errorf(baton.EINVALID, "vector search: the query embedding is empty or zero")
 	}
+	top := &topK{k: q.K}
+	if s.tx != nil {
+		// Inside a transaction the vectors may include its own uncommitted
+		// writes: scan the file rather than let them into the shared cache.
+		if err := s.scanVectors(ctx, q, qnorm, top); err != nil {
+			return nil, translate(err, "vector search")
+		}
+	} else {
+		set, err := s.vectors.get(ctx, s.read, vectorKey{bot: q.BotID, model: q.Model, dim: len(q.Embedding)})
+		if err != nil {
+			return nil, translate(err, "vector search")
+		}
+		set.search(q.Embedding, q.Language, top)
+	}
+
+	best := top.sorted()
+	hits := make([]baton.ChunkHit, 0, len(best))
+	for _, b := range best {
+		var h baton.ChunkHit
+		c, err := scanChunk(s.reader().QueryRowContext(ctx, `SELECT `+chunkCols+`, a.title, a.url FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id = ?`, b.id),
+			&h.Title, &h.URL)
+		if err == sql.ErrNoRows {
+			// Replaced since the vectors were read: the next search
+			// reloads them.
+			continue
+		}
+		if err != nil {
+			return nil, translate(err, "vector search")
+		}
+		h.Chunk, h.Score, h.Rank = c, b.score, len(hits)+1
+		hits = append(hits, h)
+	}
+	return hits, nil
+}
+
+// scanVectors reads every candidate vector from the database.
+func (s *Store) scanVectors(ctx context.Context, q baton.ChunkQuery, qnorm float64, top *topK) error {
 	rows, err := s.reader().QueryContext(ctx, `SELECT c.id, c.embedding FROM chunks c JOIN articles a ON a.id = c.article_id
 		WHERE c.model = ? AND c.dim = ? AND a.bot_id = ? AND a.status = 'published' AND (? = '' OR a.language = ?)`,
 		q.Model, len(q.Embedding), q.BotID, q.Language, q.Language)
 	if err != nil {
-		return nil, translate(err, "vector search")
+		return err
 	}
-	top := &topK{k: q.K}
+	defer rows.Close()
 	for rows.Next() {
 		var (
 			id  int64
 			raw []byte
 		)
 		if err := rows.Scan(&id, &raw); err != nil {
-			rows.Close()
-			return nil, translate(err, "vector search")
+			return err
 		}
-		top.offer(scored{id: id, score: cosineBlob(q.Embedding, qnorm, raw)})
+		top.offer(scored{id: id, score: clamp(cosineBlob(q.Embedding, qnorm, raw))})
 	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return nil, translate(err, "vector search")
-	}
-	rows.Close()
-
-	best := top.sorted()
-	hits := make([]baton.ChunkHit, 0, len(best))
-	for i, b := range best {
-		var h baton.ChunkHit
-		c, err := scanChunk(s.reader().QueryRowContext(ctx, `SELECT `+chunkCols+`, a.title, a.url FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id = ?`, b.id),
-			&h.Title, &h.URL)
-		if err != nil {
-			return nil, translate(err, "vector search")
-		}
-		h.Chunk, h.Score, h.Rank = c, b.score, i+1
-		hits = append(hits, h)
-	}
-	return hits, nil
+	return rows.Err()
 }
 
 func norm(v []float32) float64 {

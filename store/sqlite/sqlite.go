@@ -35,6 +35,8 @@ type Store struct {
 	clock baton.Clock
 	log   *slog.Logger
 	tx    *sql.Tx // set on the Store handed to a Tx function
+
+	vectors *vectorCache
 }
 
 var _ baton.Store = (*Store)(nil)
@@ -88,7 +90,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	s := &Store{write: write, read: read, clock: opts.Clock, log: opts.Logger}
+	s := &Store{write: write, read: read, clock: opts.Clock, log: opts.Logger, vectors: newVectorCache()}
 	if err := s.write.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, translate(err, "open "+path)
@@ -154,7 +156,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx baton.Store) error) error {
 	if err != nil {
 		return translate(err, "begin")
 	}
-	inner := &Store{write: s.write, read: s.read, clock: s.clock, log: s.log, tx: tx}
+	inner := &Store{write: s.write, read: s.read, clock: s.clock, log: s.log, tx: tx, vectors: s.vectors}
 	committed := false
 	defer func() {
 		if !committed {
