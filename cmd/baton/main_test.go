@@ -276,6 +276,7 @@ func TestRun(t *testing.T) {
 		{name: "bad log level", args: []string{"serve", "--log-level", "loud", "--config", "testdata/serve.yaml"}, code: exitBadInput, stderr: "--log-level"},
 		{name: "bad addr flag", args: []string{"serve", "--addr", "nowhere", "--config", "testdata/serve.yaml"}, env: map[string]string{"TEST_ADMIN_TOKEN": "0123456789abcdef"}, code: exitBadInput, stderr: "--addr"},
 		{name: "config from BATON_CONFIG", args: []string{"serve"}, env: map[string]string{"BATON_CONFIG": "testdata/three_mistakes.yaml"}, code: exitBadInput, stderr: "server.listen"},
+		{name: "serve needs a bot", args: []string{"serve", "--config", "testdata/no_bots.yaml"}, code: exitBadInput, stderr: "bots: required"},
 		{name: "unknown command", args: []string{"frobnicate"}, code: exitFailure, stderr: "unknown command"},
 		{name: "migrate", args: []string{"migrate", "--data-dir", data}, code: 0, stdout: "database is up to date (sqlite", dataFile: true},
 		{name: "migrate again is a no-op", args: []string{"migrate"}, env: map[string]string{"BATON_DATA_DIR": data}, code: 0, stdout: "database is up to date", dataFile: true},

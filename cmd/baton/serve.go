@@ -82,6 +82,9 @@ full and nothing starts. SIGINT or SIGTERM stops it gracefully.`,
 			if err != nil {
 				return err
 			}
+			if len(cfg.Bots) == 0 {
+				return &config.Error{File: path, Problems: config.Problems{{Path: "bots", Reason: "required: a server needs at least one bot"}}}
+			}
 			if err := f.apply(cfg); err != nil {
 				return err
 			}

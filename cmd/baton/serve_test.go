@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/cmd/baton/internal/config"
 	"github.com/batonhq/baton/store/sqlite"
@@ -62,4 +64,57 @@ func TestSyncAgentsKeepsStatus(t *testing.T) {
 	if a, err := st.GetAgent(ctx, "new"); err != nil || a.Status != baton.AgentOffline {
 		t.Errorf("a new agent = %+v, %v; want offline", a, err)
 	}
+}
+
+func TestJobMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := newJobMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.observe("turn", "done", 10*time.Millisecond)
+	m.observe("turn", "done", 20*time.Millisecond)
+	m.observe("deliver", "dead", time.Millisecond)
+	tests := []struct {
+		kind, outcome string
+		want          float64
+	}{
+		{"turn", "done", 2},
+		{"deliver", "dead", 1},
+		{"turn", "retry", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.kind+"/"+tc.outcome, func(t *testing.T) {
+			if got := counter(t, reg, "baton_jobs_total", tc.kind, tc.outcome); got != tc.want {
+				t.Errorf("baton_jobs_total = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if _, err := newJobMetrics(reg); err == nil {
+		t.Error("registering the job metrics twice must fail")
+	}
+}
+
+// counter reads a counter with the given kind and outcome labels from reg.
+func counter(t *testing.T, reg *prometheus.Registry, name, kind, outcome string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["kind"] == kind && labels["outcome"] == outcome {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }

@@ -647,3 +647,48 @@ func BenchmarkPool(b *testing.B) {
 		})
 	}
 }
+
+// TestShutdownAbandonsAHandlerThatIgnoresCancellation: a handler deaf to its
+// context cannot hold the process hostage; its lease will expire and the job
+// will run again elsewhere.
+func TestShutdownAbandonsAHandlerThatIgnoresCancellation(t *testing.T) {
+	st := openStore(t, nil)
+	started, release := make(chan struct{}), make(chan struct{})
+	opts := fastOptions()
+	opts.CancelWait = 50 * time.Millisecond
+	p := jobs.New(st, opts)
+	if err := p.Register("deaf", baton.JobHandlerFunc(func(ctx context.Context, j *baton.Job) error {
+		close(started)
+		<-release // ignores ctx
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	id := enqueue(t, st, &baton.Job{Kind: "deaf"})
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	returned := make(chan error, 1)
+	go func() { returned <- p.Shutdown(ctx) }()
+	select {
+	case err := <-returned:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Shutdown = %v, want deadline exceeded", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown waited for a handler that ignores cancellation")
+	}
+	j, err := st.GetJob(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != baton.JobRunning {
+		t.Errorf("abandoned job status %s, want still running until its lease expires", j.Status)
+	}
+	close(release)
+	// Let the handler's late result land before the store is closed.
+	waitJob(t, st, id, "settled", func(j *baton.Job) bool { return j.Status != baton.JobRunning })
+}
