@@ -88,19 +88,36 @@ func Import(ctx context.Context, store baton.ArticleStore, emb baton.Embedder, b
 	rep.Errors = errs
 
 	docs = checkTranslations(ctx, store, botID, docs, &rep)
-	im := importer{store: store, emb: emb, bot: botID, opt: opt, rep: &rep}
+	m := &Manager{Store: store, Embedder: emb, Chunk: opt.Chunk}
 	for _, d := range docs {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		if err := im.one(ctx, d); err != nil {
+		res, err := m.Save(ctx, botID, d, opt.Author)
+		rep.Embedded += res.Embedded
+		rep.Reused += res.Reused
+		if err != nil {
 			return rep, fmt.Errorf("import %s (%s): %w", d.File, d.Slug, err)
+		}
+		switch res.Change {
+		case Created:
+			rep.Created = append(rep.Created, d.Slug)
+		case Updated:
+			rep.Updated = append(rep.Updated, d.Slug)
+		case Published:
+			rep.Published = append(rep.Published, d.Slug)
+		case Unpublished:
+			rep.Unpublished = append(rep.Unpublished, d.Slug)
+		case Reembedded:
+			rep.Reembedded = append(rep.Reembedded, d.Slug)
+		default:
+			rep.Unchanged++
 		}
 	}
 	if opt.Prune {
 		if len(rep.Errors) > 0 {
 			rep.PruneSkipped = true
-		} else if err := im.prune(ctx, docs); err != nil {
+		} else if err := prune(ctx, store, botID, docs, &rep); err != nil {
 			return rep, err
 		}
 	}
@@ -153,159 +170,12 @@ func checkTranslations(ctx context.Context, store baton.ArticleStore, botID stri
 	return kept
 }
 
-type importer struct {
-	store baton.ArticleStore
-	emb   baton.Embedder
-	bot   string
-	opt   ImportOptions
-	rep   *ImportReport
-}
-
-func getOptional(a *baton.Article, err error) (*baton.Article, error) {
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return nil, nil
-	}
-	return a, err
-}
-
-// inTx runs fn in one transaction when the store can, else directly.
-func (im *importer) inTx(ctx context.Context, fn func(s baton.ArticleStore) error) error {
-	if s, ok := im.store.(baton.Store); ok {
-		return s.Tx(ctx, func(tx baton.Store) error { return fn(tx) })
-	}
-	return fn(im.store)
-}
-
-func (im *importer) one(ctx context.Context, d *Document) error {
-	newest, err := getOptional(im.store.GetArticle(ctx, im.bot, d.Slug, 0))
-	if err != nil {
-		return err
-	}
-	pub, err := getOptional(im.store.GetPublishedArticle(ctx, im.bot, d.Slug))
-	if err != nil {
-		return err
-	}
-	want := d.Article(im.bot, im.opt.Author)
-
-	if newest == nil || newest.Hash != want.Hash {
-		var chunks []baton.Chunk
-		if want.Status == baton.ArticlePublished {
-			if chunks, err = im.chunks(ctx, want, pub, newest); err != nil {
-				return err
-			}
-		}
-		err := im.inTx(ctx, func(s baton.ArticleStore) error {
-			if err := s.CreateArticleVersion(ctx, want); err != nil {
-				return err
-			}
-			if chunks == nil {
-				return nil
-			}
-			for i := range chunks {
-				chunks[i].ArticleID = want.ID
-			}
-			return s.ReplaceChunks(ctx, want.ID, chunks)
-		})
-		if err != nil {
-			return err
-		}
-		if newest == nil {
-			im.rep.Created = append(im.rep.Created, d.Slug)
-		} else {
-			im.rep.Updated = append(im.rep.Updated, d.Slug)
-		}
-		return nil
-	}
-
-	newestLive := pub != nil && pub.Version == newest.Version
-	switch {
-	case want.Status == baton.ArticlePublished && !newestLive:
-		chunks, err := im.chunks(ctx, newest, pub, newest)
-		if err != nil {
-			return err
-		}
-		err = im.inTx(ctx, func(s baton.ArticleStore) error {
-			if err := s.ReplaceChunks(ctx, newest.ID, chunks); err != nil {
-				return err
-			}
-			return s.PublishArticle(ctx, im.bot, d.Slug, newest.Version)
-		})
-		if err != nil {
-			return err
-		}
-		im.rep.Published = append(im.rep.Published, d.Slug)
-	case want.Status == baton.ArticleDraft && newestLive:
-		if err := im.store.PublishArticle(ctx, im.bot, d.Slug, 0); err != nil {
-			return err
-		}
-		im.rep.Unpublished = append(im.rep.Unpublished, d.Slug)
-	case newestLive:
-		// Same content, still published: only a new embedding model makes
-		// work here.
-		have, err := im.store.ListChunks(ctx, newest.ID)
-		if err != nil {
-			return err
-		}
-		if len(have) > 0 && have[0].Model == im.emb.Model() {
-			im.rep.Unchanged++
-			return nil
-		}
-		chunks, err := im.chunks(ctx, newest, nil, nil)
-		if err != nil {
-			return err
-		}
-		if err := im.store.ReplaceChunks(ctx, newest.ID, chunks); err != nil {
-			return err
-		}
-		im.rep.Reembedded = append(im.rep.Reembedded, d.Slug)
-	default:
-		im.rep.Unchanged++
-	}
-	return nil
-}
-
-// chunks cuts a and embeds its chunks, reusing the vectors of the chunks of
-// the other versions given (nil ones skipped).
-func (im *importer) chunks(ctx context.Context, a *baton.Article, from ...*baton.Article) ([]baton.Chunk, error) {
-	chunks, err := Chunk(a, im.opt.Chunk)
-	if err != nil {
-		return nil, err
-	}
-	reuse := map[string][]float32{}
-	seen := map[int64]bool{}
-	for _, o := range from {
-		if o == nil || seen[o.ID] {
-			continue
-		}
-		seen[o.ID] = true
-		old, err := im.store.ListChunks(ctx, o.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range old {
-			if c.Model == im.emb.Model() && len(c.Embedding) == im.emb.Dim() {
-				reuse[c.Hash] = c.Embedding
-			}
-		}
-	}
-	e, r, err := EmbedChunks(ctx, im.emb, chunks, reuse)
-	im.rep.Embedded += e
-	im.rep.Reused += r
-	if err != nil {
-		return nil, err
-	}
-	for i := range chunks {
-		chunks[i].ArticleID = a.ID
-	}
-	return chunks, nil
-}
-
-func (im *importer) prune(ctx context.Context, docs []*Document) error {
+func prune(ctx context.Context, store baton.ArticleStore, botID string, docs []*Document, rep *ImportReport) error {
 	keep := map[string]bool{}
 	for _, d := range docs {
 		keep[d.Slug] = true
 	}
-	live, err := im.store.ListArticles(ctx, baton.ArticleFilter{BotID: im.bot, Published: true})
+	live, err := store.ListArticles(ctx, baton.ArticleFilter{BotID: botID, Published: true})
 	if err != nil {
 		return fmt.Errorf("prune: listing published articles: %w", err)
 	}
@@ -313,10 +183,10 @@ func (im *importer) prune(ctx context.Context, docs []*Document) error {
 		if keep[a.Slug] {
 			continue
 		}
-		if err := im.store.PublishArticle(ctx, im.bot, a.Slug, 0); err != nil {
+		if err := store.PublishArticle(ctx, botID, a.Slug, 0); err != nil {
 			return fmt.Errorf("prune: unpublishing %s: %w", a.Slug, err)
 		}
-		im.rep.Pruned = append(im.rep.Pruned, a.Slug)
+		rep.Pruned = append(rep.Pruned, a.Slug)
 	}
 	return nil
 }
