@@ -37,6 +37,10 @@ type Config struct {
 	// Slack by kind ("events", "interactions", "commands"), mounted at
 	// POST /slack/{kind}.
 	Slack map[string]baton.WebhookHandler
+	// WebChat, when set, serves the browser chat: GET /chat/{bot} (the
+	// page), POST /chat/{bot}/messages and GET /chat/{bot}/stream (server-
+	// sent replies).
+	WebChat WebChat
 	// Bots are the configured bots; a webhook for any other bot id is 404.
 	Bots []baton.Bot
 	// PublicURL is the externally visible base URL (behind a proxy the
@@ -54,6 +58,13 @@ type Config struct {
 	WebhookTimeout time.Duration
 	// ReadyTimeout bounds the database check of /readyz [2s].
 	ReadyTimeout time.Duration
+}
+
+// WebChat is the browser chat channel's HTTP side.
+type WebChat interface {
+	Page(c *fiber.Ctx) error
+	Post(c *fiber.Ctx) error
+	Stream(c *fiber.Ctx) error
 }
 
 type server struct {
@@ -101,9 +112,11 @@ func New(cfg Config) (*fiber.App, error) {
 		DisableStartupMessage: true,
 		// Larger bodies get 413 from the server before any handler or
 		// parser sees them.
-		BodyLimit:    baton.MaxWebhookBody,
-		ReadTimeout:  15 * time.Second,
-		WriteTimeout: 30 * time.Second,
+		BodyLimit:   baton.MaxWebhookBody,
+		ReadTimeout: 15 * time.Second,
+		// Long enough for a web chat reply stream, which ends itself
+		// after a few minutes and is resumed by the browser.
+		WriteTimeout: 6 * time.Minute,
 		IdleTimeout:  60 * time.Second,
 		ErrorHandler: s.handleError,
 	})
@@ -128,6 +141,11 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/webhooks/:provider/:bot", s.webhook)
 	app.Post("/webhooks/:provider/:bot", s.webhook)
 	app.Post("/slack/:kind", s.slack)
+	if s.cfg.WebChat != nil {
+		app.Get("/chat/:bot", s.cfg.WebChat.Page)
+		app.Post("/chat/:bot/messages", s.cfg.WebChat.Post)
+		app.Get("/chat/:bot/stream", s.cfg.WebChat.Stream)
+	}
 
 	api := app.Group("/api/v1", s.requireAdmin)
 	api.Get("/conversations", s.listConversations)
@@ -155,6 +173,7 @@ func (s *server) home(c *fiber.Ctx) error {
 		"Version": s.cfg.Version,
 		"Bots":    s.cfg.Bots,
 		"Metrics": s.cfg.Registry != nil,
+		"WebChat": s.cfg.WebChat != nil,
 	})
 }
 
@@ -165,7 +184,7 @@ const indexHTML = `<!doctype html>
 <h1>Baton is running</h1>
 <p>Version {{.Version}}.</p>
 <h2>Bots</h2>
-<ul>{{range .Bots}}<li><strong>{{.Name}}</strong> (<code>{{.ID}}</code>) — languages {{range $i, $l := .Languages}}{{if $i}}, {{end}}{{$l}}{{end}}</li>{{else}}<li>No bot is configured.</li>{{end}}</ul>
+<ul>{{range .Bots}}<li><strong>{{.Name}}</strong> (<code>{{.ID}}</code>) — languages {{range $i, $l := .Languages}}{{if $i}}, {{end}}{{$l}}{{end}}{{if $.WebChat}} — <a href="/chat/{{.ID}}">open the web chat</a>{{end}}</li>{{else}}<li>No bot is configured.</li>{{end}}</ul>
 <h2>Endpoints</h2>
 <ul>
 <li><a href="/healthz">/healthz</a> — the process is alive</li>

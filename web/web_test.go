@@ -510,3 +510,35 @@ func TestMetrics(t *testing.T) {
 		t.Error("registering the HTTP metrics twice on one registry must fail")
 	}
 }
+
+// chatRoutes answers with the name of the route it was reached by.
+type chatRoutes struct{}
+
+func (chatRoutes) Page(c *fiber.Ctx) error   { return c.SendString("page " + c.Params("bot")) }
+func (chatRoutes) Post(c *fiber.Ctx) error   { return c.SendString("post " + c.Params("bot")) }
+func (chatRoutes) Stream(c *fiber.Ctx) error { return c.SendString("stream " + c.Params("bot")) }
+
+func TestWebChatRoutes(t *testing.T) {
+	st := openStore(t)
+	with, _ := serve(t, web.Config{Store: st, WebChat: chatRoutes{}})
+	without, _ := serve(t, web.Config{Store: st})
+	tests := []struct {
+		base, method, path string
+		status             int
+		body               string
+	}{
+		{with, "GET", "/chat/shop", 200, "page shop"},
+		{with, "POST", "/chat/shop/messages", 200, "post shop"},
+		{with, "GET", "/chat/shop/stream", 200, "stream shop"},
+		{with, "GET", "/", 200, `<a href="/chat/shop">`},
+		{without, "GET", "/chat/shop", 404, `"not_found"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			status, _, body := do(t, tc.method, tc.base+tc.path, nil, nil)
+			if status != tc.status || !strings.Contains(string(body), tc.body) {
+				t.Errorf("status %d body %.200q, want %d containing %q", status, body, tc.status, tc.body)
+			}
+		})
+	}
+}
