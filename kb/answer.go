@@ -70,28 +70,45 @@ func (a *Answerer) threshold() float64 {
 	return DefaultThreshold
 }
 
-func (a *Answerer) retrieve(ctx context.Context, req AnswerRequest, limit int) ([]Result, error) {
-	return a.Retriever.Search(ctx, Query{
-		BotID: req.BotID, Text: req.Question, Language: req.Language, Fallback: req.Fallback,
-		Mode: ModeHybrid, Limit: limit, Distinct: true,
-	})
+// retrieve searches in the customer's language and, when that gives no
+// grounded passage, in the bot's default language: vector search always
+// returns something, so "nothing found" is "nothing good enough" here.
+func (a *Answerer) retrieve(ctx context.Context, req AnswerRequest, limit int) ([]Result, float64, error) {
+	q := Query{BotID: req.BotID, Text: req.Question, Language: req.Language, Fallback: req.Fallback,
+		Mode: ModeHybrid, Limit: limit, Distinct: true}
+	res, err := a.Retriever.Search(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	g := grounded(res)
+	if g >= a.threshold() || req.Fallback == "" || req.Language == "" || req.Fallback == req.Language {
+		return res, g, nil
+	}
+	q.Language, q.Fallback = req.Fallback, ""
+	other, err := a.Retriever.Search(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	if og := grounded(other); og > g {
+		return other, og, nil
+	}
+	return res, g, nil
 }
 
 // Extractive answers with the best passage, trimmed to the sentences that
 // match the question, citing its article.
 func (a *Answerer) Extractive(ctx context.Context, req AnswerRequest) (Answer, error) {
-	res, err := a.retrieve(ctx, req, 5)
+	res, g, err := a.retrieve(ctx, req, 5)
 	if err != nil {
 		return Answer{}, err
 	}
-	ans := Answer{Source: "extractive", Results: res}
+	ans := Answer{Source: "extractive", Results: res, Grounded: g}
 	if len(res) == 0 {
 		ans.Reason = "no passage found"
 		return ans, nil
 	}
 	tm := newTerms()
 	q := tm.of(req.Question)
-	ans.Grounded = grounded(res)
 	top := res[0]
 	ans.Text = trimPassage(Passage(top.Chunk), q, tm)
 	ans.Citations = []Citation{{Slug: top.Chunk.Slug, Title: top.Title, URL: top.URL}}
@@ -222,16 +239,15 @@ func (a *Answerer) Generate(ctx context.Context, req AnswerRequest) (Answer, err
 	if n <= 0 {
 		n = 4
 	}
-	res, err := a.retrieve(ctx, req, n)
+	res, g, err := a.retrieve(ctx, req, n)
 	if err != nil {
 		return Answer{}, err
 	}
-	ans := Answer{Source: "llm:" + a.LLM.Model(), Results: res}
+	ans := Answer{Source: "llm:" + a.LLM.Model(), Results: res, Grounded: g}
 	if len(res) == 0 {
 		ans.Reason = "no passage found"
 		return ans, nil
 	}
-	ans.Grounded = grounded(res)
 	if ans.Grounded < a.threshold() {
 		// Not worth a model call: the passages do not look like an answer.
 		ans.Reason = fmt.Sprintf("grounded %.2f is below the threshold %.2f", ans.Grounded, a.threshold())

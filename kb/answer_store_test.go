@@ -25,6 +25,8 @@ func TestExtractiveAnswer(t *testing.T) {
 				{"covered", AnswerRequest{Question: "How long does express delivery take?", Language: "en"}, true, "delivery-times", "next working day"},
 				{"covered, other words", AnswerRequest{Question: "when do I get the refund on my card", Language: "en"}, true, "return-policy", "5 to 7 working days"},
 				{"turkish", AnswerRequest{Question: "Teslimat ne kadar sürer?", Language: "tr"}, true, "delivery-times-tr", "iş günü"},
+				{"customer language has no grounded passage: default language", AnswerRequest{Question: "refund to my card, how many working days", Language: "tr", Fallback: "en"}, true, "return-policy", "5 to 7 working days"},
+				{"same without a default language", AnswerRequest{Question: "refund to my card, how many working days", Language: "tr"}, false, "", ""},
 				{"not covered", AnswerRequest{Question: "what is the capital of France", Language: "en"}, false, "", ""},
 				{"not covered either", AnswerRequest{Question: "play some jazz music", Language: "en"}, false, "", ""},
 			}
