@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sort"
 	"syscall"
 	"time"
 
@@ -129,14 +130,24 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 		return err
 	}
 	pool := jobs.New(st, jobs.Options{Workers: f.workers, Logger: log, Observe: jm.observe})
-	// Job kinds (turn, deliver, sla, csat, slack) are registered here as
-	// their packages land; a pool without kinds claims nothing.
+	comp, err := wire(ctx, cfg, st, log, pool.Notify)
+	if err != nil {
+		return err
+	}
+	for _, kind := range sortedKinds(comp.jobs) {
+		if err := pool.Register(kind, comp.jobs[kind]); err != nil {
+			return err
+		}
+	}
 	if err := pool.Start(); err != nil {
 		return err
 	}
 
 	app, err := web.New(web.Config{
 		Store:      st,
+		Webhooks:   comp.webhooks,
+		Slack:      comp.slack,
+		WebChat:    comp.webChat,
 		Bots:       cfg.DomainBots(),
 		PublicURL:  cfg.Server.PublicURL,
 		AdminToken: cfg.Server.AdminToken,
@@ -184,6 +195,35 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 		return baton.Errorf(baton.EUNAVAILABLE, "http server: %w", serveErr)
 	}
 	return nil
+}
+
+// components are what the capability packages contribute to a running
+// server.
+type components struct {
+	webhooks map[string]baton.WebhookHandler // by provider: whatsapp, messenger, twilio
+	slack    map[string]baton.WebhookHandler // by kind: events, interactions, commands
+	webChat  web.WebChat
+	jobs     map[string]baton.JobHandler // by job kind; only these are ever claimed
+}
+
+// wire builds the channel adapters, the agent console, the bots and their
+// job handlers from the configuration. It is the one place a capability is
+// plugged into the server; notify wakes a job worker after an enqueue.
+func wire(ctx context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, notify func()) (*components, error) {
+	return &components{
+		webhooks: map[string]baton.WebhookHandler{},
+		slack:    map[string]baton.WebhookHandler{},
+		jobs:     map[string]baton.JobHandler{},
+	}, nil
+}
+
+func sortedKinds(m map[string]baton.JobHandler) []string {
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
 }
 
 // syncAgents saves the configured agents. Their definitions come from the
