@@ -187,6 +187,35 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	}
 }
 
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	cfg, err := Load("testdata/anchors.yaml", MapEnv(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	qs := cfg.DomainQueues()
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"two queues", len(qs), 2},
+		{"own key wins over the merged one", qs[1].ID, "vip"},
+		{"merged bot", qs[1].BotID, "shop"},
+		{"merged skills", strings.Join(qs[1].Skills, ","), "en"},
+		{"own priority", qs[1].Priority, baton.PriorityUrgent},
+		{"base keeps its default priority", qs[0].Priority, baton.PriorityNormal},
+		{"aliased SLA", qs[1].SLA.FirstResponse[baton.PriorityNormal], 4 * time.Hour},
+		{"aliased breach action", qs[0].SLA.BreachAction, "notify"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+}
+
 func TestNoFileIsAnEmptyValidConfig(t *testing.T) {
 	cfg, err := Load("", MapEnv(nil))
 	if err != nil {

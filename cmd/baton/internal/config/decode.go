@@ -109,10 +109,34 @@ func (d *decoder) decodeStruct(node *yaml.Node, v reflect.Value, path string) {
 			fields[tag] = i
 		}
 	}
+	// Merge keys (<<: *defaults) apply first, so that the mapping's own
+	// keys override what they bring in.
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Tag != "!!merge" {
+			continue
+		}
+		src := node.Content[i+1]
+		if src.Kind == yaml.AliasNode {
+			src = src.Alias
+		}
+		if src.Kind == yaml.SequenceNode {
+			for _, item := range src.Content {
+				d.decode(item, v, path)
+			}
+			continue
+		}
+		d.decode(src, v, path)
+	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Tag == "!!merge" {
+			continue
+		}
 		key := node.Content[i].Value
 		p := join(path, key)
+		if strings.HasPrefix(key, "x-") {
+			continue // a place for anchors shared by several entries
+		}
 		idx, ok := fields[key]
 		if !ok {
 			d.problems.add(p, "unknown field (line %d)", node.Content[i].Line)
