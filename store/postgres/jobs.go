@@ -76,17 +76,19 @@ func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
 	return false, nil
 }
 
-// runnableSQL is the claiming rule for job j at $1 (now), shared by the
-// candidate search and the re-check under the conversation lock.
+// runnableSQL is the claiming rule for job j at $1 (now), as in
+// baton_next_job (see the migration); the claim re-checks it by id under
+// the conversation lock.
 const runnableSQL = `
 	j.status IN ('pending', 'running')
 	AND ((j.status = 'pending' AND j.run_at <= $1) OR (j.status = 'running' AND j.lease_until <= $1))
-	AND (j.conversation_id = 0 OR NOT EXISTS (
-		SELECT 1 FROM jobs k
-		WHERE k.conversation_id = j.conversation_id AND k.conversation_id <> 0 AND k.id <> j.id
-			AND k.status IN ('pending', 'running')
-			AND ((k.status = 'running' AND k.lease_until > $1)
-				OR (k.id < j.id AND (k.attempts > 0 OR k.run_at <= $1)))))`
+	AND (j.conversation_id = 0 OR (
+		NOT EXISTS (SELECT 1 FROM jobs k
+			WHERE k.conversation_id = j.conversation_id AND k.conversation_id <> 0
+				AND k.status = 'running' AND k.lease_until > $1)
+		AND NOT EXISTS (SELECT 1 FROM jobs k
+			WHERE k.conversation_id = j.conversation_id AND k.conversation_id <> 0 AND k.id < j.id
+				AND k.status IN ('pending', 'running') AND (k.attempts > 0 OR k.run_at <= $1))))`
 
 // maxClaimTries bounds how many conversations one claim skips because
 // another claimer holds them.
@@ -109,21 +111,24 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 	if kinds == nil {
 		kinds = []string{}
 	}
+	if s.tx == nil {
+		return s.claimPooled(ctx, owner, kinds, lease)
+	}
+	return s.claimInTx(ctx, s.tx, owner, kinds, lease)
+}
+
+// claimInTx claims inside the caller's transaction; the conversation lock
+// is then held until that transaction ends.
+func (s *Store) claimInTx(ctx context.Context, q querier, owner string, kinds []string, lease time.Duration) (*baton.Job, error) {
 	now := s.now()
 	until := now.Add(lease).Truncate(time.Microsecond)
 	var claimed *baton.Job
-	err := s.inTx(ctx, func(q querier) error {
+	err := func() error {
 		skipConvs, skipJobs := []int64{}, []int64{}
 		for try := 0; try < maxClaimTries; try++ {
 			var id, conv int64
-			err := q.QueryRow(ctx, `
-				SELECT j.id, j.conversation_id FROM jobs j
-				WHERE (cardinality($2::text[]) = 0 OR j.kind = ANY($2))
-					AND NOT (j.conversation_id = ANY($3::bigint[])) AND NOT (j.id = ANY($4::bigint[]))
-					AND `+runnableSQL+`
-				ORDER BY j.run_at, j.id
-				LIMIT 1
-				FOR UPDATE OF j SKIP LOCKED`, now, kinds, skipConvs, skipJobs).Scan(&id, &conv)
+			err := q.QueryRow(ctx, `SELECT job_id, job_conversation_id FROM baton_next_job($1, $2, $3, $4)`,
+				now, kinds, skipConvs, skipJobs).Scan(&id, &conv)
 			if err == pgx.ErrNoRows {
 				return nil
 			}
@@ -168,11 +173,129 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 			return nil
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}
 	return claimed, nil
+}
+
+// claimFastSQL finds the next runnable job and, when it belongs to no
+// conversation, claims it in the same autocommit statement. A job of a
+// conversation is only reported: claiming it needs the conversation lock.
+const claimFastSQL = `
+	WITH cand AS (
+		SELECT job_id AS id, job_conversation_id AS conversation_id FROM baton_next_job($1, $2, $3, '{}')
+	), claimed AS (
+		UPDATE jobs j SET status = 'running', lease_owner = $4, lease_until = $5, attempts = j.attempts + 1, updated_at = $1
+		FROM cand WHERE j.id = cand.id AND cand.conversation_id = 0
+		RETURNING j.*
+	)
+	SELECT cand.id, cand.conversation_id, claimed.id IS NOT NULL,
+		coalesce(claimed.id, 0), coalesce(claimed.kind, ''), coalesce(claimed.conversation_id, 0), coalesce(claimed.key, ''),
+		claimed.payload, coalesce(claimed.status, ''), coalesce(claimed.run_at, 'epoch'), coalesce(claimed.attempts, 0),
+		coalesce(claimed.max_attempts, 0), coalesce(claimed.lease_owner, ''), claimed.lease_until,
+		coalesce(claimed.last_error, ''), coalesce(claimed.created_at, 'epoch'), coalesce(claimed.updated_at, 'epoch')
+	FROM cand LEFT JOIN claimed ON true`
+
+// claimPooled claims outside a transaction in as few round trips as the
+// ordering rule allows: one for a job of no conversation; for a
+// conversation's job two more, on one connection: BEGIN with the
+// conversation's try-lock, then the re-check and claim with COMMIT, the
+// re-check reading a snapshot taken after the lock was granted.
+func (s *Store) claimPooled(ctx context.Context, owner string, kinds []string, lease time.Duration) (*baton.Job, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, wrapErr(err, "claim job: acquire a connection")
+	}
+	// A connection released inside a transaction (after an error) is
+	// closed by the pool, never reused half-way.
+	defer conn.Release()
+	skipConvs := []int64{}
+	for try := 0; try < maxClaimTries; try++ {
+		now := s.now()
+		var (
+			id, conv int64
+			ok       bool
+		)
+		var extra [3]any
+		extra[0], extra[1], extra[2] = &id, &conv, &ok
+		j, err := scanJob(prefixRow{conn.QueryRow(ctx, claimFastSQL, now, kinds, skipConvs, owner, now.Add(lease).Truncate(time.Microsecond)), extra[:]})
+		if err == pgx.ErrNoRows {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, wrapErr(err, "claim job")
+		}
+		if ok {
+			return j, nil
+		}
+		b := &pgx.Batch{}
+		b.Queue(`BEGIN`)
+		b.Queue(`SELECT pg_try_advisory_xact_lock($1, hashint8($2))`, lockAreaConv, conv)
+		br := conn.SendBatch(ctx, b)
+		var locked bool
+		_, err = br.Exec()
+		if err == nil {
+			err = br.QueryRow().Scan(&locked)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, wrapErr(err, "claim job: lock conversation")
+		}
+		if !locked {
+			if _, err := conn.Exec(ctx, `ROLLBACK`); err != nil {
+				return nil, wrapErr(err, "claim job")
+			}
+			skipConvs = append(skipConvs, conv)
+			continue
+		}
+		// Read the clock under the lock: every earlier claim of this
+		// conversation committed with an earlier time, so the re-check and
+		// the new lease start after them.
+		at := s.now()
+		if at.Before(now) {
+			at = now
+		}
+		b = &pgx.Batch{}
+		b.Queue(`UPDATE jobs j SET status = 'running', lease_owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $1
+				WHERE j.id = $4 AND `+runnableSQL+`
+				RETURNING `+jobColsPrefixed, at, owner, at.Add(lease).Truncate(time.Microsecond), id)
+		b.Queue(`COMMIT`)
+		br = conn.SendBatch(ctx, b)
+		j, err = scanJob(br.QueryRow())
+		_, cerr := br.Exec()
+		if err == nil || err == pgx.ErrNoRows {
+			if cerr2 := br.Close(); cerr == nil {
+				cerr = cerr2
+			}
+			if cerr != nil {
+				return nil, wrapErr(cerr, "claim job: commit")
+			}
+		} else {
+			br.Close()
+			return nil, wrapErr(err, "claim job")
+		}
+		if err == pgx.ErrNoRows {
+			// Another claimer got a job of this conversation first.
+			skipConvs = append(skipConvs, conv)
+			continue
+		}
+		return j, nil
+	}
+	return nil, nil
+}
+
+// prefixRow scans leading columns into extra before the job columns.
+type prefixRow struct {
+	row   pgx.Row
+	extra []any
+}
+
+func (p prefixRow) Scan(dest ...any) error {
+	return p.row.Scan(append(append([]any{}, p.extra...), dest...)...)
 }
 
 const jobColsPrefixed = `j.id, j.kind, j.conversation_id, coalesce(j.key, ''), j.payload, j.status, j.run_at, j.attempts,

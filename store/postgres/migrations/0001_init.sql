@@ -174,7 +174,45 @@ CREATE TABLE jobs (
 -- Claiming walks live jobs in (run_at, id) order and stops at the first
 -- runnable one; finished jobs stay out of the index.
 CREATE INDEX jobs_live ON jobs (run_at, id) WHERE status IN ('pending', 'running');
--- The per-conversation ordering check looks at a conversation's live jobs.
+-- The per-conversation ordering checks: earlier live jobs, and held leases.
 CREATE INDEX jobs_conversation_live ON jobs (conversation_id, id)
     WHERE status IN ('pending', 'running') AND conversation_id <> 0;
+CREATE INDEX jobs_conversation_running ON jobs (conversation_id)
+    WHERE status = 'running' AND conversation_id <> 0;
 CREATE INDEX jobs_kind ON jobs (kind, id);
+-- A queue table churns: keep its statistics and dead rows in check.
+ALTER TABLE jobs SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
+
+-- baton_next_job finds and row-locks (SKIP LOCKED) the next runnable job:
+-- due pending jobs and expired leases, in (run_at, id) order, skipping jobs
+-- whose conversation has a job holding a lease or an earlier job that is due
+-- or waiting for a retry (a never-run timer that is not due does not block).
+-- It walks jobs_live in order and stops at the first hit whatever the
+-- statistics say: a queue that was empty when last analysed and now holds a
+-- backlog would otherwise be sorted in full on every claim.
+CREATE FUNCTION baton_next_job(p_now timestamptz, p_kinds text[], p_skip_convs bigint[], p_skip_jobs bigint[])
+RETURNS TABLE (job_id bigint, job_conversation_id bigint)
+LANGUAGE plpgsql
+SET enable_sort = off
+SET enable_bitmapscan = off
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT j.id, j.conversation_id FROM jobs j
+    WHERE j.status IN ('pending', 'running')
+        AND ((j.status = 'pending' AND j.run_at <= p_now) OR (j.status = 'running' AND j.lease_until <= p_now))
+        AND (cardinality(p_kinds) = 0 OR j.kind = ANY (p_kinds))
+        AND NOT (j.conversation_id = ANY (p_skip_convs))
+        AND NOT (j.id = ANY (p_skip_jobs))
+        AND (j.conversation_id = 0 OR (
+            NOT EXISTS (SELECT 1 FROM jobs k
+                WHERE k.conversation_id = j.conversation_id AND k.conversation_id <> 0
+                    AND k.status = 'running' AND k.lease_until > p_now)
+            AND NOT EXISTS (SELECT 1 FROM jobs k
+                WHERE k.conversation_id = j.conversation_id AND k.conversation_id <> 0 AND k.id < j.id
+                    AND k.status IN ('pending', 'running') AND (k.attempts > 0 OR k.run_at <= p_now))))
+    ORDER BY j.run_at, j.id
+    LIMIT 1
+    FOR UPDATE OF j SKIP LOCKED;
+END
+$$;
