@@ -348,3 +348,19 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// ArticlesTried lists the retrieved articles with their fused retrieval
+// score, best first, for the handoff packet: the agent sees what the bot
+// looked at.
+func (a Answer) ArticlesTried() []baton.ArticleRef {
+	var out []baton.ArticleRef
+	seen := map[string]bool{}
+	for _, r := range a.Results {
+		if seen[r.Chunk.Slug] {
+			continue
+		}
+		seen[r.Chunk.Slug] = true
+		out = append(out, baton.ArticleRef{Slug: r.Chunk.Slug, Title: r.Title, URL: r.URL, Score: r.Fused})
+	}
+	return out
+}

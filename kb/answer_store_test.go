@@ -58,6 +58,15 @@ func TestExtractiveAnswer(t *testing.T) {
 					if ans.Source != "extractive" {
 						t.Errorf("source %q", ans.Source)
 					}
+					tried := ans.ArticlesTried()
+					if len(tried) == 0 || tried[0].Slug != tc.slug || tried[0].Score <= 0 {
+						t.Errorf("articles tried %+v, want %s first", tried, tc.slug)
+					}
+					for i := 1; i < len(tried); i++ {
+						if tried[i].Slug == tried[0].Slug || tried[i].Score > tried[i-1].Score {
+							t.Errorf("articles tried not distinct and ordered: %+v", tried)
+						}
+					}
 				})
 			}
 		})
