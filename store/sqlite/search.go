@@ -62,31 +62,97 @@ func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.
 	if match == "" {
 		return nil, nil
 	}
-	// bm25() is lower-is-better; the hit's Score is its negation so that
+	// Rank inside FTS5 alone first (no joins for the thousands of rows a
+	// common word matches), then keep the candidates that pass the bot,
+	// language and published filter; widen the window only when too few
+	// pass. bm25() is lower-is-better; a hit's Score is its negation so that
 	// every store's scores read higher-is-better.
-	rows, err := s.reader().QueryContext(ctx, `SELECT `+chunkCols+`, a.title, a.url, -bm25(chunks_fts) AS score
-		FROM chunks_fts
-		JOIN chunks c ON c.id = chunks_fts.rowid
-		JOIN articles a ON a.id = c.article_id
-		WHERE chunks_fts MATCH ? AND a.bot_id = ? AND a.status = 'published' AND (? = '' OR a.language = ?)
-		ORDER BY score DESC, c.id
-		LIMIT ?`, match, q.BotID, q.Language, q.Language, q.K)
-	if err != nil {
-		return nil, translate(err, "keyword search")
-	}
-	defer rows.Close()
 	var hits []baton.ChunkHit
-	for rows.Next() {
-		var h baton.ChunkHit
-		c, err := scanChunk(rows, &h.Title, &h.URL, &h.Score)
+	for window := 8 * q.K; ; window *= 8 {
+		ids, scores, more, err := s.ftsCandidates(ctx, match, window)
 		if err != nil {
 			return nil, translate(err, "keyword search")
 		}
-		h.Chunk = c
-		h.Rank = len(hits) + 1
-		hits = append(hits, h)
+		hits, err = s.keywordHits(ctx, q, ids, scores)
+		if err != nil {
+			return nil, translate(err, "keyword search")
+		}
+		if len(hits) >= q.K || !more {
+			break
+		}
 	}
-	return hits, translate(rows.Err(), "keyword search")
+	if len(hits) > q.K {
+		hits = hits[:q.K]
+	}
+	for i := range hits {
+		hits[i].Rank = i + 1
+	}
+	return hits, nil
+}
+
+// ftsCandidates returns the best window matches by bm25 (ties by id) and
+// whether there may be more.
+func (s *Store) ftsCandidates(ctx context.Context, match string, window int) ([]int64, []float64, bool, error) {
+	rows, err := s.reader().QueryContext(ctx, `SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts
+		WHERE chunks_fts MATCH ? ORDER BY score, rowid LIMIT ?`, match, window)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer rows.Close()
+	var (
+		ids    []int64
+		scores []float64
+	)
+	for rows.Next() {
+		var (
+			id    int64
+			score float64
+		)
+		if err := rows.Scan(&id, &score); err != nil {
+			return nil, nil, false, err
+		}
+		ids, scores = append(ids, id), append(scores, -score)
+	}
+	return ids, scores, len(ids) == window, rows.Err()
+}
+
+// keywordHits loads the candidates that pass q's filter, in candidate
+// order.
+func (s *Store) keywordHits(ctx context.Context, q baton.ChunkQuery, ids []int64, scores []float64) ([]baton.ChunkHit, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := []any{q.BotID, q.Language, q.Language}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+chunkCols+`, a.title, a.url FROM chunks c JOIN articles a ON a.id = c.article_id
+		WHERE a.bot_id = ? AND a.status = 'published' AND (? = '' OR a.language = ?) AND c.id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byID := map[int64]baton.ChunkHit{}
+	for rows.Next() {
+		var h baton.ChunkHit
+		c, err := scanChunk(rows, &h.Title, &h.URL)
+		if err != nil {
+			return nil, err
+		}
+		h.Chunk = c
+		byID[c.ID] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	hits := make([]baton.ChunkHit, 0, len(byID))
+	for i, id := range ids {
+		if h, ok := byID[id]; ok {
+			h.Score = scores[i]
+			hits = append(hits, h)
+		}
+	}
+	return hits, nil
 }
 
 // SearchVector ranks chunks of published articles by exact cosine
