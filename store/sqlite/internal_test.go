@@ -238,3 +238,33 @@ func TestFailedMethodInsideTxLeavesNothing(t *testing.T) {
 		t.Fatalf("chunks = %+v, %v; want the one kept chunk", chunks, err)
 	}
 }
+
+// TestKeywordWindowWidens checks that chunks filtered out (another bot, a
+// draft) cannot crowd the right ones out of the first FTS5 window.
+func TestKeywordWindowWidens(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, nil)
+	add := func(bot, slug string, status baton.ArticleStatus, text string) {
+		t.Helper()
+		a := &baton.Article{BotID: bot, Slug: slug, Language: "en", Status: status}
+		if err := st.CreateArticleVersion(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReplaceChunks(ctx, a.ID, []baton.Chunk{{Text: text}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 30; i++ {
+		add("acme", "acme-"+itoa(int64(i)), baton.ArticlePublished, "refund refund refund")
+		add("shop", "draft-"+itoa(int64(i)), baton.ArticleDraft, "refund refund refund")
+	}
+	add("shop", "weak", baton.ArticlePublished, "refund policy for parcels sent abroad by courier")
+	add("shop", "weaker", baton.ArticlePublished, "refund policy for parcels sent abroad by courier with a longer text about vouchers")
+	hits, err := st.SearchKeyword(ctx, baton.ChunkQuery{BotID: "shop", Text: "refund", K: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 2 || hits[0].Slug != "weak" || hits[1].Slug != "weaker" || hits[0].Rank != 1 || hits[1].Rank != 2 {
+		t.Fatalf("hits = %+v, want weak then weaker", hits)
+	}
+}
