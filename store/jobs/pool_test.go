@@ -121,9 +121,14 @@ func TestBackoff(t *testing.T) {
 }
 
 // TestPoolRunsEveryJobOnceInConversationOrder runs jobs of several
-// conversations plus unordered ones on four workers.
+// conversations plus unordered ones on two pools (two processes) sharing
+// one store: SQLite always, PostgreSQL when a test database is configured.
 func TestPoolRunsEveryJobOnceInConversationOrder(t *testing.T) {
-	st := openStore(t, nil)
+	t.Run("sqlite", func(t *testing.T) { testOrdering(t, openStore(t, nil)) })
+	t.Run("postgres", func(t *testing.T) { testOrdering(t, openPostgres(t)) })
+}
+
+func testOrdering(t *testing.T, st baton.Store) {
 	convs := []int64{conversation(t, st, "a"), conversation(t, st, "b"), conversation(t, st, "c")}
 	const perConv, loose = 12, 8
 	var ids []int64
@@ -174,19 +179,27 @@ func TestPoolRunsEveryJobOnceInConversationOrder(t *testing.T) {
 			observed.Add(1)
 		}
 	}
-	p := jobs.New(st, opts)
-	for _, kind := range []string{baton.JobTurn, baton.JobDeliver} {
-		if err := p.Register(kind, h); err != nil {
+	opts.Workers = 2
+	var pools []*jobs.Pool
+	for _, owner := range []string{"proc-a", "proc-b"} {
+		opts.Owner = owner
+		p := jobs.New(st, opts)
+		for _, kind := range []string{baton.JobTurn, baton.JobDeliver} {
+			if err := p.Register(kind, h); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.Start(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
+		pools = append(pools, p)
 	}
 	for _, id := range ids {
 		waitJob(t, st, id, "done", func(j *baton.Job) bool { return j.Status == baton.JobDone })
 	}
-	shutdown(t, p)
+	for _, p := range pools {
+		shutdown(t, p)
+	}
 
 	mu.Lock()
 	defer mu.Unlock()
