@@ -94,13 +94,15 @@ const runnableSQL = `
 // another claimer holds them.
 const maxClaimTries = 8
 
-// ClaimJob leases the next runnable job. Candidates are found with FOR
-// UPDATE SKIP LOCKED; for a conversation's job the claimer then takes the
-// conversation's advisory lock and re-checks the ordering rule in a new
-// statement. Under READ COMMITTED the first statement's snapshot may miss a
-// job of the same conversation being claimed at that moment; the lock plus
-// the fresh snapshot cannot, so two jobs of one conversation never run at
-// once.
+// ClaimJob leases the next runnable job. baton_next_job finds it with FOR
+// UPDATE SKIP LOCKED, so replicas never wait for each other; a job of no
+// conversation is claimed in that same statement. For a conversation's job
+// the claimer then takes the conversation's advisory lock and re-checks the
+// ordering rule in a new statement: under READ COMMITTED the first
+// statement's snapshot may miss a job of the same conversation being claimed
+// at that moment, the lock plus a snapshot taken after it cannot, so two
+// jobs of one conversation never run at once. A claimer that finds the lock
+// taken skips that conversation rather than wait.
 func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, lease time.Duration) (*baton.Job, error) {
 	if owner == "" {
 		return nil, baton.Errorf(baton.EINVALID, "claim job: owner is empty")
@@ -121,63 +123,52 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 // is then held until that transaction ends.
 func (s *Store) claimInTx(ctx context.Context, q querier, owner string, kinds []string, lease time.Duration) (*baton.Job, error) {
 	now := s.now()
-	until := now.Add(lease).Truncate(time.Microsecond)
-	var claimed *baton.Job
-	err := func() error {
-		skipConvs, skipJobs := []int64{}, []int64{}
-		for try := 0; try < maxClaimTries; try++ {
-			var id, conv int64
-			err := q.QueryRow(ctx, `SELECT job_id, job_conversation_id FROM baton_next_job($1, $2, $3, $4)`,
-				now, kinds, skipConvs, skipJobs).Scan(&id, &conv)
-			if err == pgx.ErrNoRows {
-				return nil
+	skipConvs, skipJobs := []int64{}, []int64{}
+	for try := 0; try < maxClaimTries; try++ {
+		var id, conv int64
+		err := q.QueryRow(ctx, `SELECT job_id, job_conversation_id FROM baton_next_job($1, $2, $3, $4)`,
+			now, kinds, skipConvs, skipJobs).Scan(&id, &conv)
+		if err == pgx.ErrNoRows {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, wrapErr(err, "claim job")
+		}
+		at := now
+		if conv != 0 {
+			var locked bool
+			if err := q.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, hashint8($2))`, lockAreaConv, conv).Scan(&locked); err != nil {
+				return nil, wrapErr(err, "claim job: lock conversation")
 			}
-			if err != nil {
-				return wrapErr(err, "claim job")
-			}
-			at, leaseEnd := now, until
-			if conv != 0 {
-				var locked bool
-				if err := q.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, hashint8($2))`, lockAreaConv, conv).Scan(&locked); err != nil {
-					return wrapErr(err, "claim job: lock conversation")
-				}
-				if !locked {
-					skipConvs = append(skipConvs, conv)
-					continue
-				}
-				// Read the clock again under the lock: every earlier claim
-				// of this conversation has committed with an earlier time,
-				// so the re-check and the new lease start after them.
-				at = s.now()
-				if at.Before(now) {
-					at = now
-				}
-				leaseEnd = at.Add(lease).Truncate(time.Microsecond)
-			}
-			j, err := scanJob(q.QueryRow(ctx, `
-				UPDATE jobs j SET status = 'running', lease_owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $1
-				WHERE j.id = $4 AND `+runnableSQL+`
-				RETURNING `+jobColsPrefixed, at, owner, leaseEnd, id))
-			if err == pgx.ErrNoRows {
-				// Another claimer got a job of this conversation first.
-				if conv != 0 {
-					skipConvs = append(skipConvs, conv)
-				}
-				skipJobs = append(skipJobs, id)
+			if !locked {
+				skipConvs = append(skipConvs, conv)
 				continue
 			}
-			if err != nil {
-				return wrapErr(err, "claim job")
+			// Read the clock again under the lock: every earlier claim of
+			// this conversation has committed with an earlier time, so the
+			// re-check and the new lease start after them.
+			if later := s.now(); later.After(now) {
+				at = later
 			}
-			claimed = j
-			return nil
 		}
-		return nil
-	}()
-	if err != nil {
-		return nil, err
+		j, err := scanJob(q.QueryRow(ctx, `
+			UPDATE jobs j SET status = 'running', lease_owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $1
+			WHERE j.id = $4 AND `+runnableSQL+`
+			RETURNING `+jobColsPrefixed, at, owner, at.Add(lease).Truncate(time.Microsecond), id))
+		if err == pgx.ErrNoRows {
+			// Another claimer got a job of this conversation first.
+			if conv != 0 {
+				skipConvs = append(skipConvs, conv)
+			}
+			skipJobs = append(skipJobs, id)
+			continue
+		}
+		if err != nil {
+			return nil, wrapErr(err, "claim job")
+		}
+		return j, nil
 	}
-	return claimed, nil
+	return nil, nil
 }
 
 // claimFastSQL finds the next runnable job and, when it belongs to no

@@ -110,7 +110,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.vector = vi
-	s.log.Debug("postgres store open", "pgvector", vi.version, "max_conns", cfg.MaxConns)
+	s.log.Info("postgres store open", "pgvector", vi.version, "max_conns", cfg.MaxConns)
 	return s, nil
 }
 

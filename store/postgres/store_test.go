@@ -542,3 +542,76 @@ func BenchmarkVectorSearch(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(began).Seconds(), "queries/s")
 	b.ReportMetric(recall, "recall@10")
 }
+
+// TestClaimInsideTx claims inside a caller's transaction: the claim commits
+// or rolls back with it, and the conversation rule holds across the
+// transaction and the pool.
+func TestClaimInsideTx(t *testing.T) {
+	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	st := openStore(t, clock)
+	ctx := testCtx(t)
+	first := &baton.Job{Kind: baton.JobTurn, ConversationID: 7}
+	second := &baton.Job{Kind: baton.JobTurn, ConversationID: 7}
+	free := &baton.Job{Kind: baton.JobSlack}
+	for _, j := range []*baton.Job{first, second, free} {
+		if _, err := st.Enqueue(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boom := errors.New("boom")
+	tests := []struct {
+		name   string
+		commit bool
+		want   int64
+		status baton.JobStatus
+	}{
+		{"rolled back claim leaves the job pending", false, first.ID, baton.JobPending},
+		{"committed claim holds the job", true, first.ID, baton.JobRunning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := st.Tx(ctx, func(tx baton.Store) error {
+				j, err := tx.ClaimJob(ctx, "w-tx", nil, time.Minute)
+				if err != nil {
+					return err
+				}
+				if j == nil || j.ID != tt.want {
+					return fmt.Errorf("claimed %+v, want job %d", j, tt.want)
+				}
+				if !tt.commit {
+					return boom
+				}
+				return nil
+			})
+			if tt.commit && err != nil || !tt.commit && !errors.Is(err, boom) {
+				t.Fatalf("Tx: %v", err)
+			}
+			got, err := st.GetJob(ctx, tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tt.status {
+				t.Fatalf("status = %s, want %s", got.Status, tt.status)
+			}
+		})
+	}
+	t.Run("the held conversation blocks claims in and out of transactions", func(t *testing.T) {
+		err := st.Tx(ctx, func(tx baton.Store) error {
+			j, err := tx.ClaimJob(ctx, "w-tx", []string{baton.JobTurn}, time.Minute)
+			if err != nil || j != nil {
+				return fmt.Errorf("claimed %+v (%v), want nothing while job %d holds conversation 7", j, err, first.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := st.ClaimJob(ctx, "w-pool", nil, time.Minute)
+		if err != nil || j == nil || j.ID != free.ID {
+			t.Fatalf("pool claim = %+v (%v), want the free job %d", j, err, free.ID)
+		}
+		if j, err := st.ClaimJob(ctx, "w-pool", nil, time.Minute); err != nil || j != nil {
+			t.Fatalf("pool claim = %+v (%v), want nothing", j, err)
+		}
+	})
+}
