@@ -17,7 +17,7 @@ import (
 
 // openPostgres opens a real PostgreSQL store on a fresh schema (dropped at
 // the end of the test), or skips when no test database is configured.
-func openPostgres(t *testing.T) baton.Store {
+func openPostgres(t testing.TB) baton.Store {
 	t.Helper()
 	url := os.Getenv("BATON_TEST_DATABASE_URL")
 	if url == "" {
