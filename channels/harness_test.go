@@ -219,9 +219,9 @@ func (e *env) post(provider string, body []byte) {
 	}
 }
 
-// runJobs runs turn and deliver jobs with the real worker pool until done
-// reports true (or fails the test after a while).
-func (e *env) runJobs(done func() bool) {
+// startPool runs turn and deliver jobs with the real worker pool until the
+// returned stop is called.
+func (e *env) startPool() (stop func()) {
 	e.t.Helper()
 	pool := jobs.New(e.st, jobs.Options{
 		Workers: 2, Lease: 5 * time.Second, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
@@ -236,11 +236,19 @@ func (e *env) runJobs(done func() bool) {
 	if err := pool.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	defer func() {
+	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = pool.Shutdown(ctx)
-	}()
+	}
+}
+
+// runJobs runs turn and deliver jobs with the real worker pool until done
+// reports true (or fails the test after a while).
+func (e *env) runJobs(done func() bool) {
+	e.t.Helper()
+	stop := e.startPool()
+	defer stop()
 	deadline := time.Now().Add(15 * time.Second)
 	for !done() {
 		if time.Now().After(deadline) {

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,8 +176,11 @@ func (h *Handler) Stream(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderConnection, "keep-alive")
 	c.Set("X-Accel-Buffering", "no")
-	// The fiber context is recycled once this handler returns, so the
-	// writer gets copies of everything it needs.
+	// The fiber context is recycled once this handler returns, and the
+	// strings it gives (params, query) alias its buffers: the writer gets
+	// copies of everything it needs.
+	bot = strings.Clone(bot)
+	address := strings.Clone(id.Address)
 	st, log := h.Store, h.logger()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(context.Background(), life)
@@ -190,7 +194,7 @@ func (h *Handler) Stream(c *fiber.Ctx) error {
 		defer tick.Stop()
 		for {
 			if convID == 0 {
-				convID = findConversation(ctx, st, bot, id.Address)
+				convID = findConversation(ctx, st, bot, address)
 			}
 			if convID != 0 {
 				msgs, err := st.ListMessages(ctx, convID, after, 100)

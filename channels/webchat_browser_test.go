@@ -1,0 +1,113 @@
+package channels_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/channels/webchat"
+)
+
+// chromium finds Debian's headless-capable browser: $BATON_CHROMIUM, else
+// chromium on PATH. Without one the test is skipped, unless
+// BATON_REQUIRE_BROWSER=1 (CI) makes that a failure.
+func chromium(t *testing.T) string {
+	if p := os.Getenv("BATON_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("BATON_REQUIRE_BROWSER") == "1" {
+		t.Fatal("no chromium found and BATON_REQUIRE_BROWSER=1 (apt-get install chromium)")
+	}
+	t.Skip("no chromium on PATH; apt-get install chromium to run the browser test")
+	return ""
+}
+
+// TestWebChatInARealBrowser opens the chat page in headless Chromium, sends a
+// message the way a visitor does and waits for the bot's reply to arrive over
+// the stream: page → POST → store → turn job → outbox → SSE → page.
+func TestWebChatInARealBrowser(t *testing.T) {
+	exe := chromium(t)
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newEnv(t, sc, envOptions{})
+			e.deliver.Senders[baton.ChannelWebChat] = webchat.Sender{}
+			h := &webchat.Handler{
+				Sites:    map[string]webchat.Site{botID: {Title: "Acme help"}},
+				Ingester: e.ing, Store: e.st, Clock: e.clock,
+				Poll: 50 * time.Millisecond, StreamFor: time.Minute, Logger: slog.New(slog.DiscardHandler),
+			}
+			app := fiber.New(fiber.Config{DisableStartupMessage: true})
+			app.Get("/chat/:bot", h.Page)
+			app.Post("/chat/:bot/messages", h.Post)
+			app.Get("/chat/:bot/stream", h.Stream)
+			base := listen(t, app)
+			stop := e.startPool()
+			defer stop()
+
+			opts := append(append([]chromedp.ExecAllocatorOption(nil), chromedp.DefaultExecAllocatorOptions[:]...),
+				chromedp.ExecPath(exe),
+				chromedp.NoSandbox, // tests run as root in CI
+				chromedp.DisableGPU,
+				chromedp.UserDataDir(t.TempDir()),
+			)
+			actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+			defer cancelAlloc()
+			bctx, cancelBrowser := chromedp.NewContext(actx)
+			defer cancelBrowser()
+			// The first Run starts the browser and must not carry a timeout
+			// (it would bound the browser's life); the steps after it do.
+			if err := chromedp.Do(bctx); err != nil {
+				t.Fatalf("start chromium: %v", err)
+			}
+			ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
+			defer cancel()
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(base+"/chat/"+botID+"?product=kettle&order_id=77"),
+				chromedp.WaitVisible(chromedp.CSS("#text")),
+				chromedp.Steps(voidOf(chromedp.Poll[bool](`document.getElementById("state").textContent === "connected"`, chromedp.WithPollingTimeout(20*time.Second)))),
+				chromedp.SendKeys(chromedp.CSS("#text"), "Where is my kettle?"),
+				chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+				chromedp.WaitVisible(chromedp.CSS(".msg.in")),
+				chromedp.WaitVisible(chromedp.CSS(".msg.out")),
+			)
+			if err != nil {
+				sctx, scancel := context.WithTimeout(bctx, 5*time.Second)
+				state, _ := chromedp.Run(sctx, chromedp.Text(chromedp.CSS("#state")))
+				scancel()
+				t.Fatalf("browser: %v (page state %q)", err, state)
+			}
+			reply, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".msg.out")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(reply) != ackText {
+				t.Fatalf("reply in the page %q, want %q", reply, ackText)
+			}
+			conv := onlyConversation(t, e)
+			if conv.Attributes["product"] != "kettle" || conv.Attributes["order_id"] != "77" || !strings.HasPrefix(conv.Address, "visitor:") {
+				t.Fatalf("conversation from the page: %+v", conv)
+			}
+		})
+	}
+}
+
+// voidOf drops an action's value so that it can run among other steps.
+func voidOf[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
