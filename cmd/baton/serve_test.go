@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,4 +121,79 @@ func counter(t *testing.T, reg *prometheus.Registry, name, kind, outcome string)
 		}
 	}
 	return 0
+}
+
+// lockedBuffer is written by the server goroutine and read by the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestDemoStaysEmbedded: whatever the environment says, the demo runs on the
+// embedded database, and a cancelled context stops it cleanly.
+func TestDemoStaysEmbedded(t *testing.T) {
+	data := t.TempDir()
+	var stdout, stderr lockedBuffer
+	e := &env{
+		stdout: &stdout,
+		stderr: &stderr,
+		lookupEnv: config.MapEnv(map[string]string{
+			"BATON_DATABASE_URL": "postgres://nobody@192.0.2.1:1/none",
+			"OPENAI_API_KEY":     "sk-not-used",
+			"BATON_DATA_DIR":     data,
+		}),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"demo", "--config", "../../examples/sportshop/baton.yaml", "--addr", "127.0.0.1:0", "--log-format", "json"}, e)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stdout.String(), "Baton demo is running") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo never started\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+		}
+		select {
+		case code := <-exit:
+			t.Fatalf("the demo exited with %d\nstderr: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case code := <-exit:
+		if code != exitOK {
+			t.Errorf("exit %d\nstderr: %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the demo did not stop when its context was cancelled")
+	}
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"prints the admin API line with a generated token", regexp.MustCompile(`Bearer [0-9a-f]{48}`).MatchString(stdout.String())},
+		{"says it ignores the database URL", strings.Contains(stderr.String(), "ignoring the database URL")},
+		{"uses the embedded database", strings.Contains(stderr.String(), `"database":"sqlite `+filepath.Join(data, sqliteFile))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.ok {
+				t.Errorf("not so:\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+			}
+		})
+	}
 }
