@@ -219,8 +219,9 @@ func TestWebhooks(t *testing.T) {
 			},
 		},
 		{
-			name: "GET verification; public URL from the request", method: "GET",
+			name: "GET verification; public URL from the request, not from forwarded headers", method: "GET",
 			path:       "/webhooks/messenger/shop?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=v",
+			header:     map[string]string{"X-Forwarded-Host": "attacker.example", "X-Forwarded-Proto": "https"},
 			resp:       &baton.WebhookResponse{Status: 200, ContentType: "text/plain", Body: []byte("1158201444")},
 			wantStatus: 200, wantBody: "1158201444", wantCalled: true,
 			check: func(t *testing.T, base string, r *baton.WebhookRequest) {

@@ -80,11 +80,17 @@ func (s *server) serveRaw(c *fiber.Ctx, h baton.WebhookHandler, what, botID stri
 
 // publicURL is the URL the provider called, as the provider saw it: the
 // configured public base URL when set (behind a proxy or tunnel), otherwise
-// the request's own scheme and host. Path and query are the request's.
+// the request's own scheme and Host. X-Forwarded-* headers are not trusted:
+// anyone can send them, and signatures over URLs (Twilio) would then cover a
+// URL of the sender's choosing. Path and query are the request's.
 func (s *server) publicURL(c *fiber.Ctx) string {
 	base := strings.TrimRight(s.cfg.PublicURL, "/")
 	if base == "" {
-		base = c.BaseURL()
+		scheme := "http"
+		if c.Context().IsTLS() {
+			scheme = "https"
+		}
+		base = scheme + "://" + string(c.Request().Host())
 	}
 	return base + c.OriginalURL()
 }
