@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -81,4 +82,14 @@ func Export(ctx context.Context, store baton.ArticleStore, botID, dir string) (E
 		rep.Files = append(rep.Files, rel)
 	}
 	return rep, nil
+}
+
+// RunExport exports the bot's KB to dir and says how many files it wrote.
+func RunExport(ctx context.Context, store baton.ArticleStore, botID, dir string, w io.Writer) error {
+	rep, err := Export(ctx, store, botID, dir)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "exported %d articles to %s\n", len(rep.Files), dir)
+	return err
 }

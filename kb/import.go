@@ -190,3 +190,13 @@ func prune(ctx context.Context, store baton.ArticleStore, botID string, docs []*
 	}
 	return nil
 }
+
+// RunImport imports dir and prints the report (bad files included) to w;
+// the error is Import's.
+func RunImport(ctx context.Context, store baton.ArticleStore, emb baton.Embedder, botID, dir string, opt ImportOptions, w io.Writer) error {
+	rep, err := Import(ctx, store, emb, botID, dir, opt)
+	if _, werr := rep.WriteTo(w); werr != nil && err == nil {
+		err = werr
+	}
+	return err
+}

@@ -270,3 +270,28 @@ func TestImportRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestRunImportAndExportPrintReports(t *testing.T) {
+	ctx := context.Background()
+	ts := stores(t)[0]
+	dir := copyDir(t, "testdata/kb")
+	os.WriteFile(filepath.Join(dir, "en", "bad.md"), []byte("---\ntitle: X\nslug: x\nlanguage: en\nstatus: published\n---\n"), 0o644)
+	var out bytes.Buffer
+	err := RunImport(ctx, ts.store, embedder(t), ts.bot, dir, ImportOptions{Prune: true}, &out)
+	if baton.ErrorCode(err) != baton.EINVALID {
+		t.Errorf("error %v, want EINVALID", err)
+	}
+	for _, want := range []string{"files        5", "created      4:", "error        en/bad.md:6: empty body", "prune        skipped"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("import report lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	exp := t.TempDir()
+	if err := RunExport(ctx, ts.store, ts.bot, exp, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "exported 4 articles") {
+		t.Errorf("export output %q", out.String())
+	}
+}
