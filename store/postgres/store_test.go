@@ -615,3 +615,51 @@ func TestClaimInsideTx(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimWhileAnotherClaimIsUncommitted is the READ COMMITTED race made
+// deterministic: one claimer has claimed a conversation's due job but not
+// committed; a timer of the same conversation, earlier in id order, falls
+// due. A second claimer must not see the timer as free: the uncommitted
+// claim is invisible to its snapshot, the conversation lock is not.
+func TestClaimWhileAnotherClaimIsUncommitted(t *testing.T) {
+	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	st := openStore(t, clock)
+	ctx := testCtx(t)
+	timer := &baton.Job{Kind: baton.JobSLA, ConversationID: 7, RunAt: clock.Now().Add(time.Minute)}
+	turn := &baton.Job{Kind: baton.JobTurn, ConversationID: 7}
+	for _, j := range []*baton.Job{timer, turn} {
+		if _, err := st.Enqueue(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := st.Tx(ctx, func(tx baton.Store) error {
+		j, err := tx.ClaimJob(ctx, "a", nil, time.Hour)
+		if err != nil {
+			return err
+		}
+		if j == nil || j.ID != turn.ID {
+			return fmt.Errorf("first claim = %+v, want the due turn %d", j, turn.ID)
+		}
+		clock.Advance(time.Minute)
+		other, err := st.ClaimJob(ctx, "b", nil, time.Hour)
+		if err != nil {
+			return err
+		}
+		if other != nil {
+			return fmt.Errorf("claimed job %d of conversation 7 while job %d is being claimed", other.ID, turn.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err := st.ClaimJob(ctx, "b", nil, time.Hour); err != nil || j != nil {
+		t.Fatalf("claim while the turn runs = %+v (%v), want nothing", j, err)
+	}
+	if err := st.CompleteJob(ctx, turn.ID, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := st.ClaimJob(ctx, "b", nil, time.Hour); err != nil || j == nil || j.ID != timer.ID {
+		t.Fatalf("claim after the turn = %+v (%v), want the timer %d", j, err, timer.ID)
+	}
+}
