@@ -197,3 +197,42 @@ func TestDemoStaysEmbedded(t *testing.T) {
 		})
 	}
 }
+
+func TestLogger(t *testing.T) {
+	tests := []struct {
+		name     string
+		format   string
+		level    string
+		terminal bool
+		want     string // substring of the line logged at info
+		wantCode string
+	}{
+		{name: "terminal gets text", format: "auto", level: "info", terminal: true, want: "level=INFO msg=hello"},
+		{name: "pipe gets JSON", format: "auto", level: "info", want: `"msg":"hello"`},
+		{name: "forced text", format: "text", level: "info", want: "msg=hello"},
+		{name: "forced json", format: "json", level: "info", terminal: true, want: `"level":"INFO"`},
+		{name: "level filters", format: "json", level: "warn", want: ""},
+		{name: "bad format", format: "xml", level: "info", wantCode: baton.EINVALID},
+		{name: "bad level", format: "json", level: "loud", wantCode: baton.EINVALID},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			g := &globalFlags{logFormat: tc.format, logLevel: tc.level}
+			log, err := g.logger(&env{stderr: &buf, isTerminal: tc.terminal})
+			if code := baton.ErrorCode(err); code != tc.wantCode {
+				t.Fatalf("error %v, want code %q", err, tc.wantCode)
+			}
+			if err != nil {
+				return
+			}
+			log.Info("hello")
+			if tc.want == "" && buf.Len() != 0 {
+				t.Errorf("logged %q below the level", buf.String())
+			}
+			if !strings.Contains(buf.String(), tc.want) {
+				t.Errorf("logged %q, want %q", buf.String(), tc.want)
+			}
+		})
+	}
+}
