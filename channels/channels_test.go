@@ -232,6 +232,9 @@ func TestWhatsAppPathInToStatus(t *testing.T) {
 			if !strings.HasPrefix(out.ProviderID, "wamid.out") || out.Author != baton.AuthorBot {
 				t.Fatalf("outbound %+v", out)
 			}
+			if c, _ := e.st.GetConversation(context.Background(), conv.ID); c.LastOutboundAt == nil || c.LastOutboundAt.Before(start) {
+				t.Fatalf("last outbound time not recorded: %v", c.LastOutboundAt)
+			}
 			for _, st := range []string{"sent", "read", "delivered"} { // late delivered after read
 				e.post("whatsapp", waStatus(out.ProviderID, st, start.Add(time.Minute)))
 			}

@@ -138,6 +138,7 @@ func (d *Deliverer) HandleJob(ctx context.Context, j *baton.Job) error {
 		if err := d.Store.SetProviderID(ctx, m.ID, providerID, d.now()); err != nil {
 			return fmt.Errorf("deliver message %d: record provider id: %w", m.ID, err)
 		}
+		d.touchOutbound(ctx, conv.ID)
 		return nil
 	}
 	code, reason := FailureDetail(err)
@@ -162,6 +163,31 @@ func (d *Deliverer) HandleJob(ctx context.Context, j *baton.Job) error {
 		slog.Int64("message", m.ID), slog.String("channel", string(conv.Channel)),
 		slog.Int("attempt", j.Attempts), slog.String("code", code))
 	return err
+}
+
+// touchOutbound records when the conversation last got a message out. It is
+// bookkeeping for the console: the message is sent and recorded whatever
+// happens here, so a failure is logged, not retried.
+func (d *Deliverer) touchOutbound(ctx context.Context, convID int64) {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var c *baton.Conversation
+		if c, err = d.Store.GetConversation(ctx, convID); err != nil {
+			break
+		}
+		now := d.now()
+		if c.LastOutboundAt != nil && !c.LastOutboundAt.Before(now) {
+			return
+		}
+		c.LastOutboundAt = &now
+		if err = d.Store.UpdateConversation(ctx, c); baton.ErrorCode(err) != baton.ECONFLICT {
+			break
+		}
+	}
+	if err != nil {
+		d.logger().LogAttrs(ctx, slog.LevelWarn, "could not record the last outbound time",
+			slog.Int64("conversation", convID), slog.String("error", err.Error()))
+	}
 }
 
 func (d *Deliverer) fail(ctx context.Context, m *baton.Message, code, reason string) error {
