@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -139,9 +138,6 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 			return err
 		}
 	}
-	if err := pool.Start(); err != nil {
-		return err
-	}
 
 	app, err := web.New(web.Config{
 		Store:      st,
@@ -160,8 +156,12 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	}
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
-		shutdownPool(pool, f.shutdownTimeout, log)
 		return baton.Errorf(baton.EUNAVAILABLE, "listen on %s: %w", cfg.Server.Addr, err)
+	}
+	// Workers start last: every failure above leaves nothing running.
+	if err := pool.Start(); err != nil {
+		_ = ln.Close()
+		return err
 	}
 	url := "http://" + displayAddr(ln.Addr())
 	served := make(chan error, 1)
@@ -235,14 +235,6 @@ func syncAgents(ctx context.Context, st baton.AgentStore, agents []baton.Agent) 
 		}
 	}
 	return nil
-}
-
-func shutdownPool(pool *jobs.Pool, timeout time.Duration, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := pool.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		log.Error("job pool shutdown", "err", err)
-	}
 }
 
 // displayAddr is the address to print for people: a wildcard listen address

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -234,5 +235,24 @@ func TestLogger(t *testing.T) {
 				t.Errorf("logged %q, want %q", buf.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestServeAddressInUse: a taken port is a clear error, and nothing is left
+// running.
+func TestServeAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stdout, stderr bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &stderr, lookupEnv: config.MapEnv(map[string]string{
+		"TEST_ADMIN_TOKEN": "0123456789abcdef",
+		"BATON_DATA_DIR":   t.TempDir(),
+	})}
+	code := run(context.Background(), []string{"serve", "--config", "testdata/serve.yaml", "--addr", ln.Addr().String()}, e)
+	if code != exitFailure || !strings.Contains(stderr.String(), "listen on "+ln.Addr().String()) {
+		t.Errorf("exit %d, stderr %q; want %d naming the address", code, stderr.String(), exitFailure)
 	}
 }
