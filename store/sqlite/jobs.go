@@ -106,6 +106,34 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 			kindArgs = append(kindArgs, k)
 		}
 	}
+	queries := []string{
+		`SELECT j.id, j.run_at FROM jobs j WHERE j.status = 'pending' AND j.run_at <= :now` + kindFilter + ` AND NOT (` + blocked + `) ORDER BY j.run_at, j.id LIMIT 1`,
+		`SELECT j.id, j.run_at FROM jobs j WHERE j.status = 'running' AND j.lease_until <= :now` + kindFilter + ` AND NOT (` + blocked + `) ORDER BY j.run_at, j.id LIMIT 1`,
+	}
+	if s.tx == nil {
+		// Idle workers poll all the time: look on a read connection first
+		// and take the write lock (which ingestion needs) only when there
+		// is something to claim. A job that becomes runnable just after
+		// the look is found by the next poll.
+		found := false
+		args := append([]any{sql.Named("now", ts(s.now()))}, kindArgs...)
+		for _, query := range queries {
+			if found {
+				break
+			}
+			var id, runAt int64
+			switch err := s.read.QueryRowContext(ctx, query, args...).Scan(&id, &runAt); err {
+			case nil:
+				found = true
+			case sql.ErrNoRows:
+			default:
+				return nil, translate(err, "claim job")
+			}
+		}
+		if !found {
+			return nil, nil
+		}
+	}
 	var claimed *baton.Job
 	err := s.writeTx(ctx, "claim job", func(q querier) error {
 		// Now is read under the write lock: claims are then ordered in
@@ -120,10 +148,7 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 			runAt int64
 		}
 		var best *cand
-		for _, query := range []string{
-			`SELECT j.id, j.run_at FROM jobs j WHERE j.status = 'pending' AND j.run_at <= :now` + kindFilter + ` AND NOT (` + blocked + `) ORDER BY j.run_at, j.id LIMIT 1`,
-			`SELECT j.id, j.run_at FROM jobs j WHERE j.status = 'running' AND j.lease_until <= :now` + kindFilter + ` AND NOT (` + blocked + `) ORDER BY j.run_at, j.id LIMIT 1`,
-		} {
+		for _, query := range queries {
 			var c cand
 			switch err := q.QueryRowContext(ctx, query, args...).Scan(&c.id, &c.runAt); err {
 			case nil:
