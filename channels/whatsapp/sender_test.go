@@ -346,8 +346,16 @@ func TestMarkReadAndFetchMedia(t *testing.T) {
 	if len(got) != 1 || !reflect.DeepEqual(got[0].Body, want) {
 		t.Fatalf("mark read body %+v, want %+v", got, want)
 	}
-	data, mime, err := s.FetchMedia(context.Background(), "b1", "1003383421387256")
+	file, mime, err := s.FetchMedia(context.Background(), "b1", "1003383421387256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(file)
+	file.Close()
 	if err != nil || string(data) != "JPEGDATA" || mime != "image/jpeg" {
 		t.Fatalf("media: %q %q %v", data, mime, err)
+	}
+	if _, _, err := s.FetchMedia(context.Background(), "b1", "unknown"); err == nil {
+		t.Fatal("unknown media id fetched")
 	}
 }

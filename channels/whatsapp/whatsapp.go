@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -210,31 +212,26 @@ func (s *Sender) MarkRead(ctx context.Context, botID, wamid string, typing bool)
 	return err
 }
 
-// FetchMedia downloads a customer's media by its media id, for agents: the
-// Graph API gives a short-lived URL that needs the same bearer token.
-func (s *Sender) FetchMedia(ctx context.Context, botID, mediaID string) (data []byte, mimeType string, err error) {
+// FetchMedia opens a customer's media by its media id, for agents: the
+// Graph API gives a short-lived URL that needs the same bearer token. The
+// file is streamed (WhatsApp media runs to 100 MB); the caller closes it,
+// and ctx bounds the whole download.
+func (s *Sender) FetchMedia(ctx context.Context, botID, mediaID string) (file io.ReadCloser, mimeType string, err error) {
 	acct, err := s.account(botID)
 	if err != nil {
 		return nil, "", err
 	}
-	get := func(u string) (*channels.Response, error) {
-		req, err := http.NewRequest(http.MethodGet, u, nil)
-		if err != nil {
-			return nil, baton.Errorf(baton.EINVALID, "whatsapp media: bad URL: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+acct.AccessToken)
-		resp, err := channels.Do(ctx, s.Client, "whatsapp", s.Timeout, req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.Status/100 != 2 {
-			return nil, classify(resp, s.now()).Err()
-		}
-		return resp, nil
+	req, err := http.NewRequest(http.MethodGet, s.base()+"/"+url.PathEscape(mediaID), nil)
+	if err != nil {
+		return nil, "", baton.Errorf(baton.EINVALID, "whatsapp media: bad base URL: %w", err)
 	}
-	meta, err := get(s.base() + "/" + mediaID)
+	req.Header.Set("Authorization", "Bearer "+acct.AccessToken)
+	meta, err := channels.Do(ctx, s.Client, "whatsapp", s.Timeout, req)
 	if err != nil {
 		return nil, "", err
+	}
+	if meta.Status/100 != 2 {
+		return nil, "", classify(meta, s.now()).Err()
 	}
 	var m struct {
 		URL      string `json:"url"`
@@ -243,11 +240,25 @@ func (s *Sender) FetchMedia(ctx context.Context, botID, mediaID string) (data []
 	if err := json.Unmarshal(meta.Body, &m); err != nil || m.URL == "" {
 		return nil, "", baton.Errorf(baton.EUNAVAILABLE, "whatsapp media %s: no download URL in the answer", mediaID)
 	}
-	file, err := get(m.URL)
+	dl, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL, nil)
 	if err != nil {
-		return nil, "", err
+		return nil, "", baton.Errorf(baton.EUNAVAILABLE, "whatsapp media %s: bad download URL: %w", mediaID, err)
 	}
-	return file.Body, m.MIMEType, nil
+	dl.Header.Set("Authorization", "Bearer "+acct.AccessToken)
+	client := s.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(dl)
+	if err != nil {
+		return nil, "", channels.TransportError("whatsapp", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		return nil, "", classify(&channels.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, s.now()).Err()
+	}
+	return resp.Body, m.MIMEType, nil
 }
 
 // WhatsApp error codes Baton acts on.
