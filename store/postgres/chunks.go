@@ -79,7 +79,10 @@ func ensureVectorIndex(ctx context.Context, q querier, dim int) error {
 	}
 	name := hnswIndexName(dim)
 	var exists bool
-	if err := q.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil {
+	// Look the index up on the chunks table the statements resolve to, not
+	// by name on the search path (another schema may have one of that name).
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			WHERE i.indrelid = 'chunks'::regclass AND c.relname = $1)`, name).Scan(&exists); err != nil {
 		return wrapErr(err, "check vector index")
 	}
 	if exists {
