@@ -56,7 +56,7 @@ func (s *Store) UpsertAgent(ctx context.Context, a *baton.Agent) error {
 		return err
 	}
 	now := s.now()
-	return s.writeTx(ctx, "upsert agent "+a.ID, func(q querier) error {
+	return s.writeOne(ctx, "upsert agent "+a.ID, func(q querier) error {
 		insertStatus := a.Status
 		if insertStatus == "" {
 			insertStatus = baton.AgentOffline
@@ -121,7 +121,7 @@ func (s *Store) SetAgentStatus(ctx context.Context, id string, st baton.AgentSta
 	if !validAgentStatus(st) {
 		return baton.Errorf(baton.EINVALID, "agent %s: unknown status %q", id, st)
 	}
-	return s.writeTx(ctx, "agent "+id+" status", func(q querier) error {
+	return s.writeOne(ctx, "agent "+id+" status", func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE agents SET status = ?, updated_at = ? WHERE id = ?`, string(st), ts(s.now()), id)
 		if err != nil {
 			return err

@@ -51,7 +51,7 @@ func (s *Store) CreateConversation(ctx context.Context, c *baton.Conversation) e
 		return err
 	}
 	now := s.now()
-	return s.writeTx(ctx, "create conversation", func(q querier) error {
+	return s.writeOne(ctx, "create conversation", func(q querier) error {
 		var id int64
 		err := q.QueryRowContext(ctx, `INSERT INTO conversations (bot_id, customer_id, channel, address, state, queue_id, agent_id, priority, language,
 			attributes, last_inbound_at, last_outbound_at, snoozed_until, resolved_at, version, created_at, updated_at)
@@ -99,7 +99,7 @@ func (s *Store) UpdateConversation(ctx context.Context, c *baton.Conversation) e
 	}
 	now := s.now()
 	what := "update conversation " + itoa(c.ID)
-	return s.writeTx(ctx, what, func(q querier) error {
+	return s.writeOne(ctx, what, func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE conversations SET address = ?, queue_id = ?, agent_id = ?, priority = ?, language = ?, attributes = ?,
 			last_inbound_at = ?, last_outbound_at = ?, snoozed_until = ?, resolved_at = ?, version = version + 1, updated_at = ?
 			WHERE id = ? AND version = ? AND state = ?`,
@@ -213,7 +213,7 @@ func (s *Store) AppendEvent(ctx context.Context, e *baton.Event) error {
 		e.At = s.now()
 	}
 	e.At = e.At.UTC()
-	return s.writeTx(ctx, "append event", func(q querier) error {
+	return s.writeOne(ctx, "append event", func(q querier) error {
 		err := insertEvent(ctx, q, e)
 		if baton.ErrorCode(translate(err, "")) == baton.ENOTFOUND {
 			return baton.Errorf(baton.ENOTFOUND, "event: conversation %d does not exist", e.ConversationID)

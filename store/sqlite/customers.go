@@ -99,7 +99,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, c *baton.Customer) error {
 		return err
 	}
 	now := s.now()
-	return s.writeTx(ctx, "update customer "+itoa(c.ID), func(q querier) error {
+	return s.writeOne(ctx, "update customer "+itoa(c.ID), func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE customers SET name = ?, verified = ?, external_id = ?, attributes = ?, erased_at = ?, updated_at = ? WHERE id = ?`,
 			c.Name, boolInt(c.Verified), c.ExternalID, attrs, tsPtr(c.ErasedAt), ts(now), c.ID)
 		if err != nil {
@@ -142,7 +142,7 @@ func (s *Store) SetOptOut(ctx context.Context, botID string, ch baton.ChannelKin
 	if optedOut {
 		optedAt = sql.NullInt64{Int64: ts(at), Valid: true}
 	}
-	return s.writeTx(ctx, "opt-out on "+string(ch), func(q querier) error {
+	return s.writeOne(ctx, "opt-out on "+string(ch), func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE channel_identities SET opted_out = ?, opted_out_at = ? WHERE bot_id = ? AND channel = ? AND address = ?`,
 			boolInt(optedOut), optedAt, botID, string(ch), address)
 		if err != nil {

@@ -24,7 +24,7 @@ func (s *Store) RecordGap(ctx context.Context, g *baton.Gap) error {
 	if at.IsZero() {
 		at = s.now()
 	}
-	return s.writeTx(ctx, "record gap", func(q querier) error {
+	return s.writeOne(ctx, "record gap", func(q querier) error {
 		if err := q.QueryRowContext(ctx, `INSERT INTO gaps (bot_id, conversation_id, message_id, question, language, reason, grounded, at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			g.BotID, g.ConversationID, g.MessageID, g.Question, g.Language, g.Reason, g.Grounded, ts(at)).Scan(&g.ID); err != nil {

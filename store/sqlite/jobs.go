@@ -52,7 +52,7 @@ func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
 		maxAttempts = baton.DefaultMaxAttempts
 	}
 	var created bool
-	err = s.writeTx(ctx, "enqueue "+j.Kind, func(q querier) error {
+	err = s.writeOne(ctx, "enqueue "+j.Kind, func(q querier) error {
 		var id int64
 		err := q.QueryRowContext(ctx, `INSERT INTO jobs (kind, conversation_id, key, payload, status, run_at, max_attempts, created_at, updated_at)
 			VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
@@ -135,7 +135,7 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 		}
 	}
 	var claimed *baton.Job
-	err := s.writeTx(ctx, "claim job", func(q querier) error {
+	err := s.writeOne(ctx, "claim job", func(q querier) error {
 		// Now is read under the write lock: claims are then ordered in
 		// time exactly as they are in the database.
 		now := s.now()
@@ -177,7 +177,7 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 // leased runs an update on a job the owner holds, telling ENOTFOUND (no such
 // job) from ECONFLICT (someone else holds it, or it is not running).
 func (s *Store) leased(ctx context.Context, what string, id int64, owner string, set string, args ...any) error {
-	return s.writeTx(ctx, what+" job "+itoa(id), func(q querier) error {
+	return s.writeOne(ctx, what+" job "+itoa(id), func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE jobs SET `+set+` WHERE id = ? AND status = 'running' AND lease_owner = ?`, append(args, id, owner)...)
 		if err != nil {
 			return err

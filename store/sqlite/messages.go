@@ -74,7 +74,7 @@ func (s *Store) InsertMessage(ctx context.Context, m *baton.Message) (bool, erro
 		created = now
 	}
 	var inserted bool
-	err = s.writeTx(ctx, "insert message", func(q querier) error {
+	err = s.writeOne(ctx, "insert message", func(q querier) error {
 		var id int64
 		err := q.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, bot_id, channel, provider_id, direction, author, author_id, type, text,
 			payload, reply_to, attachments, status, status_code, status_reason, metadata, created_at, updated_at)
@@ -150,7 +150,7 @@ func (s *Store) SetProviderID(ctx context.Context, id int64, providerID string, 
 	if providerID == "" {
 		return baton.Errorf(baton.EINVALID, "message %d: provider id is required", id)
 	}
-	return s.writeTx(ctx, "set provider id of message "+itoa(id), func(q querier) error {
+	return s.writeOne(ctx, "set provider id of message "+itoa(id), func(q querier) error {
 		var status string
 		if err := q.QueryRowContext(ctx, `SELECT status FROM messages WHERE id = ?`, id).Scan(&status); err != nil {
 			return err
@@ -171,7 +171,7 @@ func (s *Store) UpdateMessageStatus(ctx context.Context, u baton.StatusUpdate) (
 		return false, baton.Errorf(baton.EINVALID, "status update: unknown status %q", u.Status)
 	}
 	var changed bool
-	err := s.writeTx(ctx, "status of message on "+string(u.Channel), func(q querier) error {
+	err := s.writeOne(ctx, "status of message on "+string(u.Channel), func(q querier) error {
 		var id int64
 		if err := q.QueryRowContext(ctx, `SELECT id FROM messages WHERE channel = ? AND provider_id = ?`, string(u.Channel), u.ProviderID).Scan(&id); err != nil {
 			return err
@@ -189,7 +189,7 @@ func (s *Store) SetMessageStatus(ctx context.Context, id int64, status baton.Del
 		return false, baton.Errorf(baton.EINVALID, "message %d: unknown status %q", id, status)
 	}
 	var changed bool
-	err := s.writeTx(ctx, "status of message "+itoa(id), func(q querier) error {
+	err := s.writeOne(ctx, "status of message "+itoa(id), func(q querier) error {
 		var err error
 		changed, err = s.advanceStatus(ctx, q, id, status, code, reason)
 		return err

@@ -207,6 +207,16 @@ func (s *Store) writeTx(ctx context.Context, what string, fn func(q querier) err
 	return nil
 }
 
+// writeOne is writeTx for methods that write with a single statement
+// (whatever they read around it): a failed statement undoes itself, so
+// inside the caller's transaction no savepoint is needed.
+func (s *Store) writeOne(ctx context.Context, what string, fn func(q querier) error) error {
+	if s.tx != nil {
+		return translate(fn(s.tx), what)
+	}
+	return s.writeTx(ctx, what, fn)
+}
+
 // translate maps driver errors to domain codes at the package boundary.
 // Errors that already carry a code pass through.
 func translate(err error, what string) error {
