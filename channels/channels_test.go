@@ -541,3 +541,43 @@ func TestTwilioUnsubscribedAtTheCarrierIsRecorded(t *testing.T) {
 		})
 	}
 }
+
+func waFailedStatus(wamid, code, title string, at time.Time) []byte {
+	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"statuses":[{"id":%q,"status":"failed","timestamp":"%d","recipient_id":"16505551234","errors":[{"code":%s,"title":%q}]}]}}]}]}`,
+		wamid, at.Unix(), code, title))
+}
+
+// WhatsApp may accept a free-form message and report 131047 later, in a
+// status webhook: the template goes out then, once, however often Meta
+// redelivers the status.
+func TestWhatsAppLate131047SendsTheTemplateOnce(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newEnv(t, sc, envOptions{template: &whatsapp.WindowTemplate{Name: "follow_up", Language: "en_US"}})
+			e.post("whatsapp", waText("wamid.l1", "16505551234", "hello", start))
+			conv := onlyConversation(t, e)
+			e.runJobs(func() bool { out := e.outbound(conv.ID); return len(out) == 1 && out[0].Status == baton.StatusSent })
+			ack := e.outbound(conv.ID)[0]
+			for i := 0; i < 3; i++ {
+				e.post("whatsapp", waFailedStatus(ack.ProviderID, "131047", "Re-engagement message", start.Add(time.Minute)))
+			}
+			e.runJobs(e.idle)
+			out := e.outbound(conv.ID)
+			if len(out) != 2 || out[0].Status != baton.StatusFailed || out[0].StatusCode != "131047" {
+				t.Fatalf("outbound after a late 131047: %+v", out)
+			}
+			reqs := e.graph.Requests()
+			var last map[string]any
+			_ = json.Unmarshal(reqs[len(reqs)-1].Body, &last)
+			if len(reqs) != 2 || last["type"] != "template" || out[1].Status != baton.StatusSent || out[1].Text != ackText {
+				t.Fatalf("%d sends, last %s; template message %+v", len(reqs), reqs[len(reqs)-1].Body, out[1])
+			}
+			// Another failure code is just recorded.
+			e.post("whatsapp", waFailedStatus(out[1].ProviderID, "131026", "Message undeliverable", start.Add(2*time.Minute)))
+			e.runJobs(e.idle)
+			if n := len(e.outbound(conv.ID)); n != 2 {
+				t.Fatalf("%d outbound messages after a 131026 failure, want no fallback", n)
+			}
+		})
+	}
+}

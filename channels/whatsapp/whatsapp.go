@@ -74,10 +74,54 @@ func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*b
 	if err != nil {
 		return nil, err
 	}
+	statuses := batch.Statuses
+	batch.Statuses = nil
 	if _, err := h.Ingester.Process(ctx, batch); err != nil {
 		return nil, err
 	}
+	for _, u := range statuses {
+		if err := h.applyStatus(ctx, acct, u); err != nil {
+			return nil, err
+		}
+	}
 	return channels.OK(), nil
+}
+
+// applyStatus moves an outbound message forward. A free-form message that
+// WhatsApp accepted and then failed with 131047 (the 24-hour window had
+// closed) is answered like a synchronous 131047: the account's template is
+// queued in the same transaction, and only on the status's first arrival,
+// so a redelivered webhook cannot queue it twice.
+func (h *Handler) applyStatus(ctx context.Context, acct Account, u baton.StatusUpdate) error {
+	st := h.Ingester.Store
+	if u.Status != baton.StatusFailed || u.Code != codeReEngagement || acct.Template == nil {
+		_, _, err := channels.ApplyStatus(ctx, st, u)
+		return err
+	}
+	return st.Tx(ctx, func(tx baton.Store) error {
+		changed, known, err := channels.ApplyStatus(ctx, tx, u)
+		if err != nil || !known || !changed {
+			return err
+		}
+		m, err := tx.GetMessageByProviderID(ctx, baton.ChannelWhatsApp, u.ProviderID)
+		if err != nil {
+			return fmt.Errorf("whatsapp status: %w", err)
+		}
+		if out, err := channels.OutboundOf(m); err != nil || out.Template != nil || m.Direction != baton.DirectionOut {
+			return nil // a template that failed is not retried as a template
+		}
+		conv, err := tx.GetConversation(ctx, m.ConversationID)
+		if err != nil {
+			return fmt.Errorf("whatsapp status: %w", err)
+		}
+		t := channels.Template{Name: acct.Template.Name, Language: acct.Template.Language}
+		if acct.Template.WithText && m.Text != "" {
+			t.BodyParams = []string{m.Text}
+		}
+		reply := &baton.Message{Author: m.Author, AuthorID: m.AuthorID, Type: baton.TypeTemplate, Text: m.Text}
+		channels.SetOutbound(reply, channels.Outbound{Template: &t})
+		return channels.EnqueueReply(ctx, tx, conv, reply)
+	})
 }
 
 // Sender sends through the WhatsApp Cloud API.
