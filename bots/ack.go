@@ -48,6 +48,9 @@ func (a *Acknowledger) HandleJob(ctx context.Context, j *baton.Job) error {
 		if conv.State != baton.StateBot {
 			return nil // a person owns it; the bot stays quiet
 		}
+		if m.Type == baton.TypeReaction {
+			return nil // an emoji on an earlier message asks for nothing
+		}
 		later, err := tx.ListMessages(ctx, conv.ID, m.ID, 0)
 		if err != nil {
 			return fmt.Errorf("turn job %d: %w", j.ID, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/batonhq/baton"
@@ -22,6 +23,7 @@ func TestAcknowledger(t *testing.T) {
 		{"bot owns it", baton.StateBot, 1, true},
 		{"a person owns it", baton.StateQueued, 1, false},
 		{"a later message will be answered by its own turn", baton.StateBot, 2, false},
+		{"a reaction asks for nothing", baton.StateBot, 1, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -48,6 +50,9 @@ func TestAcknowledger(t *testing.T) {
 			for i := 0; i < c.inbound; i++ {
 				m := &baton.Message{ConversationID: conv.ID, BotID: "b", Channel: baton.ChannelSMS, ProviderID: "SM" + string(rune('a'+i)),
 					Direction: baton.DirectionIn, Author: baton.AuthorCustomer, Type: baton.TypeText, Text: "hi", Status: baton.StatusReceived}
+				if strings.HasPrefix(c.name, "a reaction") {
+					m.Type, m.Text = baton.TypeReaction, "\U0001F44D"
+				}
 				if _, err := st.InsertMessage(ctx, m); err != nil {
 					t.Fatal(err)
 				}
