@@ -147,7 +147,9 @@ func (s *Store) reader() querier {
 	return s.read
 }
 
-// Tx runs fn in one write transaction; nested calls join it.
+// Tx runs fn in one write transaction; nested calls join it. fn must use
+// the Store it is given: the transaction holds the one write connection, so
+// a write through the outer Store inside fn waits until ctx ends.
 func (s *Store) Tx(ctx context.Context, fn func(tx baton.Store) error) error {
 	if s.tx != nil {
 		return fn(s)
