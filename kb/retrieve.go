@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/batonhq/baton"
 )
@@ -51,6 +52,8 @@ type Reranker interface {
 
 // Retriever runs hybrid search over a bot's published articles.
 type Retriever struct {
+	// Store is searched by two goroutines at once: give the store itself,
+	// never the transaction handle passed to a Tx callback.
 	Store    baton.ArticleStore
 	Embedder baton.Embedder
 	Reranker Reranker // optional
@@ -132,20 +135,31 @@ func (r *Retriever) search(ctx context.Context, q Query, lang string, qv []float
 		k = q.Limit
 	}
 	cq := baton.ChunkQuery{BotID: q.BotID, Language: lang, Text: keywordText(q.Text), K: k}
+	// The two searches are independent: run them at once, so that a
+	// query costs the slower of the two rather than their sum.
 	var kw, vec []baton.ChunkHit
-	var err error
+	var kwErr, vecErr error
+	var wg sync.WaitGroup
 	if q.Mode != ModeVector {
-		if kw, err = r.Store.SearchKeyword(ctx, cq); err != nil {
-			return nil, fmt.Errorf("search: keyword: %w", err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			kw, kwErr = r.Store.SearchKeyword(ctx, cq)
+		}()
 	}
 	// A question with no words embeds to the zero vector, which matches
 	// nothing (and the store rejects it).
 	if q.Mode != ModeKeyword && !isZero(qv) {
-		cq.Text, cq.Embedding, cq.Model = "", qv, r.Embedder.Model()
-		if vec, err = r.Store.SearchVector(ctx, cq); err != nil {
-			return nil, fmt.Errorf("search: vector: %w", err)
-		}
+		vq := cq
+		vq.Text, vq.Embedding, vq.Model = "", qv, r.Embedder.Model()
+		vec, vecErr = r.Store.SearchVector(ctx, vq)
+	}
+	wg.Wait()
+	if kwErr != nil {
+		return nil, fmt.Errorf("search: keyword: %w", kwErr)
+	}
+	if vecErr != nil {
+		return nil, fmt.Errorf("search: vector: %w", vecErr)
 	}
 	return fuse(kw, vec, r.rrfK(), lang, q.Distinct), nil
 }
