@@ -95,6 +95,9 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Result, error) {
 	if q.Limit <= 0 {
 		q.Limit = 5
 	}
+	if r := []rune(q.Text); len(r) > maxQueryRunes {
+		q.Text = string(r[:maxQueryRunes])
+	}
 	var qv []float32
 	if q.Mode != ModeKeyword {
 		vs, err := r.Embedder.Embed(ctx, []string{q.Text})
@@ -258,7 +261,14 @@ func isZero(v []float32) bool {
 // searched as it is.
 func keywordText(q string) string {
 	if ws := newTerms().of(q); len(ws) > 0 {
-		return strings.Join(ws, " ")
+		return strings.Join(ws[:min(len(ws), maxQueryWords)], " ")
 	}
 	return q
 }
+
+// A customer may paste a whole e-mail: the first words carry the question,
+// and a bounded query keeps search time bounded.
+const (
+	maxQueryWords = 32
+	maxQueryRunes = 4000
+)

@@ -40,6 +40,8 @@ func TestRetrieverSearch(t *testing.T) {
 				{"vector only", Query{Text: "international orders customs", Language: "en", Mode: ModeVector}, "delivery-times", "en", "International delivery"},
 				{"drafts are never found", Query{Text: "gift cards valid two years", Language: "en", Distinct: true}, "return-policy", "en", ""},
 				{"punctuation only", Query{Text: "?!", Language: "en"}, "", "", ""},
+				{"a pasted e-mail of 100 KB", Query{Text: "express delivery " + strings.Repeat("lorem ipsum dolor sit amet ", 4000), Language: "en"}, "delivery-times", "en", "Express delivery"},
+				{"invalid UTF-8", Query{Text: "express \xff\xfe delivery", Language: "en"}, "delivery-times", "en", "Express delivery"},
 			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
