@@ -172,8 +172,8 @@ func TestOpenRejectsBadPaths(t *testing.T) {
 	}
 	t.Run("missing directory", func(t *testing.T) {
 		_, err := Open(ctx, filepath.Join(t.TempDir(), "no", "such", "dir", "baton.db"), Options{})
-		if err == nil {
-			t.Fatal("Open in a missing directory succeeded")
+		if baton.ErrorCode(err) != baton.EINVALID {
+			t.Fatalf("Open in a missing directory = %v, want %s", err, baton.EINVALID)
 		}
 	})
 	t.Run("path with spaces and a question mark", func(t *testing.T) {
@@ -185,9 +185,16 @@ func TestOpenRejectsBadPaths(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if fi, err := os.Stat(filepath.Join(dir, "baton.db-wal")); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("write-ahead log: %v, %v; want mode 0600", fi, err)
+		}
 		st.Close()
-		if _, err := os.Stat(filepath.Join(dir, "baton.db")); err != nil {
+		fi, err := os.Stat(filepath.Join(dir, "baton.db"))
+		if err != nil {
 			t.Fatalf("database not created where asked: %v", err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Fatalf("database file mode = %v, want 0600 (it holds customer messages)", fi.Mode().Perm())
 		}
 	})
 }

@@ -8,8 +8,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -50,6 +52,13 @@ const busyTimeout = 10 * time.Second
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if strings.TrimSpace(path) == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, baton.Errorf(baton.EINVALID, "sqlite: database path %q: want a file path (the store uses separate read and write connections)", path)
+	}
+	// The file holds customers' messages: create it readable by its owner
+	// only (SQLite gives the -wal and -shm files the same mode).
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, baton.Errorf(baton.EINVALID, "sqlite: create database file %s: %w", path, err)
 	}
 	if opts.Clock == nil {
 		opts.Clock = baton.SystemClock{}
