@@ -211,38 +211,68 @@ func queryWords(text string) []string {
 	return words
 }
 
+// BM25 parameters: term-frequency saturation and length normalisation.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
 // SearchKeyword ranks published chunks containing any of the words of
-// q.Text with ts_rank_cd. Each word goes through plainto_tsquery, so user
-// text is never parsed as query syntax, and the words are OR-ed. With a
-// language the query uses that language's configuration (and the GIN
-// index); without one each chunk is matched with its own configuration.
+// q.Text with BM25. Each word goes through plainto_tsquery with the chunk's
+// text search configuration, so user text is never parsed as query syntax
+// and words are stemmed per language; the OR of the words selects
+// candidates through the GIN index (with a language, in that language's
+// configuration). ts_rank_cd alone has no inverse document frequency, so a
+// passage repeating a common word ("days") would outrank the one holding
+// the rare word that matters ("refund"): the score is therefore
+// sum over words of idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen)),
+// with tf the word's occurrences in the chunk, idf from the share of the
+// bot's chunks (in the language) containing it, and len the chunk's number
+// of distinct lexemes.
 func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.ChunkHit, error) {
 	if q.BotID == "" {
 		return nil, baton.Errorf(baton.EINVALID, "keyword search: bot id is empty")
 	}
-	words := queryWords(q.Text)
+	words := uniqueFold(queryWords(q.Text))
 	if len(words) == 0 {
 		return nil, nil
 	}
-	// $1 bot, $2 k, then the language filter and configuration when a
-	// language is given, then the words.
-	args := []any{q.BotID, queryK(q.K)}
+	// $1 bot, $2 k, $3 words, then the language and its configuration.
+	args := []any{q.BotID, queryK(q.K), words}
 	cfg, langFilter := `c.tsconfig`, ``
 	if q.Language != "" {
 		args = append(args, q.Language, textSearchConfig(q.Language))
-		cfg, langFilter = `$4::regconfig`, ` AND c.language = $3`
+		cfg, langFilter = `$5::regconfig`, ` AND c.language = $4`
 	}
 	parts := make([]string, len(words))
-	for i, w := range words {
-		args = append(args, w)
-		parts[i] = fmt.Sprintf("plainto_tsquery(%s, $%d)", cfg, len(args))
+	for i := range words {
+		parts[i] = fmt.Sprintf("plainto_tsquery(%s, ($3::text[])[%d])", cfg, i+1)
 	}
-	tsq := "(" + strings.Join(parts, " || ") + ")"
+	anyWord := "(" + strings.Join(parts, " || ") + ")"
+	scope := `FROM chunks c JOIN articles a ON a.id = c.article_id AND a.status = 'published'
+		WHERE c.bot_id = $1` + langFilter
 	rows, err := s.q().Query(ctx, `
-		SELECT `+chunkCols+`, a.title, a.url, ts_rank_cd(c.tsv, `+tsq+`)::float8 AS score
-		FROM chunks c JOIN articles a ON a.id = c.article_id AND a.status = 'published'
-		WHERE c.bot_id = $1`+langFilter+` AND c.tsv @@ `+tsq+`
-		ORDER BY score DESC, c.id
+		WITH cand AS (
+			SELECT c.id, c.tsv, c.tsconfig, length(c.tsv) AS len `+scope+` AND c.tsv @@ `+anyWord+`
+		), terms AS (
+			-- ts_rank_cd of one unweighted lexeme is 0.1 per occurrence.
+			SELECT cand.id, w.i, cand.len, round(ts_rank_cd(cand.tsv, plainto_tsquery(cand.tsconfig, w.word), 0) * 10) AS tf
+			FROM cand CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS w(word, i)
+		), df AS (
+			SELECT i, count(*) FILTER (WHERE tf > 0) AS df FROM terms GROUP BY i
+		), corpus AS (
+			SELECT count(*) AS n, coalesce(avg(length(c.tsv)), 1) AS avglen `+scope+`
+		), scored AS (
+			SELECT t.id, sum(ln(1 + (corpus.n - df.df + 0.5) / (df.df + 0.5))
+				* t.tf * `+fmt.Sprint(bm25K1+1)+` / (t.tf + `+fmt.Sprint(bm25K1)+` * (1 - `+fmt.Sprint(bm25B)+` + `+fmt.Sprint(bm25B)+` * t.len / greatest(corpus.avglen, 1))))
+				AS score
+			FROM terms t JOIN df USING (i) CROSS JOIN corpus
+			WHERE t.tf > 0
+			GROUP BY t.id
+		)
+		SELECT `+chunkCols+`, a.title, a.url, scored.score::float8
+		FROM scored JOIN chunks c ON c.id = scored.id JOIN articles a ON a.id = c.article_id
+		ORDER BY scored.score DESC, c.id
 		LIMIT $2`, args...)
 	if err != nil {
 		return nil, wrapErr(err, "keyword search")
@@ -252,6 +282,21 @@ func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.
 		return nil, wrapErr(err, "keyword search")
 	}
 	return hits, nil
+}
+
+// uniqueFold drops repeated words (ignoring case), so a question that
+// repeats a word does not count it twice.
+func uniqueFold(words []string) []string {
+	seen := map[string]bool{}
+	out := words[:0:0]
+	for _, w := range words {
+		k := strings.ToLower(w)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // efSearch is the HNSW candidate list size for a query of k hits: large

@@ -685,3 +685,52 @@ func TestMigrateAppliesOnlyPending(t *testing.T) {
 		t.Fatalf("gaps table not back: %v", err)
 	}
 }
+
+// TestKeywordRanking checks the BM25 scoring: a rare word outweighs a common
+// one repeated, and a repeated query word counts once.
+func TestKeywordRanking(t *testing.T) {
+	st := openStore(t, nil)
+	ctx := testCtx(t)
+	texts := map[string]string{
+		"refund":  "Your refund reaches the card within days.",
+		"express": "Express parcels arrive in two working days, working days only, days counted from dispatch.",
+		"filler1": "Standard parcels take five days.",
+		"filler2": "Pickup points keep parcels for ten days.",
+		"filler3": "Lockers keep parcels for three days.",
+	}
+	for slug, text := range texts {
+		a := &baton.Article{BotID: "shop", Slug: slug, Title: slug, Language: "en", Status: baton.ArticlePublished}
+		if err := st.CreateArticleVersion(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReplaceChunks(ctx, a.ID, []baton.Chunk{{Text: text}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		query string
+		first string
+	}{
+		{"refund to my card, how many working days", "refund"},
+		{"refund refund refund days", "refund"},
+		{"working days", "express"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			hits, err := st.SearchKeyword(ctx, baton.ChunkQuery{BotID: "shop", Language: "en", Text: tt.query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) == 0 || hits[0].Slug != tt.first {
+				var got []string
+				for _, h := range hits {
+					got = append(got, fmt.Sprintf("%s=%.3f", h.Slug, h.Score))
+				}
+				t.Fatalf("hits %v, want %s first", got, tt.first)
+			}
+			if hits[0].Score <= 0 {
+				t.Fatalf("score %v, want positive", hits[0].Score)
+			}
+		})
+	}
+}
