@@ -25,6 +25,10 @@ import (
 // MaxFileSize bounds one article file; a bigger one is reported, not read.
 const MaxFileSize = 1 << 20
 
+// maxFrontMatterLines bounds the metadata block (ten keys fit many times
+// over), which also bounds the work of locating a YAML error.
+const maxFrontMatterLines = 200
+
 // translationTagPrefix marks the tag that carries translation_of:
 // baton.Article has no field for it, and export → import must keep it.
 const translationTagPrefix = "translation-of:"
@@ -131,6 +135,10 @@ func (p *docParser) parse(data []byte) *Document {
 	}
 	if end < 0 {
 		p.fail(1, "front matter is not closed: no line \"---\" after the opening one")
+		return nil
+	}
+	if end > maxFrontMatterLines {
+		p.fail(1, "front matter is %d lines long, over the %d line limit", end-1, maxFrontMatterLines)
 		return nil
 	}
 	d := &Document{File: p.name}
