@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/binary"
 	"math"
 	"sync"
 )
@@ -59,35 +61,43 @@ func (c *vectorCache) get(ctx context.Context, q querier, key vectorKey) (*vecto
 
 func loadVectors(ctx context.Context, q querier, key vectorKey, gen int64) (*vectorSet, error) {
 	rows, err := q.QueryContext(ctx, `SELECT c.id, a.language, c.embedding FROM chunks c JOIN articles a ON a.id = c.article_id
-		WHERE c.model = ? AND c.dim = ? AND a.bot_id = ? AND a.status = 'published' ORDER BY c.id`,
+		WHERE c.model = ? AND c.dim = ? AND a.bot_id = ? AND a.status = 'published'`,
 		key.model, key.dim, key.bot)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	set := &vectorSet{generation: gen}
+	var blob sql.RawBytes
 	for rows.Next() {
 		var (
 			id   int64
 			lang string
-			blob []byte
 		)
+		// RawBytes: the blob is decoded straight into the set, not copied
+		// first.
 		if err := rows.Scan(&id, &lang, &blob); err != nil {
 			return nil, err
 		}
-		v := decodeVector(blob)
-		if len(v) != key.dim {
+		if len(blob) != 4*key.dim {
 			continue
 		}
-		n := norm(v)
-		for i := range v {
-			if n > 0 {
-				v[i] = float32(float64(v[i]) / n)
+		base := len(set.unit)
+		set.unit = append(set.unit, make([]float32, key.dim)...)
+		row := set.unit[base:]
+		var sum float64
+		for i := range row {
+			f := math.Float32frombits(binary.LittleEndian.Uint32(blob[4*i:]))
+			row[i] = f
+			sum += float64(f) * float64(f)
+		}
+		if n := math.Sqrt(sum); n > 0 {
+			for i := range row {
+				row[i] = float32(float64(row[i]) / n)
 			}
 		}
 		set.ids = append(set.ids, id)
 		set.langs = append(set.langs, lang)
-		set.unit = append(set.unit, v...)
 	}
 	return set, rows.Err()
 }
