@@ -48,6 +48,7 @@ type Detector struct {
 	byLingua map[lingua.Language]string
 	det      lingua.LanguageDetector
 	opt      Options
+	function functionIndex
 }
 
 // New builds a detector for the given ISO 639-1 codes; the first is the
@@ -77,6 +78,7 @@ func New(languages []string, opt Options) (*Detector, error) {
 	if d.opt.MinConfidence == 0 {
 		d.opt.MinConfidence = 0.9
 	}
+	d.function = newFunctionIndex(d.langs)
 	if len(ls) == 1 {
 		// lingua needs two languages; a one-language bot needs no guess.
 		d.det = nil
@@ -138,10 +140,22 @@ func (d *Detector) Detect(text, settled string) Result {
 	}
 	top := values[0]
 	code := d.byLingua[top.Language()]
-	if letters < d.opt.MinLetters && top.Value() < d.opt.MinConfidence && code != fallback {
+	conf := top.Value()
+	if votes := d.function.vote(clean); len(votes) > 0 {
+		best := code
+		for l, n := range votes {
+			if n > votes[best] || (n == votes[best] && l == fallback) {
+				best = l
+			}
+		}
+		if best != code && votes[best] >= 2 && votes[best] >= votes[code]+2 {
+			code, conf = best, max(confidenceOf(values, d.byLingua, best), 0.5)
+		}
+	}
+	if letters < d.opt.MinLetters && conf < d.opt.MinConfidence && code != fallback {
 		return Result{Language: fallback, Confidence: confidenceOf(values, d.byLingua, fallback), Kept: true}
 	}
-	return Result{Language: code, Confidence: top.Value()}
+	return Result{Language: code, Confidence: conf}
 }
 
 func confidenceOf(values []lingua.ConfidenceValue, names map[lingua.Language]string, code string) float64 {
