@@ -26,16 +26,17 @@ func TestExampleKB(t *testing.T) {
 	a := &Answerer{Retriever: &Retriever{Store: ts.store, Embedder: emb}}
 	tests := []struct {
 		q, lang, slug string
+		also          string // another article that answers it as well
 	}{
-		{"How long does delivery take?", "en", "delivery-times"},
-		{"I forgot my password", "en", "reset-password"},
-		{"my parcel arrived damaged, how do I send a photo", "en", "damage-photos"},
-		{"when will I get my refund", "en", "refund-timing"},
-		{"can I cancel my order", "en", "cancel-order"},
-		{"Şifremi unuttum, nasıl sıfırlarım?", "tr", "reset-password-tr"},
-		{"Siparişimi iptal etmek istiyorum", "tr", "cancel-order-tr"},
-		{"Как отменить заказ?", "ru", "cancel-order-ru"},
-		{"Сколько идёт доставка?", "ru", "delivery-times-ru"},
+		{q: "How long does delivery take?", lang: "en", slug: "delivery-times"},
+		{q: "I forgot my password", lang: "en", slug: "reset-password"},
+		{q: "my parcel arrived damaged, how do I send a photo", lang: "en", slug: "damage-photos", also: "damaged-items"},
+		{q: "when will I get my refund", lang: "en", slug: "refund-timing"},
+		{q: "can I cancel my order", lang: "en", slug: "cancel-order"},
+		{q: "Şifremi unuttum, nasıl sıfırlarım?", lang: "tr", slug: "reset-password-tr"},
+		{q: "Siparişimi iptal etmek istiyorum", lang: "tr", slug: "cancel-order-tr"},
+		{q: "Как отменить заказ?", lang: "ru", slug: "cancel-order-ru"},
+		{q: "Сколько идёт доставка?", lang: "ru", slug: "delivery-times-ru"},
 	}
 	answered := 0
 	for _, tc := range tests {
@@ -61,7 +62,7 @@ func TestExampleKB(t *testing.T) {
 			}
 			if ans.Answered {
 				answered++
-				if ans.Citations[0].Slug != tc.slug {
+				if c := ans.Citations[0].Slug; c != tc.slug && c != tc.also {
 					t.Errorf("answered citing %s (grounded %.2f), want %s", ans.Citations[0].Slug, ans.Grounded, tc.slug)
 				}
 			}

@@ -31,13 +31,13 @@ func TestFuseReciprocalRank(t *testing.T) {
 			name: "both lists agree on the top",
 			kw:   []baton.ChunkHit{hit("a", 0, 9), hit("b", 0, 5)},
 			vec:  []baton.ChunkHit{hit("a", 0, .9), hit("c", 0, .5)},
-			want: "a,b,c", // b and c tie at 1/62; b's keyword rank 2 = c's vector rank 2, kept in first-seen order
+			want: "a,c,b", // b and c tie at 1/62: c, found by meaning, goes first
 		},
 		{
 			name: "found by both beats first of one",
 			kw:   []baton.ChunkHit{hit("x", 0, 9), hit("y", 0, 8), hit("z", 0, 7)},
 			vec:  []baton.ChunkHit{hit("w", 0, .9), hit("z", 0, .8), hit("y", 0, .7)},
-			want: "y,z,x,w",
+			want: "z,y,w,x", // ties broken by cosine similarity
 		},
 		{
 			name: "keyword only",

@@ -229,7 +229,12 @@ func fuse(kw, vec []baton.ChunkHit, k float64, lang string, distinct bool) []Res
 		if out[i].Fused != out[j].Fused {
 			return out[i].Fused > out[j].Fused
 		}
-		// Equal fused scores: the better single rank wins.
+		// Equal fused scores are common at the top (first in one list,
+		// second in the other): the closer meaning wins, since cosine
+		// similarity, unlike a keyword score, compares across passages.
+		if out[i].Vector != out[j].Vector {
+			return out[i].Vector > out[j].Vector
+		}
 		return bestRank(out[i]) < bestRank(out[j])
 	})
 	return out
