@@ -29,12 +29,15 @@ type synthText struct {
 
 func newSynthText(seed uint64, vocab int) *synthText {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	// One vocabulary for every generator, so that questions use the
+	// corpus's words; the seed only changes what is drawn from it.
+	vr := rand.New(rand.NewPCG(1, 1))
 	syll := []string{"ka", "lo", "mi", "ret", "sun", "da", "vor", "pe", "ship", "ful", "ter", "no", "ba", "zen", "qui", "ra", "mo", "len", "ti", "gos"}
 	words := make([]string, vocab)
 	for i := range words {
 		var b strings.Builder
-		for n := 2 + rng.IntN(3); n > 0; n-- {
-			b.WriteString(syll[rng.IntN(len(syll))])
+		for n := 2 + vr.IntN(3); n > 0; n-- {
+			b.WriteString(syll[vr.IntN(len(syll))])
 		}
 		words[i] = b.String() + strconv.Itoa(i%97)
 	}
@@ -48,6 +51,20 @@ func (s *synthText) words(n int) []string {
 	}
 	return out
 }
+
+// contentWords draws n words outside the most frequent hundred: in real
+// text those are the function words that keywordText drops.
+func (s *synthText) contentWords(n int) []string {
+	out := make([]string, 0, n)
+	for len(out) < n {
+		if i := s.zipf.Uint64(); i >= commonWords {
+			out = append(out, s.vocab[i])
+		}
+	}
+	return out
+}
+
+const commonWords = 100
 
 func (s *synthText) sentence(n int) string {
 	w := s.words(n)
@@ -144,14 +161,27 @@ func BenchmarkScale(b *testing.B) {
 			r := &Retriever{Store: s, Embedder: emb}
 			gen := newSynthText(7, 20000)
 			rng := rand.New(rand.NewPCG(1, 2))
-			// Questions mix words of one chunk with frequent words, as a
-			// customer's paraphrase would.
+			// Questions mix four content words of one chunk with three
+			// other content words, as a customer's paraphrase would; the
+			// most frequent words stand for function words and are left
+			// out, as keywordText leaves them out of real questions.
+			common := map[string]bool{}
+			for _, w := range gen.vocab[:commonWords] {
+				common[strings.ToLower(w)] = true
+			}
 			const nq = 200
 			questions := make([]string, nq)
 			for i := range questions {
-				words := strings.Fields(Passage(all[rng.IntN(len(all))]))
+				var words []string
+				for len(words) < 4 {
+					for _, w := range strings.Fields(strings.ToLower(strings.Trim(Passage(all[rng.IntN(len(all))]), "."))) {
+						if w = strings.Trim(w, "."); !common[w] {
+							words = append(words, w)
+						}
+					}
+				}
 				rng.Shuffle(len(words), func(a, c int) { words[a], words[c] = words[c], words[a] })
-				questions[i] = strings.Join(append(words[:4], gen.words(3)...), " ")
+				questions[i] = strings.Join(append(words[:4], gen.contentWords(3)...), " ")
 			}
 			var hyb, kw, vec []time.Duration
 			var recall float64
