@@ -256,10 +256,12 @@ func percentiles(lat []time.Duration) (p50, p99 float64) {
 func ptr(f float64) *float64 { return &f }
 
 // WriteJSON writes the report as one JSON object.
-func (r Report) WriteJSON(w io.Writer) error {
+func (r Report) WriteJSON(w io.Writer) error { return r.writeAny(w, r) }
+
+func (Report) writeAny(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(v)
 }
 
 // WriteText writes the report for people.

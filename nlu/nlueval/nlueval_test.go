@@ -117,3 +117,53 @@ func TestReadErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestRunEval(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     EvalConfig
+		wantErr bool
+		want    string
+	}{
+		{"intent text", EvalConfig{Task: "intent", TrainFile: "testdata/intent_train.csv", TestFile: "testdata/intent_test.csv"}, false, "oos threshold:"},
+		{"intent json", EvalConfig{Task: "intent", TrainFile: "testdata/intent_train.csv", TestFile: "testdata/intent_test.csv", JSON: true}, false, `"task": "intent"`},
+		{"sentiment", EvalConfig{Task: "sentiment", TestFile: "testdata/sentiment.tsv", Languages: []string{"en", "tr"}}, false, "coverage:"},
+		{"language json", EvalConfig{Task: "language", TestFile: "testdata/lang.tsv", JSON: true}, false, `"accuracy": 1`},
+		{"unknown task", EvalConfig{Task: "topic", TestFile: "testdata/lang.tsv"}, true, ""},
+		{"intent without train", EvalConfig{Task: "intent", TestFile: "testdata/intent_test.csv"}, true, ""},
+		{"sentiment with train", EvalConfig{Task: "sentiment", TrainFile: "x", TestFile: "testdata/sentiment.tsv"}, true, ""},
+		{"no test", EvalConfig{Task: "language"}, true, ""},
+		{"bad language", EvalConfig{Task: "language", TestFile: "testdata/lang.tsv", Languages: []string{"zz"}}, true, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := RunEval(context.Background(), tc.cfg, &out)
+			if tc.wantErr {
+				if baton.ErrorCode(err) != baton.EINVALID {
+					t.Errorf("err = %v, want EINVALID", err)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(out.String(), tc.want) {
+				t.Errorf("err %v, output %q lacks %q", err, out.String(), tc.want)
+			}
+		})
+	}
+}
+
+func TestRunTrain(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	cfg := TrainConfig{Intents: "testdata/intent_train.csv", Dir: dir}
+	if err := RunTrain(context.Background(), cfg, &out); err != nil || !strings.Contains(out.String(), ": trained") {
+		t.Fatalf("first run: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := RunTrain(context.Background(), cfg, &out); err != nil || !strings.Contains(out.String(), "reused") {
+		t.Fatalf("second run: %v %q", err, out.String())
+	}
+	if err := RunTrain(context.Background(), TrainConfig{Dir: dir}, &out); baton.ErrorCode(err) != baton.EINVALID {
+		t.Errorf("missing --intents: %v", err)
+	}
+}
