@@ -196,8 +196,11 @@ func DraftFromReply(ctx context.Context, store baton.ArticleStore, botID, questi
 		}
 		slug = fmt.Sprintf("%s-%d", draftSlug(question), n)
 	}
-	d := &Document{Title: clip(strings.Join(strings.Fields(question), " "), 200), Slug: slug, Language: language,
-		Status: baton.ArticleDraft, Body: reply + "\n"}
+	d := &Document{Title: clip(strings.Join(strings.Fields(question), " "), 199), Slug: slug, Language: language,
+		Status: baton.ArticleDraft, Body: reply}
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("draft article: %w", err)
+	}
 	a := d.Article(botID, author)
 	if err := store.CreateArticleVersion(ctx, a); err != nil {
 		return nil, fmt.Errorf("draft article: %w", err)

@@ -150,21 +150,68 @@ func (p *docParser) parse(data []byte) *Document {
 		first++
 	}
 	d.BodyLine = first + 1
-	body := strings.TrimRightFunc(strings.Join(lines[min(first, len(lines)):], "\n"), isSpace)
-	if body == "" {
-		p.fail(end+1, "empty body: the article has no text after the front matter")
-	} else {
-		d.Body = body + "\n"
-		if _, err := parseBlocks(d.Body); err != nil {
-			var be *blockError
-			if errors.As(err, &be) {
-				p.fail(d.BodyLine+be.line-1, "%s", be.msg)
-			} else {
-				p.fail(d.BodyLine, "%v", err)
-			}
+	d.Body = canonicalBody(strings.Join(lines[min(first, len(lines)):], "\n"))
+	p.body(d, end+1)
+	return d
+}
+
+// canonicalBody gives a body LF line ends, no leading blank lines and one
+// final newline ("" when there is no text), so that the same text always
+// hashes the same.
+func canonicalBody(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	lines := strings.Split(s, "\n")
+	i := 0
+	for i < len(lines) && strings.TrimSpace(lines[i]) == "" {
+		i++
+	}
+	s = strings.TrimRightFunc(strings.Join(lines[i:], "\n"), isSpace)
+	if s == "" {
+		return ""
+	}
+	return s + "\n"
+}
+
+// body checks a canonical body; emptyLine is where to report an empty one.
+func (p *docParser) body(d *Document, emptyLine int) {
+	if d.Body == "" {
+		p.fail(emptyLine, "empty body: the article has no text after the front matter")
+		return
+	}
+	if _, err := parseBlocks(d.Body); err != nil {
+		var be *blockError
+		if errors.As(err, &be) {
+			p.fail(d.BodyLine+be.line-1, "%s", be.msg)
+		} else {
+			p.fail(d.BodyLine, "%v", err)
 		}
 	}
-	return d
+}
+
+// Validate checks a document built in code (the admin API, a draft from an
+// agent's reply) with the rules of an article file, and canonicalises its
+// body. Errors carry no line numbers.
+func (d *Document) Validate() error {
+	name := d.File
+	if name == "" {
+		name = "article " + d.Slug
+	}
+	p := docParser{name: name}
+	seen := map[string]int{"title": 0, "slug": 0, "language": 0, "status": 0}
+	for k, v := range map[string]string{"queue": d.Queue, "url": d.URL, "translation_of": d.TranslationOf} {
+		if v != "" {
+			seen[k] = 0
+		}
+	}
+	d.Title = strings.TrimSpace(d.Title)
+	d.Body = canonicalBody(d.Body)
+	d.BodyLine = 1
+	p.validate(d, seen)
+	p.body(d, 0)
+	if len(p.errs) > 0 {
+		return baton.Errorf(baton.EINVALID, "%w", p.errs)
+	}
+	return nil
 }
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }

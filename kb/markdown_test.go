@@ -205,5 +205,42 @@ func TestValidLanguage(t *testing.T) {
 			}
 		})
 	}
-	_ = baton.EINVALID
+}
+
+func TestDocumentValidate(t *testing.T) {
+	good := func() *Document {
+		return &Document{Title: " Delivery ", Slug: "delivery", Language: "en", Status: baton.ArticlePublished, Body: "\r\n\r\nText.\r\nMore.  \r\n\r\n"}
+	}
+	tests := []struct {
+		name   string
+		change func(d *Document)
+		want   string // "" = valid
+	}{
+		{"valid", func(d *Document) {}, ""},
+		{"bad slug", func(d *Document) { d.Slug = "Delivery Times" }, `bad slug "Delivery Times"`},
+		{"unknown language", func(d *Document) { d.Language = "english" }, `unknown language "english"`},
+		{"empty body", func(d *Document) { d.Body = " \n\n" }, "empty body"},
+		{"open code block", func(d *Document) { d.Body = "Intro\n\n```\ncode\n" }, "never closed"},
+		{"no status", func(d *Document) { d.Status = "" }, "status is empty"},
+		{"bad url", func(d *Document) { d.URL = "ftp://x" }, "bad url"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := good()
+			tc.change(d)
+			err := d.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Body != "Text.\nMore.\n" || d.Title != "Delivery" {
+					t.Errorf("not canonical: title %q body %q", d.Title, d.Body)
+				}
+				return
+			}
+			if baton.ErrorCode(err) != baton.EINVALID || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want EINVALID with %q", err, tc.want)
+			}
+		})
+	}
 }
