@@ -272,6 +272,7 @@ func TestRun(t *testing.T) {
 		{name: "demo help", args: []string{"demo", "--help"}, code: 0, stdout: "no configuration"},
 		{name: "migrate help", args: []string{"migrate", "--help"}, code: 0, stdout: "migrations"},
 		{name: "version help", args: []string{"version", "--help"}, code: 0, stdout: "version"},
+		{name: "nlu is registered", args: []string{"--help"}, code: 0, stdout: "\n  nlu "},
 		{name: "serve needs a configuration", args: []string{"serve"}, code: exitBadInput, stderr: "no configuration"},
 		{name: "bad log level", args: []string{"serve", "--log-level", "loud", "--config", "testdata/serve.yaml"}, code: exitBadInput, stderr: "--log-level"},
 		{name: "bad addr flag", args: []string{"serve", "--addr", "nowhere", "--config", "testdata/serve.yaml"}, env: map[string]string{"TEST_ADMIN_TOKEN": "0123456789abcdef"}, code: exitBadInput, stderr: "--addr"},

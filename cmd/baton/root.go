@@ -74,6 +74,7 @@ Start with "baton demo": it needs no configuration and no network.`,
 		newDemoCmd(e, g),
 		newMigrateCmd(e, g),
 		newVersionCmd(e),
+		newNLUCmd(),
 	)
 	return root
 }
