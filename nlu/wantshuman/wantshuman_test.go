@@ -89,3 +89,21 @@ func BenchmarkDetect(b *testing.B) {
 		d.Detect("I have been waiting for two weeks, please connect me with a representative")
 	}
 }
+
+// BenchmarkPhrasings prints the phrasing table's size and how many are
+// read correctly (the target is all of them).
+func BenchmarkPhrasings(b *testing.B) {
+	d := New()
+	cases := loadPhrasings(b)
+	correct := 0
+	for b.Loop() {
+		correct = 0
+		for _, c := range cases {
+			if d.Detect(c.text).Wants == c.want {
+				correct++
+			}
+		}
+	}
+	b.ReportMetric(float64(len(cases)), "phrasings")
+	b.ReportMetric(float64(correct), "correct")
+}
