@@ -55,6 +55,14 @@ type History struct {
 	Sentiments []float64
 }
 
+// MessageAnalyzer is what the triage bot calls for every customer
+// message: the offline Analyzer and openai.Triage both are one.
+type MessageAnalyzer interface {
+	Analyze(ctx context.Context, text string, hist History) (baton.Analysis, error)
+}
+
+var _ MessageAnalyzer = (*Analyzer)(nil)
+
 // Analyzer runs the offline analysers; it is safe for concurrent use.
 type Analyzer struct {
 	lang    *langid.Detector

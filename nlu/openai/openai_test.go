@@ -289,3 +289,23 @@ func TestConfig(t *testing.T) {
 		t.Error("no key must mean no provider")
 	}
 }
+
+func TestSetup(t *testing.T) {
+	a, c, err := Setup(func(string) (string, bool) { return "", false }, offline(t))
+	if err != nil || c != nil {
+		t.Fatalf("no key: client %v err %v", c, err)
+	}
+	if _, ok := a.(*nlu.Analyzer); !ok {
+		t.Errorf("no key should mean the offline analyser, got %T", a)
+	}
+	f := newFake(t, reply{status: 200, file: "chat_triage_order_status.json"})
+	env := map[string]string{"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": f.srv.URL + "/v1"}
+	a, c, err = Setup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, offline(t))
+	if err != nil || c == nil {
+		t.Fatalf("with key: %v", err)
+	}
+	an, err := a.Analyze(context.Background(), "where is my order", nlu.History{})
+	if err != nil || an.Source != "gpt-4o-mini-2024-07-18" || len(f.requests()) != 1 {
+		t.Errorf("with a key the triage goes through the provider: %+v, %v", an, err)
+	}
+}

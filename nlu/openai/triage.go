@@ -179,3 +179,24 @@ func letters(s string) int {
 	}
 	return n
 }
+
+var _ nlu.MessageAnalyzer = (*Triage)(nil)
+
+// Setup returns the message analyser and, when a key is configured, the
+// client whose LLM and Embedder other packages use. Without OPENAI_API_KEY
+// it returns the offline analyser and a nil client: nothing calls out.
+func Setup(lookup func(string) (string, bool), offline *nlu.Analyzer) (nlu.MessageAnalyzer, *Client, error) {
+	cfg, ok := ConfigFromEnv(lookup)
+	if !ok {
+		return offline, nil, nil
+	}
+	c, err := New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := NewTriage(c.LLM(), offline)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, c, nil
+}
