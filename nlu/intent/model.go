@@ -49,8 +49,10 @@ type Options struct {
 	OOSWeight float64
 	// MaxAccuracyLoss is what the threshold may cost: it is the highest
 	// one at which out-of-fold in-scope accuracy stays within this much of
-	// its value with no threshold (default 0.015). Out-of-scope examples in
-	// the data then show how much the threshold catches.
+	// its value with no threshold. The default is 0.015 when the data has
+	// out-of-scope examples (which show what the threshold catches) and
+	// 0.005 when it has none (nothing shows the threshold earns its cost,
+	// so it only guards against the clearly unfamiliar).
 	MaxAccuracyLoss float64
 }
 
@@ -78,8 +80,8 @@ func (o Options) withDefaults() Options {
 	if o.OOSLabel == "" {
 		o.OOSLabel = "oos"
 	}
-	if o.MaxAccuracyLoss <= 0 || o.MaxAccuracyLoss >= 1 {
-		o.MaxAccuracyLoss = 0.015
+	if o.MaxAccuracyLoss < 0 || o.MaxAccuracyLoss >= 1 {
+		o.MaxAccuracyLoss = 0
 	}
 	return o
 }
@@ -637,7 +639,14 @@ func chooseThreshold(logits [][]float64, gold []int, t float64, oos int, opt Opt
 		}
 	}
 	sort.Float64s(confs)
-	allowed := int(math.Floor(opt.MaxAccuracyLoss * float64(nIn)))
+	loss := opt.MaxAccuracyLoss
+	if loss == 0 {
+		loss = 0.005
+		if nOOS > 0 {
+			loss = 0.015
+		}
+	}
+	allowed := int(math.Floor(loss * float64(nIn)))
 	threshold := 0.0
 	if allowed < len(confs) {
 		threshold = confs[allowed] // rejects exactly the `allowed` least confident

@@ -32,7 +32,9 @@ func BenchmarkBanking77(b *testing.B) {
 		}
 	}
 	b.ReportMetric(r.Accuracy, "accuracy")
+	b.ReportMetric(*r.Top1, "top1-accuracy")
 	b.ReportMetric(r.MacroF1, "macro-F1")
+	b.ReportMetric(*r.Threshold, "threshold")
 	b.ReportMetric(r.TrainSeconds, "train-s")
 	b.ReportMetric(r.LatencyP50, "p50-µs")
 	b.ReportMetric(r.LatencyP99, "p99-µs")
