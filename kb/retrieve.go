@@ -58,7 +58,9 @@ type Retriever struct {
 	Embedder baton.Embedder
 	Reranker Reranker // optional
 	// Candidates is how many chunks each method contributes before fusion
-	// (0 = 50).
+	// (0 = 30: a few articles' worth per method is all that fusion needs to
+	// order the first five; on StackFAQ dev 30 and 50 give the same recall
+	// and 30 costs the stores less).
 	Candidates int
 	// RRFK is the k of reciprocal rank fusion, 1/(k + rank) (0 = 60, the
 	// value of the original paper: it flattens the head so that one
@@ -132,7 +134,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Result, error) {
 func (r *Retriever) search(ctx context.Context, q Query, lang string, qv []float32) ([]Result, error) {
 	k := r.Candidates
 	if k <= 0 {
-		k = 50
+		k = 30
 	}
 	if k < q.Limit {
 		k = q.Limit
