@@ -198,3 +198,23 @@ func TestModelDirReused(t *testing.T) {
 		t.Error("the second start retrained instead of loading the stored model")
 	}
 }
+
+func FuzzAnalyze(f *testing.F) {
+	for _, s := range []string{"", "ok", "где мой заказ", "siparişim nerede", "get me a human", "\xff\xfe", "4111111111111111"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		an, err := analyzer(t).Analyze(context.Background(), in, History{Language: "tr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if an.Sentiment < -1 || an.Sentiment > 1 || an.IntentConfidence < 0 || an.IntentConfidence > 1 || an.Language == "" {
+			t.Fatalf("analysis out of range: %+v", an)
+		}
+		for _, s := range an.PII {
+			if s.Start < 0 || s.End > len(in) || s.Start >= s.End {
+				t.Fatalf("bad span %+v", s)
+			}
+		}
+	})
+}

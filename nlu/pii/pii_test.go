@@ -114,3 +114,22 @@ func BenchmarkRedact(b *testing.B) {
 		Redact(msg)
 	}
 }
+
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{"", "4111 1111 1111 1111", "+90 532 123 45 67", "DE89 3704 0044 0532 0130 00", "a@b.co", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, spans := Redact(in)
+		last := 0
+		for _, s := range spans {
+			if s.Start < last || s.End > len(in) || s.Start >= s.End {
+				t.Fatalf("bad span %+v in %q", s, in)
+			}
+			last = s.End
+		}
+		if len(spans) == 0 && out != in {
+			t.Fatalf("text changed without spans")
+		}
+	})
+}

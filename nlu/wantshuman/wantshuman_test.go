@@ -107,3 +107,16 @@ func BenchmarkPhrasings(b *testing.B) {
 	b.ReportMetric(float64(len(cases)), "phrasings")
 	b.ReportMetric(float64(correct), "correct")
 }
+
+func FuzzDetect(f *testing.F) {
+	d := New()
+	for _, s := range []string{"", "agent", "не нужен оператор", "temsilci istemiyorum", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		r := d.Detect(in)
+		if r.Wants && !strings.Contains(in, r.Evidence) {
+			t.Fatalf("evidence %q not in %q", r.Evidence, in)
+		}
+	})
+}
