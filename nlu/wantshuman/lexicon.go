@@ -64,6 +64,14 @@ var negators = []string{
 	"hic", "hicbir",
 }
 
+// directNegators refuse whatever person follows them in the clause: "no
+// need for a human", "without an agent", "без оператора".
+var directNegators = []string{"no need", "without", "never mind", "без", "hicbir", "gerek yok"}
+
+// comparisons after a term make it a likeness, not a request: "insan gibi
+// konuşuyorsun" (you talk like a human).
+var comparisons = []string{"gibi", "kadar"}
+
 // shortNegators only negate a term right after them ("no human", "no
 // agents"), so that "no I want a human" still asks.
 var shortNegators = []string{"no", "нет"}
@@ -86,7 +94,9 @@ var desires = []string{
 }
 
 // breaks end a negator's reach: "I don't want to wait, just get me a human".
-var breaks = []string{"but", "get", "give", "just", "instead", "rather", "so", "ama", "fakat", "но", "лучше", "дайте", "а"}
+var breaks = []string{"but", "get", "give", "just", "instead", "rather", "so", "ama", "fakat", "но", "лучше", "дайте", "а",
+	// a refusal of the bot is not a refusal of a person
+	"bot", "bots", "robot", "machine", "chatbot", "automated", "bota", "botla", "botu", "бот*", "робот*"}
 
 // identity questions ask what the bot is, not for a person.
 var identity = []string{"are you", "r u", "is this", "am i talking", "are u", "ты", "вы", "это", "sen", "siz"}

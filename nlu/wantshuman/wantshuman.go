@@ -21,6 +21,7 @@ type Result struct {
 // Detector holds the compiled word lists; build it once and share it.
 type Detector struct {
 	strong, weak, cues, fillers, neg, shortNeg, post, desires, breaks, identity []pattern
+	direct, comparisons                                                         []pattern
 	identitySuffixes                                                            map[string]bool
 }
 
@@ -37,6 +38,8 @@ func New() *Detector {
 		desires:          compile(desires),
 		breaks:           compile(breaks),
 		identity:         compile(identity),
+		direct:           compile(directNegators),
+		comparisons:      compile(comparisons),
 		identitySuffixes: map[string]bool{},
 	}
 	for _, s := range identitySuffixes {
@@ -151,7 +154,7 @@ func (d *Detector) clause(text string, clause []words.Token) Result {
 			continue
 		}
 		end := i + n
-		if d.negated(rs, i, end) || d.identityQuestion(rs, i, end) {
+		if d.negated(rs, i, end) || d.identityQuestion(rs, i, end) || (end < len(rs) && matchAny(rs, end, d.comparisons) > 0) {
 			i = end - 1
 			continue
 		}
@@ -199,7 +202,7 @@ func (d *Detector) onlyFillers(rs [][]rune, start, end int) bool {
 		if j >= start && j < end {
 			continue
 		}
-		if matchAny(rs, j, d.fillers) == 0 {
+		if matchAny(rs, j, d.fillers) == 0 && matchAny(rs, j, d.strong) == 0 {
 			return false
 		}
 	}
@@ -211,6 +214,15 @@ func (d *Detector) negated(rs [][]rune, start, end int) bool {
 	// "no human", "no agents please"
 	for j := max(0, start-2); j < start; j++ {
 		if matchAny(rs, j, d.shortNeg) > 0 && (j == start-1 || isArticle(rs[j+1])) {
+			return true
+		}
+	}
+	// "no need for a human", "без оператора"
+	for j := start - 1; j >= 0 && start-j <= 5; j-- {
+		if matchAny(rs, j, d.breaks) > 0 {
+			break
+		}
+		if matchAny(rs, j, d.direct) > 0 {
 			return true
 		}
 	}
