@@ -2,6 +2,7 @@ package nlueval
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -77,19 +78,22 @@ var sentimentSets = []struct{ file, lang string }{
 }
 
 func sentimentData(b *testing.B, file string) []Labeled {
+	// Skip messages are silent without -v; absence must be seen.
 	dir, ok := DataDir()
 	if !ok {
-		b.Skipf("sentiment sets absent: no data directory (set BATON_DATA_DIR or place ../shared/data next to the repository)")
+		fmt.Fprintf(os.Stderr, "%s: sentiment sets absent: no data directory (set BATON_DATA_DIR or place ../shared/data next to the repository)\n", b.Name())
+		b.Skip("sentiment sets absent")
 	}
 	path := filepath.Join(dir, "sentiment", file)
 	if _, err := os.Stat(path); err != nil {
-		b.Skipf("sentiment set absent: %s", path)
+		fmt.Fprintf(os.Stderr, "%s: sentiment set absent: %s\n", b.Name(), path)
+		b.Skip("sentiment set absent")
 	}
+	fmt.Fprintf(os.Stderr, "%s: data from %s\n", b.Name(), path)
 	rows, err := ReadLabeledTSV(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("data: %s (%d texts)", path, len(rows))
 	return rows
 }
 
