@@ -137,8 +137,8 @@ func (s *Store) ReplaceChunks(ctx context.Context, articleID int64, chunks []bat
 				v := pgvector.NewVector(c.Embedding)
 				emb = &v
 			}
-			b.Queue(`INSERT INTO chunks (article_id, bot_id, slug, language, ord, heading_path, text, hash, model, dim, embedding, tsconfig)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::regconfig) RETURNING id`,
+			b.Queue(`INSERT INTO chunks (article_id, bot_id, slug, language, ord, heading_path, text, hash, model, dim, embedding, tsconfig, lexemes)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::regconfig, length(to_tsvector($12::regconfig, $7))) RETURNING id`,
 				articleID, botID, slug, lang, c.Ord, c.HeadingPath, c.Text, c.Hash, c.Model, len(c.Embedding), emb, cfg)
 		}
 		br := q.SendBatch(ctx, b)
@@ -228,7 +228,7 @@ const (
 // sum over words of idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen)),
 // with tf the word's occurrences in the chunk, idf from the share of the
 // bot's chunks (in the language) containing it, and len the chunk's number
-// of distinct lexemes.
+// of distinct lexemes. Only the top k are joined back to their columns.
 func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.ChunkHit, error) {
 	if q.BotID == "" {
 		return nil, baton.Errorf(baton.EINVALID, "keyword search: bot id is empty")
@@ -249,31 +249,34 @@ func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.
 		parts[i] = fmt.Sprintf("plainto_tsquery(%s, ($3::text[])[%d])", cfg, i+1)
 	}
 	anyWord := "(" + strings.Join(parts, " || ") + ")"
-	scope := `FROM chunks c JOIN articles a ON a.id = c.article_id AND a.status = 'published'
-		WHERE c.bot_id = $1` + langFilter
 	rows, err := s.q().Query(ctx, `
 		WITH cand AS (
-			SELECT c.id, c.tsv, c.tsconfig, length(c.tsv) AS len `+scope+` AND c.tsv @@ `+anyWord+`
+			SELECT c.id, c.tsv, c.tsconfig, c.lexemes
+			FROM chunks c JOIN articles a ON a.id = c.article_id AND a.status = 'published'
+			WHERE c.bot_id = $1`+langFilter+` AND c.tsv @@ `+anyWord+`
 		), terms AS (
 			-- ts_rank_cd of one unweighted lexeme is 0.1 per occurrence.
-			SELECT cand.id, w.i, cand.len, round(ts_rank_cd(cand.tsv, plainto_tsquery(cand.tsconfig, w.word), 0) * 10) AS tf
+			SELECT cand.id, w.i, cand.lexemes, round(ts_rank_cd(cand.tsv, plainto_tsquery(cand.tsconfig, w.word), 0) * 10) AS tf
 			FROM cand CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS w(word, i)
 		), df AS (
 			SELECT i, count(*) FILTER (WHERE tf > 0) AS df FROM terms GROUP BY i
 		), corpus AS (
-			SELECT count(*) AS n, coalesce(avg(length(c.tsv)), 1) AS avglen `+scope+`
-		), scored AS (
-			SELECT t.id, sum(ln(1 + (corpus.n - df.df + 0.5) / (df.df + 0.5))
-				* t.tf * `+fmt.Sprint(bm25K1+1)+` / (t.tf + `+fmt.Sprint(bm25K1)+` * (1 - `+fmt.Sprint(bm25B)+` + `+fmt.Sprint(bm25B)+` * t.len / greatest(corpus.avglen, 1))))
+			-- All the bot's chunks (in the language), published or not: an
+			-- index-only scan; drafts barely move document frequencies.
+			SELECT count(*) AS n, coalesce(avg(c.lexemes), 1) AS avglen FROM chunks c WHERE c.bot_id = $1`+langFilter+`
+		), top AS (
+			SELECT t.id, sum(ln(1 + greatest(corpus.n - df.df + 0.5, 0.5) / (df.df + 0.5))
+				* t.tf * `+fmt.Sprint(bm25K1+1)+` / (t.tf + `+fmt.Sprint(bm25K1)+` * (1 - `+fmt.Sprint(bm25B)+` + `+fmt.Sprint(bm25B)+` * t.lexemes / greatest(corpus.avglen, 1))))
 				AS score
 			FROM terms t JOIN df USING (i) CROSS JOIN corpus
 			WHERE t.tf > 0
 			GROUP BY t.id
+			ORDER BY score DESC, t.id
+			LIMIT $2
 		)
-		SELECT `+chunkCols+`, a.title, a.url, scored.score::float8
-		FROM scored JOIN chunks c ON c.id = scored.id JOIN articles a ON a.id = c.article_id
-		ORDER BY scored.score DESC, c.id
-		LIMIT $2`, args...)
+		SELECT `+chunkCols+`, a.title, a.url, top.score::float8
+		FROM top JOIN chunks c ON c.id = top.id JOIN articles a ON a.id = c.article_id
+		ORDER BY top.score DESC, c.id`, args...)
 	if err != nil {
 		return nil, wrapErr(err, "keyword search")
 	}
@@ -303,9 +306,9 @@ func uniqueFold(words []string) []string {
 // enough for high recall against exact search, bounded so that a big K does
 // not turn every query into a scan.
 func efSearch(k int) int {
-	ef := 4 * k
-	if ef < 100 {
-		ef = 100
+	ef := 8 * k
+	if ef < 200 {
+		ef = 200
 	}
 	if ef > 1000 {
 		ef = 1000
