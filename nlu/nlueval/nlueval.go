@@ -40,9 +40,9 @@ type Report struct {
 	TrainSize int     `json:"train_size,omitempty"`
 	TestSize  int     `json:"test_size"`
 	Accuracy  float64 `json:"accuracy"`
-	// Top1 is intent ranking alone: the best intent is right, whatever
-	// the out-of-scope threshold decided.
-	Top1         *float64 `json:"top1_accuracy,omitempty"`
+	// Top1 is intent ranking alone on in-scope messages: the best intent
+	// is right, whatever the out-of-scope threshold decided.
+	Top1         *float64 `json:"top1_in_scope_accuracy,omitempty"`
 	MacroF1      float64  `json:"macro_f1"`
 	InScopeAcc   *float64 `json:"in_scope_accuracy,omitempty"`
 	OOSRecall    *float64 `json:"oos_recall,omitempty"`
@@ -91,7 +91,7 @@ func scoreIntent(r Report, m *intent.Model, test []intent.Example) Report {
 	gold := make([]string, len(test))
 	pred := make([]string, len(test))
 	lat := make([]time.Duration, len(test))
-	top1 := 0
+	top1, inScope := 0, 0
 	// Latency is a serving figure: the garbage training left behind is
 	// collected first so that its sweep does not land on the timings.
 	runtime.GC()
@@ -104,11 +104,16 @@ func scoreIntent(r Report, m *intent.Model, test []intent.Example) Report {
 		if p.OutOfScope {
 			pred[i] = OOS
 		}
-		if len(p.Top) > 0 && p.Top[0].Intent == ex.Intent {
-			top1++
+		if ex.Intent != OOS {
+			inScope++
+			if len(p.Top) > 0 && p.Top[0].Intent == ex.Intent {
+				top1++
+			}
 		}
 	}
-	r.Top1 = ptr(float64(top1) / float64(len(test)))
+	if inScope > 0 {
+		r.Top1 = ptr(float64(top1) / float64(inScope))
+	}
 	r.Accuracy, r.MacroF1, r.Confused = classification(gold, pred)
 	in, inOK, oos, oosOK, predOOS := 0, 0, 0, 0, 0
 	for i := range gold {
@@ -297,7 +302,7 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(b, "accuracy:        %.4f\n", r.Accuracy)
 	if r.Top1 != nil {
-		fmt.Fprintf(b, "top-1 accuracy:  %.4f (ranking alone, no threshold)\n", *r.Top1)
+		fmt.Fprintf(b, "top-1 in-scope:  %.4f (ranking alone, no threshold)\n", *r.Top1)
 	}
 	fmt.Fprintf(b, "macro-F1:        %.4f\n", r.MacroF1)
 	if r.InScopeAcc != nil {
