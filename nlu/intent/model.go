@@ -44,9 +44,6 @@ type Options struct {
 	// data: a message whose calibrated confidence is below it is out of
 	// scope.
 	OOSThreshold float64
-	// OOSWeight multiplies the loss of out-of-scope examples (default 1):
-	// they are few and spread over everything a customer might say.
-	OOSWeight float64
 	// MaxAccuracyLoss is what the threshold may cost: it is the highest
 	// one at which out-of-fold in-scope accuracy stays within this much of
 	// its value with no threshold. The default is 0.015 when the data has
@@ -494,11 +491,6 @@ func fit(ctx context.Context, vec *vectorizer, xs [][]feature, y []int, classes 
 			}
 			softmax32(logits, grad)
 			grad[y[i]] -= 1 // gradient of the loss w.r.t. the logits
-			if c := y[i]; c == m.oos && opt.OOSWeight > 0 {
-				for j := range grad {
-					grad[j] *= float32(opt.OOSWeight)
-				}
-			}
 			scale *= 1 - lr*l2
 			for _, f := range x {
 				row := m.w[int(f.hash)*k : int(f.hash)*k+k]

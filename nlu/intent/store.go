@@ -28,8 +28,8 @@ const ModelFile = "intent-model.gob"
 func DataHash(examples []Example, opt Options) string {
 	opt = opt.withDefaults()
 	h := sha256.New()
-	fmt.Fprintf(h, "v%d|%d|%g|%g|%d|%d|%d|%q|%g|%g|%g\n", formatVersion, opt.Epochs, opt.LearningRate, opt.L2,
-		opt.MinDF, opt.Seed, opt.Folds, opt.OOSLabel, opt.OOSThreshold, opt.MaxAccuracyLoss, opt.OOSWeight)
+	fmt.Fprintf(h, "v%d|%d|%g|%g|%d|%d|%d|%q|%g|%g\n", formatVersion, opt.Epochs, opt.LearningRate, opt.L2,
+		opt.MinDF, opt.Seed, opt.Folds, opt.OOSLabel, opt.OOSThreshold, opt.MaxAccuracyLoss)
 	for _, ex := range examples {
 		fmt.Fprintf(h, "%d:%s\x00%d:%s\n", len(ex.Intent), ex.Intent, len(ex.Text), ex.Text)
 	}
