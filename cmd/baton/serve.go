@@ -206,17 +206,6 @@ type components struct {
 	jobs     map[string]baton.JobHandler // by job kind; only these are ever claimed
 }
 
-// wire builds the channel adapters, the agent console, the bots and their
-// job handlers from the configuration. It is the one place a capability is
-// plugged into the server; notify wakes a job worker after an enqueue.
-func wire(ctx context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, notify func()) (*components, error) {
-	return &components{
-		webhooks: map[string]baton.WebhookHandler{},
-		slack:    map[string]baton.WebhookHandler{},
-		jobs:     map[string]baton.JobHandler{},
-	}, nil
-}
-
 func sortedKinds(m map[string]baton.JobHandler) []string {
 	kinds := make([]string, 0, len(m))
 	for k := range m {

@@ -195,3 +195,24 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	return time.ParseDuration(s)
 }
+
+func (w *WhatsApp) apiBase() string {
+	if w == nil {
+		return ""
+	}
+	return w.APIBase
+}
+
+func (m *Messenger) apiBase() string {
+	if m == nil {
+		return ""
+	}
+	return m.APIBase
+}
+
+func (t *Twilio) apiBase() string {
+	if t == nil {
+		return ""
+	}
+	return t.APIBase
+}

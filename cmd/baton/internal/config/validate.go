@@ -57,7 +57,38 @@ func (c *Config) Validate() Problems {
 	queues := v.queues(bots)
 	v.escalationQueues(bots, queues)
 	v.agents(bots, queues)
+	v.apiBases()
 	return v.problems
+}
+
+// apiBases checks that bots overriding a provider's API base agree: the
+// server has one sender per channel kind.
+func (v *validator) apiBases() {
+	seen := map[string]string{}
+	for i, b := range v.cfg.Bots {
+		for _, c := range []struct{ name, base string }{
+			{"whatsapp", apiBaseOf(b.Channels.WhatsApp)},
+			{"messenger", apiBaseOf(b.Channels.Messenger)},
+			{"twilio", apiBaseOf(b.Channels.Twilio)},
+		} {
+			if c.base == "" {
+				continue
+			}
+			path := fmt.Sprintf("bots[%d].channels.%s.api_base", i, c.name)
+			if prev, ok := seen[c.name]; ok && prev != c.base {
+				v.add(path, "differs from another bot's (%s): all bots share one %s API base", prev, c.name)
+				continue
+			}
+			seen[c.name] = c.base
+		}
+	}
+}
+
+func apiBaseOf(ch interface{ apiBase() string }) string {
+	if ch == nil {
+		return ""
+	}
+	return ch.apiBase()
 }
 
 type validator struct {

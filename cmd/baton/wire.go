@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/bots"
+	"github.com/batonhq/baton/channels"
+	"github.com/batonhq/baton/channels/messenger"
+	"github.com/batonhq/baton/channels/twilio"
+	"github.com/batonhq/baton/channels/webchat"
+	"github.com/batonhq/baton/channels/whatsapp"
+	"github.com/batonhq/baton/cmd/baton/internal/config"
+)
+
+// wire builds the channel adapters, the agent console, the bots and their
+// job handlers from the configuration. It is the one place a capability is
+// plugged into the server; notify wakes a job worker after an enqueue.
+func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, _ func()) (*components, error) {
+	clock := baton.SystemClock{}
+	botByID := map[string]baton.Bot{}
+	for _, b := range cfg.DomainBots() {
+		botByID[b.ID] = b
+	}
+	ing := &channels.Ingester{
+		Store:  st,
+		Bots:   func(id string) (baton.Bot, bool) { b, ok := botByID[id]; return b, ok },
+		Clock:  clock,
+		Logger: log,
+	}
+
+	wa := map[string]whatsapp.Account{}
+	pages := map[string]messenger.Page{}
+	sms := map[string]twilio.Account{}
+	sites := map[string]webchat.Site{}
+	var waBase, fbBase, twBase apiBase
+	for _, b := range cfg.Bots {
+		ch := b.Channels
+		if c := ch.WhatsApp; c != nil {
+			acct := whatsapp.Account{AppSecret: c.AppSecret, VerifyToken: c.VerifyToken, AccessToken: c.AccessToken, PhoneNumberID: c.PhoneNumberID}
+			if c.Template.Name != "" {
+				acct.Template = &whatsapp.WindowTemplate{Name: c.Template.Name, Language: c.Template.Language}
+			}
+			wa[b.ID] = acct
+			waBase.set(c.APIBase)
+		}
+		if c := ch.Messenger; c != nil {
+			pages[b.ID] = messenger.Page{AppSecret: c.AppSecret, VerifyToken: c.VerifyToken, AccessToken: c.PageAccessToken, PageID: c.PageID}
+			fbBase.set(c.APIBase)
+		}
+		if c := ch.Twilio; c != nil {
+			acct := twilio.Account{AccountSID: c.AccountSID, AuthToken: c.AuthToken, From: c.From}
+			// Status callbacks come back to the bot's own webhook: the
+			// handler tells them from inbound messages.
+			if base := firstNonEmpty(c.PublicURL, cfg.Server.PublicURL); base != "" {
+				acct.StatusCallback = strings.TrimRight(base, "/") + "/webhooks/twilio/" + b.ID
+			}
+			sms[b.ID] = acct
+			twBase.set(c.APIBase)
+		}
+		if c := ch.WebChat; c != nil && c.Enabled {
+			sites[b.ID] = webchat.Site{IdentitySecret: c.IdentitySecret, Title: botByID[b.ID].Name}
+		}
+	}
+
+	comp := &components{
+		webhooks: map[string]baton.WebhookHandler{},
+		slack:    map[string]baton.WebhookHandler{},
+		jobs:     map[string]baton.JobHandler{},
+	}
+	senders := map[baton.ChannelKind]baton.Sender{}
+	if len(wa) > 0 {
+		comp.webhooks["whatsapp"] = &whatsapp.Handler{Accounts: wa, Ingester: ing}
+		senders[baton.ChannelWhatsApp] = &whatsapp.Sender{Accounts: wa, BaseURL: waBase.url, Clock: clock}
+	}
+	if len(pages) > 0 {
+		comp.webhooks["messenger"] = &messenger.Handler{Pages: pages, Ingester: ing}
+		senders[baton.ChannelMessenger] = &messenger.Sender{Pages: pages, BaseURL: fbBase.url, Clock: clock}
+	}
+	if len(sms) > 0 {
+		comp.webhooks["twilio"] = &twilio.Handler{Accounts: sms, Ingester: ing}
+		senders[baton.ChannelSMS] = &twilio.Sender{Accounts: sms, BaseURL: twBase.url, Clock: clock}
+	}
+	if len(sites) > 0 {
+		comp.webChat = &webchat.Handler{Sites: sites, Ingester: ing, Store: st, Clock: clock, Logger: log}
+		senders[baton.ChannelWebChat] = webchat.Sender{}
+	}
+	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log}
+	// Until the triage bot lands, every turn is answered with an
+	// acknowledgement through the real outbox.
+	comp.jobs[baton.JobTurn] = &bots.Acknowledger{Store: st}
+	return comp, nil
+}
+
+// apiBase is the provider API base URL of one channel kind; validation
+// made sure every bot that overrides it agrees.
+type apiBase struct{ url string }
+
+func (a *apiBase) set(url string) {
+	if url != "" {
+		a.url = url
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
