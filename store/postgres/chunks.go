@@ -254,10 +254,15 @@ func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.
 			SELECT c.id, c.tsv, c.tsconfig, c.lexemes
 			FROM chunks c JOIN articles a ON a.id = c.article_id AND a.status = 'published'
 			WHERE c.bot_id = $1`+langFilter+` AND c.tsv @@ `+anyWord+`
+		), q AS (
+			-- Each word parsed once per configuration in play; stop words
+			-- (empty queries) drop out here.
+			SELECT cf.tsconfig, w.i, plainto_tsquery(cf.tsconfig, w.word) AS tq
+			FROM (SELECT DISTINCT tsconfig FROM cand) cf CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS w(word, i)
 		), terms AS (
 			-- ts_rank_cd of one unweighted lexeme is 0.1 per occurrence.
-			SELECT cand.id, w.i, cand.lexemes, round(ts_rank_cd(cand.tsv, plainto_tsquery(cand.tsconfig, w.word), 0) * 10) AS tf
-			FROM cand CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS w(word, i)
+			SELECT cand.id, q.i, cand.lexemes, round(ts_rank_cd(cand.tsv, q.tq, 0) * 10) AS tf
+			FROM cand JOIN q ON q.tsconfig = cand.tsconfig AND numnode(q.tq) > 0
 		), df AS (
 			SELECT i, count(*) FILTER (WHERE tf > 0) AS df FROM terms GROUP BY i
 		), corpus AS (
@@ -302,13 +307,16 @@ func uniqueFold(words []string) []string {
 	return out
 }
 
-// efSearch is the HNSW candidate list size for a query of k hits: large
-// enough for high recall against exact search, bounded so that a big K does
-// not turn every query into a scan.
+// efSearch is the HNSW candidate list size for a query of k hits. Measured
+// recall@10 against exact search (random 256-dimension vectors, 20,000
+// rows, the hard case): 0.44 at 100, 0.68 at 200, 0.86 at 400, 0.96 at 800;
+// hashed n-gram embeddings of 50,000 chunks: 0.85 at 200. Real embedding
+// models cluster far more and do better. The floor trades a few
+// milliseconds for recall; the cap keeps a large K from scanning the graph.
 func efSearch(k int) int {
-	ef := 8 * k
-	if ef < 200 {
-		ef = 200
+	ef := 16 * k
+	if ef < 400 {
+		ef = 400
 	}
 	if ef > 1000 {
 		ef = 1000

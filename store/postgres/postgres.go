@@ -79,6 +79,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	} else if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
 	}
+	if _, set := cfg.ConnConfig.RuntimeParams["client_min_messages"]; !set {
+		// Nobody reads notices on a pool; text search sends one for every
+		// stop word of a question ("the", "is") it parses.
+		cfg.ConnConfig.RuntimeParams["client_min_messages"] = "warning"
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
@@ -156,11 +161,12 @@ func (s *Store) Tx(ctx context.Context, fn func(tx baton.Store) error) error {
 	if err != nil {
 		return wrapErr(err, "postgres: begin")
 	}
+	// Rolls back when fn fails or panics; after a commit it does nothing.
+	// Its error, if any, matters less than why fn failed.
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	inner := *s
 	inner.tx = tx
 	if err := fn(&inner); err != nil {
-		// The rollback error, if any, matters less than why fn failed.
-		_ = tx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

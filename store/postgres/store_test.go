@@ -734,3 +734,30 @@ func TestKeywordRanking(t *testing.T) {
 		})
 	}
 }
+
+// TestTxPanic checks that a panic inside Tx rolls the transaction back and
+// returns its connection to the pool in a usable state.
+func TestTxPanic(t *testing.T) {
+	st := openStore(t, nil)
+	ctx := testCtx(t)
+	id := baton.ChannelIdentity{BotID: "shop", Channel: baton.ChannelWebChat, Address: "v-panic"}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("panic did not propagate")
+			}
+		}()
+		_ = st.Tx(ctx, func(tx baton.Store) error {
+			if _, err := tx.UpsertCustomerByIdentity(ctx, id, ""); err != nil {
+				return err
+			}
+			panic("handler bug")
+		})
+	}()
+	if _, err := st.GetIdentity(ctx, "shop", baton.ChannelWebChat, "v-panic"); baton.ErrorCode(err) != baton.ENOTFOUND {
+		t.Fatalf("write of the panicking transaction visible: %v", err)
+	}
+	if err := st.Ping(ctx); err != nil {
+		t.Fatalf("store unusable after a panic: %v", err)
+	}
+}
