@@ -75,6 +75,7 @@ Start with "baton demo": it needs no configuration and no network.`,
 		newMigrateCmd(e, g),
 		newVersionCmd(e),
 		newNLUCmd(),
+		newKBCmd(e, g),
 	)
 	return root
 }
