@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -449,5 +450,90 @@ func TestKBGaps(t *testing.T) {
 	}
 	if out := w.mustKB(t, "gaps", "--top", "1"); strings.Contains(out, "\n2. ") {
 		t.Errorf("--top 1 printed a second cluster:\n%s", out)
+	}
+}
+
+// kbImportLog is the one log line of a start-up import.
+type kbImportLog struct {
+	Msg       string `json:"msg"`
+	Bot       string `json:"bot"`
+	Files     int    `json:"files"`
+	Created   int    `json:"created"`
+	Updated   int    `json:"updated"`
+	Unchanged int    `json:"unchanged"`
+	Bad       int    `json:"bad"`
+	Took      string `json:"took"`
+	Problem   string `json:"problem"`
+}
+
+func kbLogs(t *testing.T, out string) (imports []kbImportLog, bad []string) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		var l kbImportLog
+		if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &l) != nil {
+			continue
+		}
+		switch l.Msg {
+		case "kb imported":
+			imports = append(imports, l)
+		case "kb: bad article file skipped":
+			bad = append(bad, l.Problem)
+		}
+	}
+	return imports, bad
+}
+
+// TestDemoImportsKB: the demo loads the example KB on start, and a restart
+// changes nothing.
+func TestDemoImportsKB(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	var created int
+	for i, want := range []string{"first start imports", "restart changes nothing"} {
+		t.Run(want, func(t *testing.T) {
+			p := start(t, repoRoot(t), cleanEnv("BATON_DATA_DIR="+data), "demo", "--addr", "127.0.0.1:0", "--log-format", "json")
+			p.stop(t, syscall.SIGINT)
+			imports, bad := kbLogs(t, p.out.String())
+			if len(imports) != 1 || len(bad) != 0 {
+				t.Fatalf("want one import log line and no bad file, got %+v %v\n%s", imports, bad, p.out)
+			}
+			l := imports[0]
+			t.Logf("demo KB import: %+v", l)
+			if l.Bot != "sportshop" || l.Files < 30 {
+				t.Errorf("import of %d files for bot %q", l.Files, l.Bot)
+			}
+			if i == 0 {
+				created = l.Created
+				if l.Created != l.Files {
+					t.Errorf("first start created %d of %d articles", l.Created, l.Files)
+				}
+			} else if l.Created != 0 || l.Updated != 0 || l.Unchanged != created {
+				t.Errorf("restart: created %d, updated %d, unchanged %d (of %d)", l.Created, l.Updated, l.Unchanged, created)
+			}
+		})
+	}
+}
+
+// TestServeImportsKBWithABadFile: a bad file is logged with file and line
+// and the server starts with the other articles.
+func TestServeImportsKBWithABadFile(t *testing.T) {
+	w := newKBWorld(t, "bots:\n  - id: shop\n    languages: [en]\n    kb:\n      dir: articles\n")
+	bad := "---\ntitle: Gift cards\nslug: gift-cards\nlanguage: en\nstatus: published\n---\n\n"
+	if err := os.WriteFile(filepath.Join(w.articles, "gift-cards.md"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, ".", cleanEnv("BATON_DATA_DIR="+w.data), "serve", "--config", w.cfg, "--addr", "127.0.0.1:0", "--log-format", "json")
+	if status, body := get(t, p.url+"/readyz", nil); status != 200 {
+		t.Errorf("readyz %d: %s", status, body)
+	}
+	p.stop(t, syscall.SIGTERM)
+	imports, problems := kbLogs(t, p.out.String())
+	if len(imports) != 1 || imports[0].Created != 3 || imports[0].Bad != 1 {
+		t.Fatalf("import log lines %+v\n%s", imports, p.out)
+	}
+	if len(problems) != 1 || !strings.HasPrefix(problems[0], "gift-cards.md:") || !strings.Contains(problems[0], "body") {
+		t.Errorf("bad file log lines %q", problems)
+	}
+	if got := versions(t, w.store(t)); !sameCounts(got, map[string]int{"delivery-times": 1, "returns": 1, "shoe-sizes": 1}) {
+		t.Errorf("stored %v", got)
 	}
 }

@@ -121,6 +121,11 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 		return err
 	}
 	log.Info("store ready", "database", where, "bots", len(cfg.Bots), "queues", len(cfg.Queues), "agents", len(cfg.Agents))
+	emb, err := kbEmbedder(cfg)
+	if err != nil {
+		return err
+	}
+	importKBs(ctx, cfg, st, emb, log)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
