@@ -263,9 +263,11 @@ func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.
 			-- ts_rank_cd of one unweighted lexeme is 0.1 per occurrence.
 			SELECT cand.id, q.i, cand.lexemes, round(ts_rank_cd(cand.tsv, q.tq, 0) * 10) AS tf
 			FROM cand JOIN q ON q.tsconfig = cand.tsconfig AND numnode(q.tq) > 0
-		), df AS (
+		), df AS MATERIALIZED (
 			SELECT i, count(*) FILTER (WHERE tf > 0) AS df FROM terms GROUP BY i
-		), corpus AS (
+		), corpus AS MATERIALIZED (
+			-- Materialised: inlined, a planner without statistics on a
+			-- fresh table nests it in a loop and counts once per candidate.
 			-- All the bot's chunks (in the language), published or not: an
 			-- index-only scan; drafts barely move document frequencies.
 			SELECT count(*) AS n, coalesce(avg(c.lexemes), 1) AS avglen FROM chunks c WHERE c.bot_id = $1`+langFilter+`
