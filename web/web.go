@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/kb"
 )
 
 // Store is what the web layer reads. baton.Store satisfies it.
@@ -41,6 +42,9 @@ type Config struct {
 	// page), POST /chat/{bot}/messages and GET /chat/{bot}/stream (server-
 	// sent replies).
 	WebChat WebChat
+	// KB, when set, serves the article admin API under
+	// /api/v1/bots/{bot}/articles and /api/v1/bots/{bot}/drafts.
+	KB *kb.Manager
 	// Bots are the configured bots; a webhook for any other bot id is 404.
 	Bots []baton.Bot
 	// PublicURL is the externally visible base URL (behind a proxy the
@@ -80,6 +84,9 @@ type server struct {
 func New(cfg Config) (*fiber.App, error) {
 	if cfg.Store == nil {
 		return nil, baton.Errorf(baton.EINVALID, "web: a store is required")
+	}
+	if cfg.KB != nil && (cfg.KB.Store == nil || cfg.KB.Embedder == nil) {
+		return nil, baton.Errorf(baton.EINVALID, "web: the KB manager needs a store and an embedder")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -150,6 +157,17 @@ func (s *server) routes(app *fiber.App) {
 	api := app.Group("/api/v1", s.requireAdmin)
 	api.Get("/conversations", s.listConversations)
 	api.Get("/conversations/:id", s.getConversation)
+	if s.cfg.KB != nil {
+		api.Get("/bots/:bot/articles", s.listArticles)
+		api.Get("/bots/:bot/articles/:slug", s.getArticle)
+		api.Get("/bots/:bot/articles/:slug/versions", s.listArticleVersions)
+		api.Put("/bots/:bot/articles/:slug", s.putArticle)
+		api.Delete("/bots/:bot/articles/:slug", s.unpublishArticle)
+		api.Post("/bots/:bot/articles/:slug/publish", s.publishArticle)
+		api.Post("/bots/:bot/articles/:slug/unpublish", s.unpublishArticle)
+		api.Post("/bots/:bot/articles/:slug/restore", s.restoreArticle)
+		api.Post("/bots/:bot/drafts/from-reply", s.draftFromReply)
+	}
 }
 
 func (s *server) healthz(c *fiber.Ctx) error {

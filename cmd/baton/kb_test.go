@@ -516,7 +516,8 @@ func TestDemoImportsKB(t *testing.T) {
 // TestServeImportsKBWithABadFile: a bad file is logged with file and line
 // and the server starts with the other articles.
 func TestServeImportsKBWithABadFile(t *testing.T) {
-	w := newKBWorld(t, "bots:\n  - id: shop\n    languages: [en]\n    kb:\n      dir: articles\n")
+	const token = "kb-serve-test-admin-token"
+	w := newKBWorld(t, "server:\n  admin_token: "+token+"\nbots:\n  - id: shop\n    languages: [en]\n    kb:\n      dir: articles\n")
 	bad := "---\ntitle: Gift cards\nslug: gift-cards\nlanguage: en\nstatus: published\n---\n\n"
 	if err := os.WriteFile(filepath.Join(w.articles, "gift-cards.md"), []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
@@ -524,6 +525,11 @@ func TestServeImportsKBWithABadFile(t *testing.T) {
 	p := start(t, ".", cleanEnv("BATON_DATA_DIR="+w.data), "serve", "--config", w.cfg, "--addr", "127.0.0.1:0", "--log-format", "json")
 	if status, body := get(t, p.url+"/readyz", nil); status != 200 {
 		t.Errorf("readyz %d: %s", status, body)
+	}
+	// The admin API serves what the start-up import stored.
+	status, body := get(t, p.url+"/api/v1/bots/shop/articles?published=true", map[string]string{"Authorization": "Bearer " + token})
+	if status != 200 || strings.Count(body, `"slug"`) != 3 || !strings.Contains(body, `"slug":"delivery-times"`) {
+		t.Errorf("article list %d: %s", status, body)
 	}
 	p.stop(t, syscall.SIGTERM)
 	imports, problems := kbLogs(t, p.out.String())

@@ -17,6 +17,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/kb"
 	"github.com/batonhq/baton/store/jobs"
 	"github.com/batonhq/baton/web"
 )
@@ -149,6 +150,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 		Webhooks:   comp.webhooks,
 		Slack:      comp.slack,
 		WebChat:    comp.webChat,
+		KB:         &kb.Manager{Store: st, Embedder: emb},
 		Bots:       cfg.DomainBots(),
 		PublicURL:  cfg.Server.PublicURL,
 		AdminToken: cfg.Server.AdminToken,
