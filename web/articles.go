@@ -102,9 +102,9 @@ func decodeBody(c *fiber.Ctx, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return baton.Errorf(baton.EINVALID, "request body: not valid JSON at byte %d: %w", syn.Offset, err)
+			return baton.Errorf(baton.EINVALID, "request body: not valid JSON at byte %d: %v", syn.Offset, err)
 		}
-		return baton.Errorf(baton.EINVALID, "request body: %w", err)
+		return baton.Errorf(baton.EINVALID, "request body: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return baton.Errorf(baton.EINVALID, "request body: data after the JSON object")
@@ -160,7 +160,7 @@ func (s *server) listArticles(c *fiber.Ctx) error {
 	}
 	if f.Language != "" {
 		if err := kb.ValidLanguage(f.Language); err != nil {
-			return baton.Errorf(baton.EINVALID, "query parameter language: %w", err)
+			return baton.Errorf(baton.EINVALID, "query parameter language: %v", err)
 		}
 	}
 	if v := c.Query("limit"); v != "" {

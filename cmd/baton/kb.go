@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"strconv"
@@ -130,14 +131,14 @@ default language when nothing is found in it, as the bot does).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := kb.ParseMode(mode)
 			if err != nil {
-				return baton.Errorf(baton.EINVALID, "--mode: %w", err)
+				return fmt.Errorf("--mode: %w", err)
 			}
 			if k < 1 || k > 100 {
 				return baton.Errorf(baton.EINVALID, "--k: want a number from 1 to 100, got %d", k)
 			}
 			if lang != "" {
 				if err := kb.ValidLanguage(lang); err != nil {
-					return baton.Errorf(baton.EINVALID, "--lang: %w", err)
+					return baton.Errorf(baton.EINVALID, "--lang: %v", err)
 				}
 			}
 			q := strings.TrimSpace(strings.Join(args, " "))
@@ -192,7 +193,7 @@ directory is written.`,
 			if mode != "" {
 				m, err := kb.ParseMode(mode)
 				if err != nil {
-					return baton.Errorf(baton.EINVALID, "--mode: %w", err)
+					return fmt.Errorf("--mode: %w", err)
 				}
 				opt.Modes = []kb.Mode{m}
 			}
@@ -201,7 +202,7 @@ directory is written.`,
 			}
 			if opt.Language != "" {
 				if err := kb.ValidLanguage(opt.Language); err != nil {
-					return baton.Errorf(baton.EINVALID, "--lang: %w", err)
+					return baton.Errorf(baton.EINVALID, "--lang: %v", err)
 				}
 			}
 			return kb.RunEval(cmd.Context(), opt, asJSON, e.stdout)
