@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/store/postgres"
 	"github.com/batonhq/baton/store/sqlite"
 )
 
@@ -21,6 +22,7 @@ import (
 // articles that a test may edit.
 type kbWorld struct {
 	cfg, data, articles string
+	databaseURL         string // PostgreSQL when set, else SQLite under data
 }
 
 func newKBWorld(t *testing.T, configYAML string) *kbWorld {
@@ -44,8 +46,11 @@ func (w *kbWorld) kb(t *testing.T, args ...string) (code int, stdout, stderr str
 	t.Helper()
 	var out, errb bytes.Buffer
 	e := &env{stdout: &out, stderr: &errb, lookupEnv: func(k string) (string, bool) {
-		if k == "BATON_DATA_DIR" {
+		switch {
+		case k == "BATON_DATA_DIR":
 			return w.data, true
+		case k == "BATON_DATABASE_URL" && w.databaseURL != "":
+			return w.databaseURL, true
 		}
 		return "", false
 	}}
@@ -70,7 +75,13 @@ func (w *kbWorld) store(t *testing.T) baton.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := sqlite.Open(ctx, filepath.Join(w.data, sqliteFile), sqlite.Options{})
+	var st baton.Store
+	var err error
+	if w.databaseURL != "" {
+		st, err = postgres.Open(ctx, w.databaseURL, postgres.Options{})
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(w.data, sqliteFile), sqlite.Options{})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +138,13 @@ func appendTo(t *testing.T, path, text string) {
 // one new version), a bad file (reported with file:line, nothing from it
 // imported), export → import (no-op), prune.
 func TestKBImportLifecycle(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testKBImportLifecycle(t, "") })
+	t.Run("postgres", func(t *testing.T) { testKBImportLifecycle(t, postgresURL(t)) })
+}
+
+func testKBImportLifecycle(t *testing.T, databaseURL string) {
 	w := newKBWorld(t, oneBotConfig)
+	w.databaseURL = databaseURL
 
 	out := w.mustKB(t, "import", w.articles)
 	if !strings.Contains(out, "created      3: delivery-times, returns, shoe-sizes") {
@@ -265,7 +282,13 @@ func TestKBImportLifecycle(t *testing.T) {
 
 // TestKBSearch: the ranked passages with keyword, vector and fused scores.
 func TestKBSearch(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testKBSearch(t, "") })
+	t.Run("postgres", func(t *testing.T) { testKBSearch(t, postgresURL(t)) })
+}
+
+func testKBSearch(t *testing.T, databaseURL string) {
 	w := newKBWorld(t, oneBotConfig)
+	w.databaseURL = databaseURL
 	w.mustKB(t, "import", w.articles)
 	scores := regexp.MustCompile(`fused (\d+\.\d+)  keyword (\d+\.\d+) \(#\d+\)  vector (-?\d+\.\d+) \(#\d+\)`)
 	tests := []struct {
