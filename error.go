@@ -27,10 +27,10 @@ type Error struct {
 	Err     error
 }
 
+// Error returns the message, which already includes the cause's text (see
+// Errorf and WrapError), so that a chain of wraps never repeats it.
 func (e *Error) Error() string {
 	switch {
-	case e.Message != "" && e.Err != nil:
-		return e.Message + ": " + e.Err.Error()
 	case e.Message != "":
 		return e.Message
 	case e.Err != nil:
@@ -49,12 +49,16 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: wrapped.Error(), Err: errors.Unwrap(wrapped)}
 }
 
-// WrapError attaches a code to an existing error without losing it.
+// WrapError attaches a code to an existing error without losing it; the
+// message is "message: cause".
 func WrapError(code string, err error, message string) error {
 	if err == nil {
 		return nil
 	}
-	return &Error{Code: code, Message: message, Err: err}
+	if message == "" {
+		return &Error{Code: code, Message: err.Error(), Err: err}
+	}
+	return &Error{Code: code, Message: message + ": " + err.Error(), Err: err}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
@@ -79,9 +83,6 @@ func ErrorMessage(err error) string {
 	}
 	var e *Error
 	if errors.As(err, &e) && e.Code != EINTERNAL {
-		if e.Message != "" {
-			return e.Message
-		}
 		return e.Error()
 	}
 	return "internal error"

@@ -38,3 +38,27 @@ func TestErrorCode(t *testing.T) {
 		t.Errorf("Errorf with %%w does not wrap its cause")
 	}
 }
+
+func TestErrorTextNeverRepeatsTheCause(t *testing.T) {
+	cause := io.ErrUnexpectedEOF
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"Errorf with %w", baton.Errorf(baton.EINVALID, "reading /nope: %w", cause), "reading /nope: unexpected EOF"},
+		{"WrapError", baton.WrapError(baton.EUNAVAILABLE, cause, "migrate"), "migrate: unexpected EOF"},
+		{"WrapError without message", baton.WrapError(baton.EUNAVAILABLE, cause, ""), "unexpected EOF"},
+		{"wrapped twice", fmt.Errorf("open: %w", baton.Errorf(baton.EINVALID, "read: %w", cause)), "open: read: unexpected EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.Error(); got != tt.want {
+				t.Errorf("Error() = %q, want %q", got, tt.want)
+			}
+			if !errors.Is(tt.err, cause) {
+				t.Errorf("cause lost")
+			}
+		})
+	}
+}
