@@ -151,8 +151,29 @@ func (s *Store) ReplaceChunks(ctx context.Context, articleID int64, chunks []bat
 				return wrapErr(err, "replace chunks: insert")
 			}
 		}
-		return wrapErr(br.Close(), "replace chunks")
+		if err := br.Close(); err != nil {
+			return wrapErr(err, "replace chunks")
+		}
+		return analyzeIfStale(ctx, q)
 	})
+}
+
+// analyzeIfStale refreshes the planner's statistics on chunks and articles
+// once a good share of chunks changed since the last analysis. A KB import
+// grows the table a hundredfold within a minute, before autovacuum looks;
+// meanwhile a planner that believes the bot has one chunk reads every
+// tsvector instead of using the GIN index (seconds per search, measured).
+func analyzeIfStale(ctx context.Context, q querier) error {
+	var stale bool
+	err := q.QueryRow(ctx, `
+		SELECT coalesce(s.n_mod_since_analyze, 0) > greatest(500, 0.2 * greatest(c.reltuples, 0))
+		FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+		WHERE c.oid = 'chunks'::regclass`).Scan(&stale)
+	if err != nil || !stale {
+		return wrapErr(err, "replace chunks: check statistics")
+	}
+	_, err = q.Exec(ctx, `ANALYZE chunks, articles`)
+	return wrapErr(err, "replace chunks: analyze")
 }
 
 func (s *Store) ListChunks(ctx context.Context, articleID int64) ([]baton.Chunk, error) {
