@@ -12,19 +12,22 @@ BENCH   ?= .
 demo:
 	$(GO) run ./cmd/baton demo
 
-# The PostgreSQL test helper (scripts/with-postgres.sh) starts a throwaway
-# cluster, exports BATON_TEST_DATABASE_URL and runs the command; the exact
-# line is finalised with that script's recommendation.
+# scripts/with-postgres.sh starts a throwaway PostgreSQL 15 cluster with
+# pgvector (building the extension from Debian's source package when it is
+# missing), exports BATON_TEST_DATABASE_URL and always removes the cluster;
+# scripts/test.sh runs every package with -race and shows the conformance
+# suite passing on both stores.
 test:
-	scripts/with-postgres.sh $(GO) test -race -count=1 $(PKGS)
+	scripts/with-postgres.sh scripts/test.sh
 
 lint:
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 
+# Every figure the issues set a target for, on both stores.
 bench:
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
+	scripts/with-postgres.sh scripts/bench.sh
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/baton

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# bench.sh: every speed, memory and quality figure the issues set targets for,
+# on SQLite and (through scripts/with-postgres.sh, as `make bench` runs it)
+# PostgreSQL. Each section names what it measures; figures are per-benchmark
+# custom metrics (ops/s, p99, recall, accuracy, ...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+section() { printf '\n== %s ==\n' "$*"; }
+bench() { go test -run '^$' -benchmem "$@" | grep -vE '^(goos|goarch|pkg|cpu):'; }
+
+section "Stores: insert+enqueue and claim+complete (SQLite, PostgreSQL)"
+bench -bench '^BenchmarkStore$' -benchtime 3s ./store/sqlite ./store/postgres
+section "Job worker pool"
+bench -bench '^BenchmarkPool$' ./store/jobs
+section "Webhooks: verified WhatsApp webhook -> durable -> 200 (bare fiber hello-world as the ceiling)"
+BATON_BENCH_CONNS=${BATON_BENCH_CONNS:-4} bench -bench '^BenchmarkWebhook$' -benchtime 5000x ./channels/whatsapp
+section "NLU: Banking77, CLINC150, sentiment, language identification"
+bench -bench . -benchtime 1x -timeout 30m ./nlu/nlueval
+section "NLU: classification and analysis latency, wants-human phrasings"
+bench -bench '^BenchmarkClassify$' -benchtime 3s ./nlu/intent
+bench -bench '^BenchmarkAnalyze$' ./nlu
+bench -bench '^BenchmarkPhrasings$' -benchtime 1x ./nlu/wantshuman
+section "NLU: resident memory with a 10-language bot"
+bench -bench '^BenchmarkResidentMemory$' -benchtime 1x ./nlu
+section "KB: StackFAQ retrieval and answers, import of 1,000 articles (SQLite, PostgreSQL)"
+bench -bench '^(BenchmarkStackFAQ|BenchmarkImport1000)$' -benchtime 1x -timeout 30m ./kb
+if [[ ${BATON_BENCH_SCALE:-1} == 1 ]]; then
+	section "KB: 50,000-chunk scale (query latency, HNSW recall@10 against exact)"
+	bench -bench '^BenchmarkScale$' -benchtime 1x -timeout 60m ./kb
+fi
