@@ -79,6 +79,9 @@ type server struct {
 	index   *template.Template
 }
 
+// readLimit is the largest body the server reads; see fiber.Config below.
+const readLimit = 4 * baton.MaxWebhookBody
+
 // New builds the app. It does not listen; call Listener or Listen on the
 // result, and ShutdownWithContext to stop.
 func New(cfg Config) (*fiber.App, error) {
@@ -117,9 +120,12 @@ func New(cfg Config) (*fiber.App, error) {
 	app := fiber.New(fiber.Config{
 		AppName:               "baton",
 		DisableStartupMessage: true,
-		// Larger bodies get 413 from the server before any handler or
-		// parser sees them.
-		BodyLimit:   baton.MaxWebhookBody,
+		// Bodies up to readLimit are read whole, so a webhook over
+		// MaxWebhookBody gets a clean 413 from serveRaw before any parser
+		// sees it; fasthttp refuses larger ones from their headers alone,
+		// but then closes with the body unread, which a client still
+		// sending it may see as a reset instead of the 413.
+		BodyLimit:   readLimit,
 		ReadTimeout: 15 * time.Second,
 		// Long enough for a web chat reply stream, which ends itself
 		// after a few minutes and is resumed by the browser.

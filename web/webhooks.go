@@ -39,8 +39,6 @@ func (s *server) slack(c *fiber.Ctx) error {
 func (s *server) serveRaw(c *fiber.Ctx, h baton.WebhookHandler, what, botID string) error {
 	body := c.Body()
 	if len(body) > baton.MaxWebhookBody {
-		// The server's body limit stops these first; this guards a
-		// misconfigured limit.
 		return baton.Errorf(baton.ETOOLARGE, "%s: body of %d bytes is over the %d byte limit", what, len(body), baton.MaxWebhookBody)
 	}
 	req := &baton.WebhookRequest{
