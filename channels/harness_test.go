@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/bots"
 	"github.com/batonhq/baton/channels"
@@ -25,6 +23,7 @@ import (
 	"github.com/batonhq/baton/channels/whatsapp"
 	"github.com/batonhq/baton/store/jobs"
 	"github.com/batonhq/baton/store/postgres"
+	"github.com/batonhq/baton/store/postgres/pgtest"
 	"github.com/batonhq/baton/store/sqlite"
 )
 
@@ -58,40 +57,17 @@ func stores() []storeCase {
 		t.Cleanup(func() { s.Close() })
 		return s
 	}}}
-	if dsn := os.Getenv("BATON_TEST_DATABASE_URL"); dsn != "" {
-		out = append(out, storeCase{"postgres", func(t *testing.T, clock baton.Clock) baton.Store { return openPostgres(t, dsn, clock) }})
+	if pgtest.Available() {
+		out = append(out, storeCase{"postgres", openPostgres})
 	}
 	return out
 }
 
 // openPostgres gives the test a schema of its own, so that its job workers
 // never claim another test's jobs in the shared database.
-func openPostgres(t *testing.T, dsn string, clock baton.Clock) baton.Store {
+func openPostgres(t *testing.T, clock baton.Clock) baton.Store {
 	t.Helper()
-	ctx := context.Background()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "ch_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect postgres: %v", err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	conn.Close(ctx)
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	s, err := postgres.Open(ctx, dsn+sep+"search_path="+schema+",public", postgres.Options{MaxConns: 8, Clock: clock})
+	s, err := postgres.Open(context.Background(), pgtest.Schema(t), postgres.Options{MaxConns: 8, Clock: clock})
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}

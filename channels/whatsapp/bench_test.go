@@ -11,20 +11,19 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
 	"github.com/valyala/fasthttp"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/whatsapp"
 	"github.com/batonhq/baton/store/postgres"
+	"github.com/batonhq/baton/store/postgres/pgtest"
 	"github.com/batonhq/baton/store/sqlite"
 	"github.com/batonhq/baton/web"
 )
@@ -54,8 +53,8 @@ func BenchmarkWebhook(b *testing.B) {
 		b.Cleanup(func() { st.Close() })
 		benchStore(b, st)
 	})
-	if dsn := os.Getenv("BATON_TEST_DATABASE_URL"); dsn != "" {
-		b.Run("postgres", func(b *testing.B) { benchStore(b, openPostgres(b, dsn)) })
+	if pgtest.Available() {
+		b.Run("postgres", func(b *testing.B) { benchStore(b, openPostgres(b)) })
 	}
 }
 
@@ -177,30 +176,8 @@ func listen(b *testing.B, app *fiber.App) string {
 }
 
 // openPostgres gives the benchmark a schema of its own.
-func openPostgres(b *testing.B, dsn string) baton.Store {
-	ctx := context.Background()
-	r := make([]byte, 6)
-	_, _ = rand.Read(r)
-	schema := "bench_" + hex.EncodeToString(r)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatalf("connect postgres: %v", err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		b.Fatal(err)
-	}
-	conn.Close(ctx)
-	b.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	st, err := postgres.Open(ctx, dsn+sep+"search_path="+schema+",public", postgres.Options{})
+func openPostgres(b *testing.B) baton.Store {
+	st, err := postgres.Open(context.Background(), pgtest.Schema(b), postgres.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

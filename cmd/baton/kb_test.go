@@ -15,6 +15,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/store/postgres"
+	"github.com/batonhq/baton/store/postgres/pgtest"
 	"github.com/batonhq/baton/store/sqlite"
 )
 
@@ -139,7 +140,7 @@ func appendTo(t *testing.T, path, text string) {
 // imported), export → import (no-op), prune.
 func TestKBImportLifecycle(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testKBImportLifecycle(t, "") })
-	t.Run("postgres", func(t *testing.T) { testKBImportLifecycle(t, postgresURL(t)) })
+	t.Run("postgres", func(t *testing.T) { testKBImportLifecycle(t, pgtest.Schema(t)) })
 }
 
 func testKBImportLifecycle(t *testing.T, databaseURL string) {
@@ -283,7 +284,7 @@ func testKBImportLifecycle(t *testing.T, databaseURL string) {
 // TestKBSearch: the ranked passages with keyword, vector and fused scores.
 func TestKBSearch(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testKBSearch(t, "") })
-	t.Run("postgres", func(t *testing.T) { testKBSearch(t, postgresURL(t)) })
+	t.Run("postgres", func(t *testing.T) { testKBSearch(t, pgtest.Schema(t)) })
 }
 
 func testKBSearch(t *testing.T, databaseURL string) {
