@@ -183,7 +183,7 @@ TSV of "id<TAB>question", and print recall@1, recall@5, MRR and query latency pe
 retrieval mode, and how often the bot would answer from the KB (and cite the
 right entry). No configuration is read and nothing outside the temporary
 directory is written.`,
-		Example: `  baton kb eval --faq ../shared/data/stackfaq/faq.tsv --queries ../shared/data/stackfaq/queries_dev.tsv
+		Example: `  baton kb eval --faq ../shared/data/stackfaq/faqs.tsv --queries ../shared/data/stackfaq/queries_dev.tsv
   baton kb eval --faq faq.tsv --queries questions.tsv --mode hybrid --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

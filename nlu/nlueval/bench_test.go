@@ -82,7 +82,7 @@ func sentimentData(b *testing.B, file string) []Labeled {
 	// Skip messages are silent without -v; absence must be seen.
 	dir, ok := DataDir()
 	if !ok {
-		fmt.Fprintf(os.Stderr, "%s: sentiment sets absent: no data directory (set BATON_DATA_DIR or place ../shared/data next to the repository)\n", b.Name())
+		fmt.Fprintf(os.Stderr, "%s: sentiment sets absent: no data directory (set BATON_SHARED_DATA or place ../shared/data next to the repository)\n", b.Name())
 		b.Skip("sentiment sets absent")
 	}
 	path := filepath.Join(dir, "sentiment", file)

@@ -395,11 +395,11 @@ func readLabeled(r io.Reader, name string) ([]Labeled, error) {
 	return out, nil
 }
 
-// DataDir is where the shared measurement data lives: $BATON_DATA_DIR, or
+// DataDir is where the shared measurement data lives: $BATON_SHARED_DATA, or
 // ../shared/data next to the repository root. ok is false when it is
 // absent.
 func DataDir() (dir string, ok bool) {
-	if d := os.Getenv("BATON_DATA_DIR"); d != "" {
+	if d := os.Getenv("BATON_SHARED_DATA"); d != "" {
 		_, err := os.Stat(d)
 		return d, err == nil
 	}
