@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# test.sh: every test of the module, with the race detector. The store
-# packages run verbosely (filtered) so that the log shows the conformance
-# suite passing against SQLite and PostgreSQL, and which pgvector it used.
-# Run it through scripts/with-postgres.sh (as `make test` does) to include
-# PostgreSQL; without BATON_TEST_DATABASE_URL the Postgres run skips, unless
-# BATON_REQUIRE_POSTGRES=1 makes that a failure.
-set -euo pipefail
+# test.sh: every test of the module, with the race detector. The log keeps
+# one line per package, the store conformance suite's result per store (and
+# which PostgreSQL and pgvector it ran on), and a closing count of every test
+# and subtest. Run it through scripts/with-postgres.sh (as `make test` does)
+# to include PostgreSQL; without BATON_TEST_DATABASE_URL the Postgres tests
+# skip, unless BATON_REQUIRE_POSTGRES=1 makes that a failure.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-
-stores=(./store/sqlite ./store/postgres)
-mapfile -t others < <(go list ./... | grep -v -e '/store/sqlite$' -e '/store/postgres$')
-
-go test -race -count=1 "${others[@]}"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! go test -race -count=1 -v "${stores[@]}" >"$log" 2>&1; then
-	cat "$log"
-	exit 1
+go test -race -count=1 -v ./... >"$log" 2>&1
+status=$?
+
+if [[ $status -ne 0 ]]; then
+	# Everything but the passing noise, so the failure is read in context.
+	grep -vE '^ *(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log"
+else
+	grep -E '^(ok|\?) ' "$log"
+	echo
+	echo "== store conformance suite (baton.Store contract) =="
+	grep -E '^(--- (PASS|SKIP|FAIL): TestConformance |ok +[^ ]+/store/(sqlite|postgres))|PostgreSQL [0-9.]+.*, pgvector' "$log" | sed 's/^ *//'
 fi
-echo "== store conformance suite (baton.Store contract) =="
-grep -E '^(--- (PASS|SKIP|FAIL): [A-Za-z]+ |ok |FAIL)|PostgreSQL [0-9.]+.*, pgvector' "$log" | sed 's/^ *//'
-passed=$(grep -cE '^ *--- PASS' "$log" || true)
-skipped=$(grep -cE '^ *--- SKIP' "$log" || true)
-echo "store tests: $passed passed, 0 failed, $skipped skipped"
+passed=$(grep -cE '^ *--- PASS' "$log")
+failed=$(grep -cE '^ *--- FAIL' "$log")
+skipped=$(grep -cE '^ *--- SKIP' "$log")
+echo
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $status
