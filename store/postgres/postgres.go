@@ -52,6 +52,7 @@ type Store struct {
 type vectorInfo struct {
 	version       string
 	iterativeScan bool // hnsw.iterative_scan exists (pgvector >= 0.8)
+	halfvec       bool // the halfvec type exists (pgvector >= 0.7)
 }
 
 var _ baton.Store = (*Store)(nil)
@@ -128,6 +129,7 @@ func (s *Store) loadVectorInfo(ctx context.Context) (*vectorInfo, error) {
 	var major, minor int
 	if _, err := fmt.Sscanf(vi.version, "%d.%d", &major, &minor); err == nil {
 		vi.iterativeScan = major > 0 || minor >= 8
+		vi.halfvec = major > 0 || minor >= 7
 	}
 	return vi, nil
 }

@@ -317,7 +317,7 @@ func TestVectorIndex(t *testing.T) {
 				if _, err := tx.Exec(ctx, forceIndexSQL); err != nil {
 					return err
 				}
-				plan, err := explain(ctx, tx, tt.dim, q)
+				plan, err := explain(ctx, st, tx, tt.dim, q)
 				if err != nil {
 					return err
 				}
@@ -487,8 +487,8 @@ const forceIndexSQL = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapsc
 // forceIndexParams are the same settings as connection parameters.
 const forceIndexParams = "&enable_seqscan=off&enable_bitmapscan=off&enable_sort=off"
 
-func explain(ctx context.Context, q querier, dim int, v []float32) (string, error) {
-	rows, err := q.Query(ctx, `EXPLAIN `+vectorSearchSQL(dim), vectorArgs(v, "shop", "m", "", 10)...)
+func explain(ctx context.Context, st *Store, q querier, dim int, v []float32) (string, error) {
+	rows, err := q.Query(ctx, `EXPLAIN `+st.vector.vectorSearchSQL(dim), vectorArgs(v, "shop", "m", "", 10)...)
 	if err != nil {
 		return "", err
 	}
@@ -506,7 +506,7 @@ func openForcedIndex(t testing.TB, n, dim int, seed uint64) (*Store, map[int64][
 	if _, err := st.pool.Exec(ctx, `ANALYZE chunks`); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := explain(ctx, st.pool, dim, randomVector(rand.New(rand.NewPCG(seed, seed)), dim))
+	plan, err := explain(ctx, st, st.pool, dim, randomVector(rand.New(rand.NewPCG(seed, seed)), dim))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -669,7 +669,7 @@ func TestClaimWhileAnotherClaimIsUncommitted(t *testing.T) {
 func TestMigrateAppliesOnlyPending(t *testing.T) {
 	st := openStore(t, nil)
 	ctx := testCtx(t)
-	if _, err := st.pool.Exec(ctx, `DROP TABLE gaps; DELETE FROM schema_migrations WHERE version > 1`); err != nil {
+	if _, err := st.pool.Exec(ctx, `DROP TABLE gaps, chunk_terms, chunk_corpus, chunk_postings; DELETE FROM schema_migrations WHERE version > 1`); err != nil {
 		t.Fatal(err)
 	}
 	if code := baton.ErrorCode(st.Ping(ctx)); code != baton.EUNAVAILABLE {

@@ -1,0 +1,93 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/batonhq/baton"
+)
+
+// BM25 parameters: term-frequency saturation and length normalisation.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// keywordSQL ranks from chunk_postings, chunk_terms and chunk_corpus
+// (migration 3, kept by ReplaceChunks). $1 bot, $2 language (” for all),
+// $3 words, $4 k.
+func keywordSQL() string {
+	return `
+	WITH langs AS (
+		SELECT language, tsconfig, chunks, lexemes FROM chunk_corpus
+		WHERE bot_id = $1 AND ($2 = '' OR language = $2) AND chunks > 0
+	), corpus AS (
+		SELECT sum(chunks)::float8 AS n, greatest(sum(lexemes)::float8 / sum(chunks), 1) AS avglen FROM langs
+	), wl AS (
+		-- Each word parsed once per language in play, with that language's
+		-- configuration; stop words have no lexeme and drop out.
+		SELECT w.i, l.language, tsvector_to_array(to_tsvector(l.tsconfig, w.word)) AS lexemes
+		FROM unnest($3::text[]) WITH ORDINALITY AS w(word, i) CROSS JOIN langs l
+	), df AS (
+		-- A word stemming to several lexemes is in at most as many chunks
+		-- as its rarest lexeme.
+		SELECT wl.i, sum((SELECT coalesce(min(greatest(coalesce(t.df, 0), 0)), 0)
+			FROM unnest(wl.lexemes) AS u(lexeme)
+				LEFT JOIN chunk_terms t ON t.bot_id = $1 AND t.language = wl.language AND t.lexeme = u.lexeme)) AS df
+		FROM wl WHERE cardinality(wl.lexemes) > 0
+		GROUP BY wl.i
+	), terms AS (
+		SELECT wl.language, u.lexeme, ln(1 + greatest(corpus.n - df.df + 0.5, 0.5) / (df.df + 0.5)) AS idf
+		FROM wl JOIN df USING (i) CROSS JOIN corpus CROSS JOIN LATERAL unnest(wl.lexemes) AS u(lexeme)
+		WHERE df.df > 0
+	), scored AS (
+		SELECT p.chunk_id, p.article_id,
+			sum(t.idf * p.tf * ` + fmt.Sprint(bm25K1+1) + ` / (p.tf + ` + fmt.Sprint(bm25K1) + ` * (1 - ` + fmt.Sprint(bm25B) + ` + ` + fmt.Sprint(bm25B) + ` * p.len / corpus.avglen))) AS score
+		FROM terms t CROSS JOIN corpus
+			JOIN chunk_postings p ON p.bot_id = $1 AND p.language = t.language AND p.lexeme = t.lexeme
+		GROUP BY p.chunk_id, p.article_id
+	), top AS (
+		SELECT s.chunk_id, s.score
+		FROM scored s JOIN articles a ON a.id = s.article_id AND a.status = 'published'
+		ORDER BY s.score DESC, s.chunk_id
+		LIMIT $4
+	)
+	SELECT ` + chunkCols + `, a.title, a.url, top.score::float8
+	FROM top JOIN chunks c ON c.id = top.chunk_id JOIN articles a ON a.id = c.article_id
+	ORDER BY top.score DESC, c.id`
+}
+
+// SearchKeyword ranks published chunks containing any of the words of
+// q.Text with BM25. Each word is parsed on its own with the text search
+// configuration of each language in play (the query's, or every language
+// of the bot's chunks), so user text is never parsed as query syntax and
+// words are stemmed per language. ts_rank_cd alone has no inverse document
+// frequency, so a passage repeating a common word ("days") would outrank
+// the one holding the rare word that matters ("refund"): the score is
+// therefore
+// sum over words of idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen)),
+// with tf the word's occurrences in the chunk, idf from the share of the
+// bot's chunks (in the language) containing it, and len the chunk's number
+// of distinct lexemes. Everything comes from the inverted index
+// chunk_postings and the statistics ReplaceChunks keeps next to it: a
+// common word matching thousands of chunks costs an index range scan, not
+// thousands of chunk rows read and ranked. Only the top k are joined back
+// to their columns.
+func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.ChunkHit, error) {
+	if q.BotID == "" {
+		return nil, baton.Errorf(baton.EINVALID, "keyword search: bot id is empty")
+	}
+	words := uniqueFold(queryWords(q.Text))
+	if len(words) == 0 {
+		return nil, nil
+	}
+	rows, err := s.q().Query(ctx, keywordSQL(), q.BotID, q.Language, words, queryK(q.K))
+	if err != nil {
+		return nil, wrapErr(err, "keyword search")
+	}
+	hits, err := collectHits(rows)
+	if err != nil {
+		return nil, wrapErr(err, "keyword search")
+	}
+	return hits, nil
+}
