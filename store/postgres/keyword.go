@@ -22,13 +22,13 @@ func keywordSQL() string {
 		SELECT language, tsconfig, chunks, lexemes FROM chunk_corpus
 		WHERE bot_id = $1 AND ($2 = '' OR language = $2) AND chunks > 0
 	), corpus AS (
-		SELECT sum(chunks)::float8 AS n, greatest(sum(lexemes)::float8 / sum(chunks), 1) AS avglen FROM langs
+		SELECT sum(chunks)::float8 AS n, greatest(sum(lexemes)::float8 / sum(chunks)::float8, 1) AS avglen FROM langs
 	), wl AS (
 		-- Each word parsed once per language in play, with that language's
 		-- configuration; stop words have no lexeme and drop out.
 		SELECT w.i, l.language, tsvector_to_array(to_tsvector(l.tsconfig, w.word)) AS lexemes
 		FROM unnest($3::text[]) WITH ORDINALITY AS w(word, i) CROSS JOIN langs l
-	), df AS (
+	), df AS MATERIALIZED (
 		-- A word stemming to several lexemes is in at most as many chunks
 		-- as its rarest lexeme.
 		SELECT wl.i, sum((SELECT coalesce(min(greatest(coalesce(t.df, 0), 0)), 0)
@@ -36,13 +36,16 @@ func keywordSQL() string {
 				LEFT JOIN chunk_terms t ON t.bot_id = $1 AND t.language = wl.language AND t.lexeme = u.lexeme)) AS df
 		FROM wl WHERE cardinality(wl.lexemes) > 0
 		GROUP BY wl.i
-	), terms AS (
-		SELECT wl.language, u.lexeme, ln(1 + greatest(corpus.n - df.df + 0.5, 0.5) / (df.df + 0.5)) AS idf
+	), terms AS MATERIALIZED (
+		-- Materialised, and float8 throughout: the score is computed once
+		-- per posting, thousands of times, where numeric arithmetic and
+		-- an idf recomputed per row cost more than the index scan.
+		SELECT wl.language, u.lexeme, ln(1 + greatest(corpus.n - df.df + 0.5, 0.5) / (df.df + 0.5))::float8 AS idf
 		FROM wl JOIN df USING (i) CROSS JOIN corpus CROSS JOIN LATERAL unnest(wl.lexemes) AS u(lexeme)
 		WHERE df.df > 0
 	), scored AS (
 		SELECT p.chunk_id, p.article_id,
-			sum(t.idf * p.tf * ` + fmt.Sprint(bm25K1+1) + ` / (p.tf + ` + fmt.Sprint(bm25K1) + ` * (1 - ` + fmt.Sprint(bm25B) + ` + ` + fmt.Sprint(bm25B) + ` * p.len / corpus.avglen))) AS score
+			sum(t.idf * p.tf * ` + fmt.Sprint(bm25K1+1) + `::float8 / (p.tf + ` + fmt.Sprint(bm25K1) + `::float8 * (` + fmt.Sprint(1-bm25B) + `::float8 + ` + fmt.Sprint(bm25B) + `::float8 * p.len / corpus.avglen))) AS score
 		FROM terms t CROSS JOIN corpus
 			JOIN chunk_postings p ON p.bot_id = $1 AND p.language = t.language AND p.lexeme = t.lexeme
 		GROUP BY p.chunk_id, p.article_id
