@@ -31,9 +31,12 @@ func keywordSQL() string {
 	), df AS MATERIALIZED (
 		-- A word stemming to several lexemes is in at most as many chunks
 		-- as its rarest lexeme.
-		SELECT wl.i, sum((SELECT coalesce(min(greatest(coalesce(t.df, 0), 0)), 0)
-			FROM unnest(wl.lexemes) AS u(lexeme)
-				LEFT JOIN chunk_terms t ON t.bot_id = $1 AND t.language = wl.language AND t.lexeme = u.lexeme)) AS df
+		-- One primary-key lookup per lexeme, as a scalar subquery so that
+		-- no plan (statistics or not) reads the bot's whole vocabulary.
+		SELECT wl.i, sum((SELECT coalesce(min(greatest(coalesce(
+				(SELECT t.df FROM chunk_terms t WHERE t.bot_id = $1 AND t.language = wl.language AND t.lexeme = u.lexeme),
+			0), 0)), 0)
+			FROM unnest(wl.lexemes) AS u(lexeme))) AS df
 		FROM wl WHERE cardinality(wl.lexemes) > 0
 		GROUP BY wl.i
 	), terms AS MATERIALIZED (
