@@ -761,3 +761,121 @@ func TestTxPanic(t *testing.T) {
 		t.Fatalf("store unusable after a panic: %v", err)
 	}
 }
+
+// keywordIndexDrift counts the rows where the keyword index tables kept by
+// ReplaceChunks differ from a recount over the chunks themselves.
+const keywordIndexDrift = `
+	WITH terms AS (
+		SELECT c.bot_id, c.language, l.lexeme, count(*)::int AS df
+		FROM chunks c CROSS JOIN LATERAL unnest(tsvector_to_array(c.tsv)) AS l(lexeme) GROUP BY 1, 2, 3
+	), corpus AS (
+		SELECT bot_id, language, tsconfig, count(*)::bigint AS chunks, sum(lexemes)::bigint AS lexemes FROM chunks GROUP BY 1, 2, 3
+	), postings AS (
+		SELECT c.bot_id, c.language, u.lexeme, c.id AS chunk_id, c.article_id, greatest(cardinality(u.positions), 1) AS tf, c.lexemes AS len
+		FROM chunks c CROSS JOIN LATERAL unnest(c.tsv) AS u
+	)
+	SELECT
+		(SELECT count(*) FROM ((SELECT * FROM terms EXCEPT SELECT * FROM chunk_terms WHERE df <> 0)
+			UNION ALL (SELECT * FROM chunk_terms WHERE df <> 0 EXCEPT SELECT * FROM terms)) x),
+		(SELECT count(*) FROM ((SELECT * FROM corpus EXCEPT SELECT * FROM chunk_corpus WHERE chunks <> 0)
+			UNION ALL (SELECT * FROM chunk_corpus WHERE chunks <> 0 EXCEPT SELECT * FROM corpus)) x),
+		(SELECT count(*) FROM ((SELECT * FROM postings EXCEPT SELECT * FROM chunk_postings)
+			UNION ALL (SELECT * FROM chunk_postings EXCEPT SELECT * FROM postings)) x),
+		(SELECT count(*) FROM chunk_postings)`
+
+// TestKeywordIndexFollowsChunks checks that the postings, document
+// frequencies and corpus sizes that keyword search ranks from always equal
+// a recount over the chunks: after first imports, replacements with other
+// text, fewer chunks, none, new versions, other languages, and imports of
+// many articles into one bot at once (the writers share frequent words).
+func TestKeywordIndexFollowsChunks(t *testing.T) {
+	st := openStore(t, nil)
+	ctx := testCtx(t)
+	newArticle := func(t *testing.T, bot, slug, lang string) int64 {
+		t.Helper()
+		a := &baton.Article{BotID: bot, Slug: slug, Title: slug, Language: lang, Status: baton.ArticlePublished}
+		if err := st.CreateArticleVersion(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		return a.ID
+	}
+	chunks := func(texts ...string) []baton.Chunk {
+		out := make([]baton.Chunk, len(texts))
+		for i, s := range texts {
+			out[i] = baton.Chunk{Ord: i, Text: s}
+		}
+		return out
+	}
+	refund := newArticle(t, "shop", "refund", "en")
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"first import", func(t *testing.T) {
+			if err := st.ReplaceChunks(ctx, refund, chunks("Refunds reach the card in five days.", "Refunds of refunds: days and days.")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"replaced by other text and fewer chunks", func(t *testing.T) {
+			if err := st.ReplaceChunks(ctx, refund, chunks("Store credit arrives at once.")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"other languages and bots", func(t *testing.T) {
+			if err := st.ReplaceChunks(ctx, newArticle(t, "shop", "iade", "tr"), chunks("İade kartınıza beş günde ulaşır.")); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.ReplaceChunks(ctx, newArticle(t, "other", "refund", "en"), chunks("Refunds take a week here.")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"new version keeps the old one's chunks", func(t *testing.T) {
+			if err := st.ReplaceChunks(ctx, newArticle(t, "shop", "refund", "en"), chunks("Refunds reach the card in three days.")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"emptied", func(t *testing.T) {
+			if err := st.ReplaceChunks(ctx, refund, nil); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"concurrent imports into one bot", func(t *testing.T) {
+			var wg sync.WaitGroup
+			errs := make(chan error, 16)
+			for i := range 16 {
+				id := newArticle(t, "shop", fmt.Sprintf("bulk-%d", i), "en")
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for round := range 3 {
+						text := fmt.Sprintf("Parcels and refunds and days, round %d of article %d; returns within thirty days.", round, i)
+						if err := st.ReplaceChunks(ctx, id, chunks(text, "Days, parcels, refunds.")); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t)
+			var terms, corpus, postings, total int64
+			if err := st.pool.QueryRow(ctx, keywordIndexDrift).Scan(&terms, &corpus, &postings, &total); err != nil {
+				t.Fatal(err)
+			}
+			if terms != 0 || corpus != 0 || postings != 0 {
+				t.Fatalf("rows differing from a recount: %d document frequencies, %d corpus sizes, %d postings", terms, corpus, postings)
+			}
+			if total == 0 && tt.name != "emptied" {
+				t.Fatal("no postings at all: the recount compares nothing")
+			}
+		})
+	}
+}
