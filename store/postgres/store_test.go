@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/store/postgres/pgtest"
 	"github.com/batonhq/baton/store/storetest"
 )
 
@@ -117,7 +118,7 @@ func TestOpenErrors(t *testing.T) {
 // as replicas of `baton serve` do: the advisory lock lets one migrate and
 // the others find the schema ready.
 func TestMigrateConcurrently(t *testing.T) {
-	url := freshSchema(t)
+	url := pgtest.Schema(t)
 	ctx := testCtx(t)
 	const n = 5
 	var wg sync.WaitGroup
@@ -500,7 +501,7 @@ func explain(ctx context.Context, st *Store, q querier, dim int, v []float32) (s
 // queries from the HNSW index, seeds it and checks the plan.
 func openForcedIndex(t testing.TB, n, dim int, seed uint64) (*Store, map[int64][]float32) {
 	t.Helper()
-	st := openURL(t, freshSchema(t)+forceIndexParams, nil)
+	st := openURL(t, pgtest.Schema(t)+forceIndexParams, nil)
 	vecs := seedVectors(t, st, n, dim, seed)
 	ctx := testCtx(t)
 	if _, err := st.pool.Exec(ctx, `ANALYZE chunks`); err != nil {
