@@ -3,6 +3,7 @@ package baton
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes. Every error that crosses a package boundary carries one of
@@ -86,4 +87,26 @@ func ErrorMessage(err error) string {
 		return e.Error()
 	}
 	return "internal error"
+}
+
+// HTTPStatus is the one mapping from error codes to HTTP statuses, used by
+// every handler that answers over HTTP.
+func HTTPStatus(err error) int {
+	switch ErrorCode(err) {
+	case ENOTFOUND:
+		return http.StatusNotFound
+	case EINVALID:
+		return http.StatusBadRequest
+	case EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
+	case ECONFLICT:
+		return http.StatusConflict
+	case ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }

@@ -62,3 +62,28 @@ func TestErrorTextNeverRepeatsTheCause(t *testing.T) {
 		})
 	}
 }
+
+func TestHTTPStatus(t *testing.T) {
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{baton.Errorf(baton.ENOTFOUND, "x"), 404},
+		{baton.Errorf(baton.EINVALID, "x"), 400},
+		{baton.Errorf(baton.EUNAUTHORIZED, "x"), 401},
+		{baton.Errorf(baton.EFORBIDDEN, "x"), 403},
+		{baton.Errorf(baton.ECONFLICT, "x"), 409},
+		{baton.Errorf(baton.ETOOLARGE, "x"), 413},
+		{baton.Errorf(baton.EUNAVAILABLE, "x"), 503},
+		{baton.Errorf(baton.EINTERNAL, "x"), 500},
+		{io.EOF, 500},
+		{fmt.Errorf("wrapped: %w", baton.Errorf(baton.ENOTFOUND, "x")), 404},
+	}
+	for _, tt := range tests {
+		t.Run(baton.ErrorCode(tt.err), func(t *testing.T) {
+			if got := baton.HTTPStatus(tt.err); got != tt.want {
+				t.Errorf("HTTPStatus = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

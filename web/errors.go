@@ -17,23 +17,7 @@ func Status(err error) int {
 	if errors.As(err, &fe) {
 		return fe.Code
 	}
-	switch baton.ErrorCode(err) {
-	case baton.ENOTFOUND:
-		return http.StatusNotFound
-	case baton.EINVALID:
-		return http.StatusBadRequest
-	case baton.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case baton.EFORBIDDEN:
-		return http.StatusForbidden
-	case baton.ECONFLICT:
-		return http.StatusConflict
-	case baton.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case baton.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+	return baton.HTTPStatus(err)
 }
 
 // codeAndMessage is what the client is told: a machine-readable code and a

@@ -71,27 +71,8 @@ func (h *Handler) site(c *fiber.Ctx) (string, Site, error) {
 	return bot, s, nil
 }
 
-// errorStatus maps domain codes for the chat endpoints.
-func errorStatus(err error) int {
-	switch baton.ErrorCode(err) {
-	case baton.EINVALID:
-		return fiber.StatusBadRequest
-	case baton.ENOTFOUND:
-		return fiber.StatusNotFound
-	case baton.ETOOLARGE:
-		return fiber.StatusRequestEntityTooLarge
-	case baton.EUNAUTHORIZED:
-		return fiber.StatusUnauthorized
-	case baton.EFORBIDDEN:
-		return fiber.StatusForbidden
-	case baton.EUNAVAILABLE:
-		return fiber.StatusServiceUnavailable
-	}
-	return fiber.StatusInternalServerError
-}
-
 func (h *Handler) fail(c *fiber.Ctx, what string, err error) error {
-	status := errorStatus(err)
+	status := baton.HTTPStatus(err)
 	h.logger().LogAttrs(c.UserContext(), slog.LevelWarn, "web chat request refused",
 		slog.String("what", what), slog.Int("status", status), slog.String("code", baton.ErrorCode(err)), slog.String("reason", baton.ErrorMessage(err)))
 	return c.Status(status).JSON(fiber.Map{"error": baton.ErrorMessage(err), "code": baton.ErrorCode(err)})
