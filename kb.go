@@ -2,6 +2,7 @@ package baton
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -31,4 +32,17 @@ type GapStore interface {
 	// ListGaps returns the bot's gaps at or after since, oldest first, at
 	// most limit (0 = all).
 	ListGaps(ctx context.Context, botID string, since time.Time, limit int) ([]*Gap, error)
+}
+
+// Validate reports what is wrong with a gap before it is stored.
+func (g *Gap) Validate() error {
+	switch {
+	case strings.TrimSpace(g.BotID) == "":
+		return Errorf(EINVALID, "gap: bot id is required")
+	case strings.TrimSpace(g.Question) == "":
+		return Errorf(EINVALID, "gap: question is required")
+	case g.Reason != GapUnanswered && g.Reason != GapEscalated:
+		return Errorf(EINVALID, "gap: unknown reason %q", g.Reason)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -12,13 +11,8 @@ var _ baton.GapStore = (*Store)(nil)
 
 // RecordGap stores a question the KB did not answer well.
 func (s *Store) RecordGap(ctx context.Context, g *baton.Gap) error {
-	switch {
-	case strings.TrimSpace(g.BotID) == "":
-		return baton.Errorf(baton.EINVALID, "gap: bot id is required")
-	case strings.TrimSpace(g.Question) == "":
-		return baton.Errorf(baton.EINVALID, "gap: question is required")
-	case g.Reason != baton.GapUnanswered && g.Reason != baton.GapEscalated:
-		return baton.Errorf(baton.EINVALID, "gap: unknown reason %q", g.Reason)
+	if err := g.Validate(); err != nil {
+		return err
 	}
 	at := g.At
 	if at.IsZero() {
