@@ -32,7 +32,7 @@ per-message latency; --json prints one JSON object instead.
   intent:    --train and --test are CSV "text,label", an intents YAML, or the CLINC150
              JSON (train + oos_train for --train, val + oos_val for --test)
   sentiment: --test is TSV "label<TAB>text" with negative/neutral/positive
-  language:  --test is TSV "lang<TAB>text"`,
+  language:  --test is TSV "lang<TAB>text", or any labelled TSV with --lang`,
 		Example: `  baton nlu eval --task intent --train nlu/testdata/banking77/train80.csv --test nlu/testdata/banking77/heldout20.csv
   baton nlu eval --task intent --train nlu/testdata/clinc150/clinc150_train_val.json --test nlu/testdata/clinc150/clinc150_train_val.json
   baton nlu eval --task sentiment --lang en --test ../shared/data/sentiment/airline_en_dev.tsv --json`,
@@ -49,7 +49,7 @@ per-message latency; --json prints one JSON object instead.
 	f.BoolVar(&cfg.JSON, "json", false, "print one JSON object")
 	f.Float64Var(&cfg.OOSThreshold, "oos-threshold", 0, "intent: fixed out-of-scope threshold instead of the one chosen on held-out data")
 	f.StringVar(&langs, "languages", strings.Join(nlueval.DefaultLanguages, ","), "configured languages (ISO 639-1, comma-separated)")
-	f.StringVar(&cfg.Lang, "lang", "", "sentiment: language of the texts (default: identify each)")
+	f.StringVar(&cfg.Lang, "lang", "", "the texts' language: for sentiment (default: identify each), and for language, the expected language of every text (default: the file's first column)")
 	_ = cmd.MarkFlagRequired("task")
 	_ = cmd.MarkFlagRequired("test")
 	return cmd

@@ -129,6 +129,9 @@ func TestRunEval(t *testing.T) {
 		{"intent json", EvalConfig{Task: "intent", TrainFile: "testdata/intent_train.csv", TestFile: "testdata/intent_test.csv", JSON: true}, false, `"task": "intent"`},
 		{"sentiment", EvalConfig{Task: "sentiment", TestFile: "testdata/sentiment.tsv", Languages: []string{"en", "tr"}}, false, "coverage:"},
 		{"language json", EvalConfig{Task: "language", TestFile: "testdata/lang.tsv", JSON: true}, false, `"accuracy": 1`},
+		// A sentiment-labelled set measured for language with --lang: the
+		// sentiment labels must not be taken for languages.
+		{"language of a labelled set", EvalConfig{Task: "language", Lang: "en", TestFile: "testdata/sentiment_en.tsv", JSON: true}, false, `"accuracy": 1`},
 		{"unknown task", EvalConfig{Task: "topic", TestFile: "testdata/lang.tsv"}, true, ""},
 		{"intent without train", EvalConfig{Task: "intent", TestFile: "testdata/intent_test.csv"}, true, ""},
 		{"sentiment with train", EvalConfig{Task: "sentiment", TrainFile: "x", TestFile: "testdata/sentiment.tsv"}, true, ""},

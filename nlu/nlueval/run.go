@@ -24,7 +24,11 @@ type EvalConfig struct {
 	JSON         bool
 	OOSThreshold float64  // intent: overrides the threshold chosen on held-out data
 	Languages    []string // configured languages (language ID, sentiment with Lang "")
-	Lang         string   // sentiment: the texts' language; "" identifies each
+	// Lang is the texts' language. Sentiment: "" identifies each text.
+	// Language: every text's expected language, for sets labelled with
+	// something else (such as the sentiment sets); "" reads it from the
+	// file's first column.
+	Lang string
 }
 
 // RunEval evaluates and writes the report to w.
@@ -68,6 +72,11 @@ func RunEval(ctx context.Context, cfg EvalConfig, w io.Writer) error {
 			return err
 		}
 		if cfg.Task == "language" {
+			if cfg.Lang != "" {
+				for i := range rows {
+					rows[i].Label = cfg.Lang
+				}
+			}
 			r, err = Language(det, rows)
 		} else {
 			var a *sentiment.Analyzer
