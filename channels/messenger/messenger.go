@@ -44,18 +44,8 @@ func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*b
 	if !ok {
 		return nil, baton.Errorf(baton.ENOTFOUND, "messenger webhook: no Messenger channel for bot %q", r.BotID)
 	}
-	switch r.Method {
-	case http.MethodGet:
-		return channels.MetaHandshake("messenger", page.VerifyToken, r.Query)
-	case http.MethodPost:
-	default:
-		return nil, baton.Errorf(baton.EINVALID, "messenger webhook: method %s not allowed", r.Method)
-	}
-	if len(r.Body) > baton.MaxWebhookBody {
-		return nil, baton.Errorf(baton.ETOOLARGE, "messenger webhook: body of %d bytes is over the %d-byte limit", len(r.Body), baton.MaxWebhookBody)
-	}
-	if err := channels.VerifyMetaSignature(page.AppSecret, r.Body, r.Header.Get(channels.MetaSignatureHeader)); err != nil {
-		return nil, err
+	if resp, err := channels.MetaWebhook("messenger", page.AppSecret, page.VerifyToken, r); resp != nil || err != nil {
+		return resp, err
 	}
 	batch, err := Parse(r.BotID, r.Body)
 	if err != nil {

@@ -57,18 +57,8 @@ func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*b
 	if !ok {
 		return nil, baton.Errorf(baton.ENOTFOUND, "whatsapp webhook: no WhatsApp channel for bot %q", r.BotID)
 	}
-	switch r.Method {
-	case http.MethodGet:
-		return channels.MetaHandshake("whatsapp", acct.VerifyToken, r.Query)
-	case http.MethodPost:
-	default:
-		return nil, baton.Errorf(baton.EINVALID, "whatsapp webhook: method %s not allowed", r.Method)
-	}
-	if len(r.Body) > baton.MaxWebhookBody {
-		return nil, baton.Errorf(baton.ETOOLARGE, "whatsapp webhook: body of %d bytes is over the %d-byte limit", len(r.Body), baton.MaxWebhookBody)
-	}
-	if err := channels.VerifyMetaSignature(acct.AppSecret, r.Body, r.Header.Get(channels.MetaSignatureHeader)); err != nil {
-		return nil, err
+	if resp, err := channels.MetaWebhook("whatsapp", acct.AppSecret, acct.VerifyToken, r); resp != nil || err != nil {
+		return resp, err
 	}
 	batch, err := Parse(r.BotID, r.Body)
 	if err != nil {
