@@ -174,11 +174,7 @@ func (s *server) listArticles(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := make([]articleJSON, 0, len(arts))
-	for _, a := range arts {
-		out = append(out, toArticleJSON(a, false))
-	}
-	return c.JSON(fiber.Map{"articles": out})
+	return c.JSON(fiber.Map{"articles": summaries(arts)})
 }
 
 // getArticle: GET /api/v1/bots/:bot/articles/:slug?version= — the newest
@@ -234,11 +230,7 @@ func (s *server) listArticleVersions(c *fiber.Ctx) error {
 	if len(vs) == 0 {
 		return baton.Errorf(baton.ENOTFOUND, "no article %q", slug)
 	}
-	out := make([]articleJSON, 0, len(vs))
-	for _, a := range vs {
-		out = append(out, toArticleJSON(a, false))
-	}
-	return c.JSON(fiber.Map{"versions": out})
+	return c.JSON(fiber.Map{"versions": summaries(vs)})
 }
 
 // putArticle: PUT /api/v1/bots/:bot/articles/:slug creates or updates an
@@ -445,4 +437,13 @@ func (s *server) draftFromReply(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"article": toArticleJSON(a, true)})
+}
+
+// summaries are articles as listed: without their bodies.
+func summaries(arts []*baton.Article) []articleJSON {
+	out := make([]articleJSON, 0, len(arts))
+	for _, a := range arts {
+		out = append(out, toArticleJSON(a, false))
+	}
+	return out
 }
