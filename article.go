@@ -111,6 +111,7 @@ type ArticleStore interface {
 	// SearchKeyword and SearchVector return the top q.K chunks (10 when
 	// q.K <= 0) of published articles of q.BotID (and q.Language when set),
 	// best first, ties broken by chunk id; BotID is required (EINVALID).
+	// Hits leave Chunk.Embedding nil: ListChunks has the vectors.
 	//
 	// SearchKeyword matches chunks containing ANY of the words of q.Text
 	// (a natural-language question rarely has all its words in one chunk;

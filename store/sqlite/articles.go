@@ -221,22 +221,37 @@ func (s *Store) ReplaceChunks(ctx context.Context, articleID int64, chunks []bat
 	})
 }
 
-const chunkCols = `c.id, c.article_id, a.bot_id, a.slug, a.language, c.ord, c.heading_path, c.text, c.hash, c.model, c.embedding`
+// hitCols are a chunk's columns without its embedding: search results are
+// read, never compared again, and decoding a vector per hit is wasted work.
+const hitCols = `c.id, c.article_id, a.bot_id, a.slug, a.language, c.ord, c.heading_path, c.text, c.hash, c.model`
 
-func scanChunk(r scanner, extra ...any) (baton.Chunk, error) {
+// chunkCols add the embedding, for ListChunks.
+const chunkCols = hitCols + `, c.embedding`
+
+// scanHit scans hitCols and then extra.
+func scanHit(r scanner, extra ...any) (baton.Chunk, error) {
 	var (
 		c       baton.Chunk
 		heading sql.NullString
-		vector  []byte
 	)
-	dest := append([]any{&c.ID, &c.ArticleID, &c.BotID, &c.Slug, &c.Language, &c.Ord, &heading, &c.Text, &c.Hash, &c.Model, &vector}, extra...)
+	dest := append([]any{&c.ID, &c.ArticleID, &c.BotID, &c.Slug, &c.Language, &c.Ord, &heading, &c.Text, &c.Hash, &c.Model}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return c, err
 	}
-	c.Embedding = decodeVector(vector)
 	if err := decodeJSON(heading, &c.HeadingPath, "chunk heading path"); err != nil {
 		return c, err
 	}
+	return c, nil
+}
+
+// scanChunk scans chunkCols.
+func scanChunk(r scanner) (baton.Chunk, error) {
+	var vector []byte
+	c, err := scanHit(r, &vector)
+	if err != nil {
+		return c, err
+	}
+	c.Embedding = decodeVector(vector)
 	return c, nil
 }
 

@@ -126,7 +126,7 @@ func (s *Store) keywordHits(ctx context.Context, q baton.ChunkQuery, ids []int64
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.reader().QueryContext(ctx, `SELECT `+chunkCols+`, a.title, a.url FROM chunks c JOIN articles a ON a.id = c.article_id
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+hitCols+`, a.title, a.url FROM chunks c JOIN articles a ON a.id = c.article_id
 		WHERE a.bot_id = ? AND a.status = 'published' AND (? = '' OR a.language = ?) AND c.id IN (`+placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, err
@@ -135,7 +135,7 @@ func (s *Store) keywordHits(ctx context.Context, q baton.ChunkQuery, ids []int64
 	byID := map[int64]baton.ChunkHit{}
 	for rows.Next() {
 		var h baton.ChunkHit
-		c, err := scanChunk(rows, &h.Title, &h.URL)
+		c, err := scanHit(rows, &h.Title, &h.URL)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +189,7 @@ func (s *Store) SearchVector(ctx context.Context, q baton.ChunkQuery) ([]baton.C
 	hits := make([]baton.ChunkHit, 0, len(best))
 	for _, b := range best {
 		var h baton.ChunkHit
-		c, err := scanChunk(s.reader().QueryRowContext(ctx, `SELECT `+chunkCols+`, a.title, a.url FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id = ?`, b.id),
+		c, err := scanHit(s.reader().QueryRowContext(ctx, `SELECT `+hitCols+`, a.title, a.url FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id = ?`, b.id),
 			&h.Title, &h.URL)
 		if err == sql.ErrNoRows {
 			// Replaced since the vectors were read: the next search

@@ -386,6 +386,9 @@ func checkHits(t *testing.T, hits []baton.ChunkHit, want []string, scores []floa
 		if h.ID == 0 || h.ArticleID == 0 || h.Text == "" {
 			t.Errorf("hit %d incomplete: %+v", i, h)
 		}
+		if h.Embedding != nil {
+			t.Errorf("hit %d (%s) carries its embedding (%d values); hits leave it out", i, h.Slug, len(h.Embedding))
+		}
 		if scores != nil && math.Abs(h.Score-scores[i]) > 1e-5 {
 			t.Errorf("hit %d (%s) score = %v, want cosine %v", i, h.Slug, h.Score, scores[i])
 		}
