@@ -2,6 +2,7 @@ package baton
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -78,6 +79,32 @@ type ArticleFilter struct {
 	Limit     int
 }
 
+// ArticleSource records what the last import of a slug read from its file.
+// It lets an import tell "the file changed" (a new version from the file)
+// from "the article changed elsewhere since the file was imported" (an edit,
+// a restore or a publication change in the admin API), which an unchanged
+// file must not undo. It also tells prune which articles came from files.
+type ArticleSource struct {
+	BotID      string
+	Slug       string
+	File       string    // path relative to the imported directory
+	Hash       string    // of the file's content and status
+	ImportedAt time.Time // set by the store
+}
+
+// Validate reports a missing bot, slug or hash.
+func (s *ArticleSource) Validate() error {
+	switch {
+	case strings.TrimSpace(s.BotID) == "":
+		return Errorf(EINVALID, "article source: bot id is required")
+	case strings.TrimSpace(s.Slug) == "":
+		return Errorf(EINVALID, "article source: slug is required")
+	case strings.TrimSpace(s.Hash) == "":
+		return Errorf(EINVALID, "article source %s: hash is required", s.Slug)
+	}
+	return nil
+}
+
 // ArticleStore keeps KB articles, their versions and their chunks.
 type ArticleStore interface {
 	// CreateArticleVersion stores a as the next version of (BotID, Slug) and
@@ -108,6 +135,14 @@ type ArticleStore interface {
 	// ListChunks returns the chunks of an article version in order (empty
 	// for an unknown article).
 	ListChunks(ctx context.Context, articleID int64) ([]Chunk, error)
+	// SetArticleSource records the source of a slug, replacing the one
+	// before, and sets s.ImportedAt; an invalid source is EINVALID.
+	SetArticleSource(ctx context.Context, s *ArticleSource) error
+	// ListArticleSources returns a bot's sources ordered by slug.
+	ListArticleSources(ctx context.Context, botID string) ([]*ArticleSource, error)
+	// DeleteArticleSource forgets a slug's source; forgetting one that is
+	// not there is not an error.
+	DeleteArticleSource(ctx context.Context, botID, slug string) error
 	// SearchKeyword and SearchVector return the top q.K chunks (10 when
 	// q.K <= 0) of published articles of q.BotID (and q.Language when set),
 	// best first, ties broken by chunk id; BotID is required (EINVALID).

@@ -12,7 +12,7 @@ import (
 
 // ImportOptions tune Import.
 type ImportOptions struct {
-	Prune  bool   // unpublish published articles whose file is gone
+	Prune  bool   // unpublish imported articles whose file is gone
 	Author string // recorded on every new version; "" = "import"
 	Chunk  ChunkOptions
 }
@@ -26,6 +26,7 @@ type ImportReport struct {
 	Unpublished  []string // published versions unpublished (status changed to draft)
 	Reembedded   []string // unchanged published articles re-embedded for a new model
 	Pruned       []string // unpublished because their file is gone (Prune)
+	Kept         []string // changed outside the files since their last import; the unchanged file left them alone
 	Unchanged    int
 	PruneSkipped bool // Prune was asked but some files were bad
 	Embedded     int  // chunks embedded
@@ -48,6 +49,11 @@ func (r ImportReport) WriteTo(w io.Writer) (int64, error) {
 	list("unpublished", r.Unpublished)
 	list("re-embedded", r.Reembedded)
 	list("pruned", r.Pruned)
+	list("kept", r.Kept)
+	if len(r.Kept) > 0 {
+		b.WriteString("             (edited, restored, published or unpublished outside the files since their last import;\n" +
+			"             their files did not change, so the KB's versions stay: change a file to replace its article)\n")
+	}
 	fmt.Fprintf(&b, "unchanged    %d\n", r.Unchanged)
 	fmt.Fprintf(&b, "chunks       %d embedded, %d reused\n", r.Embedded, r.Reused)
 	if r.PruneSkipped {
@@ -88,10 +94,33 @@ func Import(ctx context.Context, store baton.ArticleStore, emb baton.Embedder, b
 	rep.Errors = errs
 
 	docs = checkTranslations(ctx, store, botID, docs, &rep)
+	sources, err := store.ListArticleSources(ctx, botID)
+	if err != nil {
+		return rep, fmt.Errorf("import: reading what earlier imports read: %w", err)
+	}
+	lastRead := map[string]*baton.ArticleSource{}
+	for _, src := range sources {
+		lastRead[src.Slug] = src
+	}
 	m := &Manager{Store: store, Embedder: emb, Chunk: opt.Chunk}
 	for _, d := range docs {
 		if err := ctx.Err(); err != nil {
 			return rep, err
+		}
+		src := lastRead[d.Slug]
+		sourceHash := d.SourceHash()
+		if src != nil && src.Hash == sourceHash {
+			// The file is as the last import read it: whatever changed
+			// the article since (an edit or a restore in the admin API, a
+			// publication change) is newer than the file, and stays.
+			changed, err := m.differs(ctx, botID, d)
+			if err != nil {
+				return rep, fmt.Errorf("import %s (%s): %w", d.File, d.Slug, err)
+			}
+			if changed {
+				rep.Kept = append(rep.Kept, d.Slug)
+				continue
+			}
 		}
 		res, err := m.Save(ctx, botID, d, opt.Author)
 		rep.Embedded += res.Embedded
@@ -113,11 +142,20 @@ func Import(ctx context.Context, store baton.ArticleStore, emb baton.Embedder, b
 		default:
 			rep.Unchanged++
 		}
+		// Recorded after the save, not with it: the save may embed over
+		// the network, which no transaction should wait for. A crash in
+		// between leaves the old record, and the next import finds the
+		// KB already matching the file and records it then.
+		if src == nil || src.Hash != sourceHash || src.File != d.File {
+			if err := store.SetArticleSource(ctx, &baton.ArticleSource{BotID: botID, Slug: d.Slug, File: d.File, Hash: sourceHash}); err != nil {
+				return rep, fmt.Errorf("import %s (%s): %w", d.File, d.Slug, err)
+			}
+		}
 	}
 	if opt.Prune {
 		if len(rep.Errors) > 0 {
 			rep.PruneSkipped = true
-		} else if err := prune(ctx, store, botID, docs, &rep); err != nil {
+		} else if err := prune(ctx, store, botID, docs, lastRead, &rep); err != nil {
 			return rep, err
 		}
 	}
@@ -170,23 +208,36 @@ func checkTranslations(ctx context.Context, store baton.ArticleStore, botID stri
 	return kept
 }
 
-func prune(ctx context.Context, store baton.ArticleStore, botID string, docs []*Document, rep *ImportReport) error {
+// prune unpublishes the articles an import brought in whose files are gone,
+// and forgets their sources: a file that comes back is imported afresh.
+// Articles that never came from a file (written in the admin API, drafts
+// from agent replies) are not the directory's to remove.
+func prune(ctx context.Context, store baton.ArticleStore, botID string, docs []*Document, sources map[string]*baton.ArticleSource, rep *ImportReport) error {
 	keep := map[string]bool{}
 	for _, d := range docs {
 		keep[d.Slug] = true
 	}
-	live, err := store.ListArticles(ctx, baton.ArticleFilter{BotID: botID, Published: true})
-	if err != nil {
-		return fmt.Errorf("prune: listing published articles: %w", err)
+	slugs := make([]string, 0, len(sources))
+	for slug := range sources {
+		if !keep[slug] {
+			slugs = append(slugs, slug)
+		}
 	}
-	for _, a := range live {
-		if keep[a.Slug] {
-			continue
+	sort.Strings(slugs)
+	for _, slug := range slugs {
+		pub, err := getOptional(store.GetPublishedArticle(ctx, botID, slug))
+		if err != nil {
+			return fmt.Errorf("prune %s: %w", slug, err)
 		}
-		if err := store.PublishArticle(ctx, botID, a.Slug, 0); err != nil {
-			return fmt.Errorf("prune: unpublishing %s: %w", a.Slug, err)
+		if pub != nil {
+			if err := store.PublishArticle(ctx, botID, slug, 0); err != nil {
+				return fmt.Errorf("prune: unpublishing %s: %w", slug, err)
+			}
+			rep.Pruned = append(rep.Pruned, slug)
 		}
-		rep.Pruned = append(rep.Pruned, a.Slug)
+		if err := store.DeleteArticleSource(ctx, botID, slug); err != nil {
+			return fmt.Errorf("prune %s: %w", slug, err)
+		}
 	}
 	return nil
 }

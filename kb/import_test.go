@@ -295,3 +295,130 @@ func TestRunImportAndExportPrintReports(t *testing.T) {
 		t.Errorf("export output %q", out.String())
 	}
 }
+
+// TestImportKeepsChangesMadeOutsideTheFiles: a file that did not change
+// since its last import must not undo what happened to its article since
+// (an edit, a restore, a publication change in the admin API), and prune
+// removes only what came from files.
+func TestImportKeepsChangesMadeOutsideTheFiles(t *testing.T) {
+	ctx := context.Background()
+	emb := embedder(t)
+	for _, ts := range stores(t) {
+		t.Run(ts.name, func(t *testing.T) {
+			s, bot := ts.store, ts.bot
+			dir := copyDir(t, "testdata/kb")
+			m := &Manager{Store: s, Embedder: emb}
+			imp := func(t *testing.T, opt ImportOptions) ImportReport {
+				t.Helper()
+				rep, err := Import(ctx, s, emb, bot, dir, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rep
+			}
+			imp(t, ImportOptions{})
+			apiEdit := func(t *testing.T, slug, body string) {
+				t.Helper()
+				a, err := s.GetArticle(ctx, bot, slug, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := DocumentFromArticle(a)
+				d.Body, d.Status = body, baton.ArticlePublished
+				if _, err := m.Save(ctx, bot, d, "alice"); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			t.Run("an edit in the API stays", func(t *testing.T) {
+				apiEdit(t, "return-policy", "Refunds reach your card in 2 working days.\n")
+				before := versions(t, s, bot)
+				rep := imp(t, ImportOptions{})
+				if !slices.Equal(rep.Kept, []string{"return-policy"}) || len(rep.Updated) != 0 || rep.Unchanged != 3 {
+					t.Errorf("report %+v, want return-policy kept and the rest unchanged", rep)
+				}
+				if after := versions(t, s, bot); !mapsEqual(before, after) {
+					t.Errorf("versions %v → %v", before, after)
+				}
+				pub, err := s.GetPublishedArticle(ctx, bot, "return-policy")
+				if err != nil || pub.Author != "alice" || !strings.Contains(pub.Body, "2 working days") {
+					t.Fatalf("published return-policy = %+v, %v; want alice's edit", pub, err)
+				}
+			})
+
+			t.Run("an unpublication in the API stays", func(t *testing.T) {
+				if _, err := m.Publish(ctx, bot, "delivery-times", 0); err != nil {
+					t.Fatal(err)
+				}
+				rep := imp(t, ImportOptions{})
+				if !slices.Equal(rep.Kept, []string{"delivery-times", "return-policy"}) || len(rep.Published) != 0 {
+					t.Errorf("report %+v, want delivery-times and return-policy kept", rep)
+				}
+				if published(t, s, bot, "delivery-times") != 0 {
+					t.Error("the import published delivery-times again")
+				}
+			})
+
+			t.Run("a changed file replaces the API's version", func(t *testing.T) {
+				p := filepath.Join(dir, "en", "return-policy.md")
+				data, _ := os.ReadFile(p)
+				edited := bytes.Replace(data, []byte("5 to 7 working days"), []byte("4 working days"), 1)
+				if bytes.Equal(edited, data) {
+					t.Fatal("fixture edit did nothing")
+				}
+				os.WriteFile(p, edited, 0o644)
+				rep := imp(t, ImportOptions{})
+				if !slices.Equal(rep.Updated, []string{"return-policy"}) || !slices.Equal(rep.Kept, []string{"delivery-times"}) {
+					t.Errorf("report %+v, want return-policy updated, delivery-times still kept", rep)
+				}
+				pub, err := s.GetPublishedArticle(ctx, bot, "return-policy")
+				if err != nil || pub.Author != "import" || !strings.Contains(pub.Body, "4 working days") || pub.Version != 3 {
+					t.Fatalf("published return-policy = v%d by %q, %v; want v3 from the file", pub.Version, pub.Author, err)
+				}
+				if rep := imp(t, ImportOptions{}); len(rep.Updated)+len(rep.Created) != 0 {
+					t.Errorf("the same files again: %+v", rep)
+				}
+			})
+
+			t.Run("a restore in the API stays", func(t *testing.T) {
+				if _, err := m.Restore(ctx, bot, "return-policy", 2, "bob", true); err != nil {
+					t.Fatal(err)
+				}
+				rep := imp(t, ImportOptions{})
+				if !slices.Contains(rep.Kept, "return-policy") || len(rep.Updated) != 0 {
+					t.Errorf("report %+v, want return-policy kept", rep)
+				}
+				if pub, _ := s.GetPublishedArticle(ctx, bot, "return-policy"); pub == nil || pub.Author != "bob" {
+					t.Errorf("published return-policy = %+v, want bob's restore", pub)
+				}
+			})
+
+			t.Run("prune removes only articles from files", func(t *testing.T) {
+				a, err := s.GetArticle(ctx, bot, "gift-cards", 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := DocumentFromArticle(a)
+				d.Slug, d.Status = "store-credit", baton.ArticlePublished
+				if _, err := m.Save(ctx, bot, d, "alice"); err != nil {
+					t.Fatal(err)
+				}
+				removed := filepath.Join(dir, "tr", "delivery-times-tr.md")
+				data, _ := os.ReadFile(removed)
+				os.Remove(removed)
+				rep := imp(t, ImportOptions{Prune: true})
+				if !slices.Equal(rep.Pruned, []string{"delivery-times-tr"}) {
+					t.Errorf("pruned %v, want delivery-times-tr only", rep.Pruned)
+				}
+				if published(t, s, bot, "store-credit") == 0 {
+					t.Error("prune unpublished store-credit, which was written in the API")
+				}
+				os.WriteFile(removed, data, 0o644)
+				rep = imp(t, ImportOptions{Prune: true})
+				if !slices.Equal(rep.Published, []string{"delivery-times-tr"}) || len(rep.Pruned) != 0 {
+					t.Errorf("report %+v, want the returned file published again", rep)
+				}
+			})
+		})
+	}
+}

@@ -133,6 +133,23 @@ func (m *Manager) Save(ctx context.Context, botID string, d *Document, author st
 	return res, nil
 }
 
+// differs says whether the KB holds d's slug otherwise than d has it: its
+// newest version has other content, or is published when d is a draft or
+// the other way round. A slug the KB does not have does not differ: there
+// is nothing to keep.
+func (m *Manager) differs(ctx context.Context, botID string, d *Document) (bool, error) {
+	newest, err := getOptional(m.Store.GetArticle(ctx, botID, d.Slug, 0))
+	if err != nil || newest == nil {
+		return false, err
+	}
+	pub, err := getOptional(m.Store.GetPublishedArticle(ctx, botID, d.Slug))
+	if err != nil {
+		return false, err
+	}
+	live := pub != nil && pub.Version == newest.Version
+	return newest.Hash != d.Hash() || live != (d.Status == baton.ArticlePublished), nil
+}
+
 // publish makes a the published version, chunking and embedding it first
 // (reusing the vectors of the version published before).
 func (m *Manager) publish(ctx context.Context, a, prev *baton.Article, res SaveResult) (SaveResult, error) {

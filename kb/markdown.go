@@ -438,6 +438,14 @@ func (d *Document) Hash() string {
 	return hex.EncodeToString(s[:])
 }
 
+// SourceHash is the hash of everything the file says, status included: an
+// import compares it with the one recorded at the file's last import to
+// tell whether the file changed since.
+func (d *Document) SourceHash() string {
+	s := sha256.Sum256([]byte(d.Hash() + "\x00" + string(d.Status)))
+	return hex.EncodeToString(s[:])
+}
+
 // Article turns the document into an article version to store.
 func (d *Document) Article(botID, author string) *baton.Article {
 	tags := append([]string(nil), d.Tags...)

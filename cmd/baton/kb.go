@@ -66,9 +66,12 @@ func newKBImportCmd(e *env, g *globalFlags, kf *kbFlags) *cobra.Command {
 		Short: "Make the bot's KB match the article files under DIR",
 		Long: `Import the Markdown article files under DIR (default: the bot's kb.dir).
 Unchanged files do nothing; a changed file makes exactly one new version of its
-article. A bad file is reported with its file and line and nothing from it is
-imported; the others still are, and the exit status is non-zero. --prune
-unpublishes the published articles whose file is gone (skipped when a file is
+article. A file unchanged since its last import leaves its article alone even
+when the article was edited, restored, published or unpublished in the admin
+API since (the report lists those as kept). A bad file is reported with its
+file and line and nothing from it is imported; the others still are, and the
+exit status is non-zero. --prune unpublishes the articles imported from files
+that are now gone (never one written in the admin API; skipped when a file is
 bad, so that a typo never unpublishes an article).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -88,7 +91,7 @@ bad, so that a typo never unpublishes an article).`,
 		},
 	}
 	cmd.Flags().StringVar(&kf.bot, "bot", "", "bot id (default: the only configured bot)")
-	cmd.Flags().BoolVar(&prune, "prune", false, "unpublish published articles whose file is gone")
+	cmd.Flags().BoolVar(&prune, "prune", false, "unpublish imported articles whose file is gone")
 	return cmd
 }
 
@@ -409,10 +412,14 @@ func importKBs(ctx context.Context, cfg *config.Config, st baton.ArticleStore, e
 		for _, fe := range rep.Errors {
 			log.Warn("kb: bad article file skipped", "bot", b.ID, "problem", fe.Error())
 		}
+		if len(rep.Kept) > 0 {
+			log.Info("kb: articles changed in the admin API since their files were imported keep those changes; change a file to replace its article",
+				"bot", b.ID, "slugs", strings.Join(rep.Kept, ","))
+		}
 		attrs := []any{"bot", b.ID, "dir", dir, "files", rep.Files,
 			"created", len(rep.Created), "updated", len(rep.Updated),
 			"published", len(rep.Published), "unpublished", len(rep.Unpublished),
-			"reembedded", len(rep.Reembedded), "unchanged", rep.Unchanged,
+			"reembedded", len(rep.Reembedded), "unchanged", rep.Unchanged, "kept", len(rep.Kept),
 			"chunks_embedded", rep.Embedded, "chunks_reused", rep.Reused,
 			"bad", len(rep.Errors), "took", time.Since(start).Round(time.Millisecond).String()}
 		// Bad files come back as FileErrors, already logged one by one;

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store) {
 	t.Run("Tx", s.testTx)
 	t.Run("Articles", s.testArticles)
 	t.Run("Chunks", s.testChunks)
+	t.Run("ArticleSources", s.testArticleSources)
 	t.Run("SearchKeyword", s.testSearchKeyword)
 	t.Run("SearchVector", s.testSearchVector)
 	t.Run("Jobs", s.testJobs)
