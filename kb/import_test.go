@@ -101,13 +101,7 @@ func TestImportLifecycle(t *testing.T) {
 			})
 
 			t.Run("one edited file makes exactly one new version", func(t *testing.T) {
-				p := filepath.Join(dir, "en", "return-policy.md")
-				data, _ := os.ReadFile(p)
-				edited := bytes.Replace(data, []byte("5 to 7 working days"), []byte("3 to 5 working days"), 1)
-				if bytes.Equal(edited, data) {
-					t.Fatal("fixture edit did nothing")
-				}
-				os.WriteFile(p, edited, 0o644)
+				editFile(t, filepath.Join(dir, "en", "return-policy.md"), "5 to 7 working days", "3 to 5 working days")
 				before := versions(t, s, bot)
 				rep, err := imp(ImportOptions{})
 				if err != nil {
@@ -175,9 +169,7 @@ func TestImportLifecycle(t *testing.T) {
 			})
 
 			t.Run("status change alone publishes the same version", func(t *testing.T) {
-				p := filepath.Join(dir, "en", "draft-gift-cards.md")
-				data, _ := os.ReadFile(p)
-				os.WriteFile(p, bytes.Replace(data, []byte("status: draft"), []byte("status: published"), 1), 0o644)
+				editFile(t, filepath.Join(dir, "en", "draft-gift-cards.md"), "status: draft", "status: published")
 				rep, err := imp(ImportOptions{})
 				if err != nil {
 					t.Fatal(err)
@@ -229,6 +221,22 @@ func TestImportLifecycle(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// editFile replaces the first old in the file at p with new.
+func editFile(t *testing.T, p, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := bytes.Replace(data, []byte(old), []byte(new), 1)
+	if bytes.Equal(edited, data) {
+		t.Fatalf("%s has no %q to replace", p, old)
+	}
+	if err := os.WriteFile(p, edited, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -360,13 +368,7 @@ func TestImportKeepsChangesMadeOutsideTheFiles(t *testing.T) {
 			})
 
 			t.Run("a changed file replaces the API's version", func(t *testing.T) {
-				p := filepath.Join(dir, "en", "return-policy.md")
-				data, _ := os.ReadFile(p)
-				edited := bytes.Replace(data, []byte("5 to 7 working days"), []byte("4 working days"), 1)
-				if bytes.Equal(edited, data) {
-					t.Fatal("fixture edit did nothing")
-				}
-				os.WriteFile(p, edited, 0o644)
+				editFile(t, filepath.Join(dir, "en", "return-policy.md"), "5 to 7 working days", "4 working days")
 				rep := imp(t, ImportOptions{})
 				if !slices.Equal(rep.Updated, []string{"return-policy"}) || !slices.Equal(rep.Kept, []string{"delivery-times"}) {
 					t.Errorf("report %+v, want return-policy updated, delivery-times still kept", rep)
