@@ -210,9 +210,9 @@ func (s *Store) ReplaceChunks(ctx context.Context, articleID int64, chunks []bat
 			if len(c.Embedding) == 0 {
 				model = ""
 			}
-			if err := q.QueryRowContext(ctx, `INSERT INTO chunks (article_id, ord, heading_path, text, hash, model, dim, embedding)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				articleID, c.Ord, rows[i].heading, c.Text, c.Hash, model, len(c.Embedding), rows[i].vector).Scan(&c.ID); err != nil {
+			if err := q.QueryRowContext(ctx, `INSERT INTO chunks (article_id, ord, heading_path, text, fts_text, hash, model, dim, embedding)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				articleID, c.Ord, rows[i].heading, c.Text, ftsText(language, c.Text), c.Hash, model, len(c.Embedding), rows[i].vector).Scan(&c.ID); err != nil {
 				return err
 			}
 			c.ArticleID, c.BotID, c.Slug, c.Language = articleID, botID, slug, language

@@ -10,26 +10,35 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/nlu/stem"
 	"github.com/batonhq/baton/store/storetest"
 )
 
 func TestFTSQuery(t *testing.T) {
+	tr, _ := stem.For("tr")
+	ru, _ := stem.For("ru")
 	cases := []struct {
-		in, want string
+		in       string
+		stemmers []stem.Stemmer
+		want     string
 	}{
-		{"refund", `"refund"`},
-		{"Refund my ORDER", `"refund" OR "my" OR "order"`},
-		{`refund" OR (*) NEAR/2 -`, `"refund" OR "or" OR "near" OR "2"`},
-		{"text:refund", `"text" OR "refund"`},
-		{"refund refund REFUND", `"refund"`},
-		{"¿dónde está?", `"dónde" OR "está"`},
-		{`"*()-:^`, ``},
-		{"   ", ``},
-		{"", ``},
+		{"refund", nil, `"refund"`},
+		{"Refund my ORDER", nil, `"refund" OR "my" OR "order"`},
+		{`refund" OR (*) NEAR/2 -`, nil, `"refund" OR "or" OR "near" OR "2"`},
+		{"text:refund", nil, `"text" OR "refund"`},
+		{"refund refund REFUND", nil, `"refund"`},
+		{"¿dónde está?", nil, `"dónde" OR "está"`},
+		{`"*()-:^`, nil, ``},
+		{"   ", nil, ``},
+		{"", nil, ``},
+		{"KARTIMA nerede", []stem.Stemmer{tr}, `"kartima" OR "kart" OR "nerede" OR "nere"`},
+		{"Где возврата?", []stem.Stemmer{ru}, `"где" OR "возврата" OR "возврат"`},
+		{"kargonuz возврата", []stem.Stemmer{tr, ru}, `"kargonuz" OR "kargo" OR "возврата" OR "возврат"`},
+		{`"kargo" OR (*)`, []stem.Stemmer{tr}, `"kargo" OR "or"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.in, func(t *testing.T) {
-			if got := ftsQuery(tc.in); got != tc.want {
+			if got := ftsQuery(tc.in, tc.stemmers); got != tc.want {
 				t.Fatalf("ftsQuery(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
@@ -38,8 +47,25 @@ func TestFTSQuery(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		long += " w" + itoa(int64(i))
 	}
-	if n := strings.Count(ftsQuery(long), " OR ") + 1; n != maxQueryTerms {
+	if n := strings.Count(ftsQuery(long, []stem.Stemmer{tr}), " OR ") + 1; n != maxQueryTerms {
 		t.Fatalf("long query has %d terms, want the cap %d", n, maxQueryTerms)
+	}
+}
+
+func TestFTSText(t *testing.T) {
+	cases := []struct{ lang, in, want string }{
+		{"en", "Refunds reach your card.", "Refunds reach your card."},
+		{"tr", "Kargonuz kartınıza ulaşır.", "kargo kart ulaşır"},
+		{"ru", "Возврата денег на карту.", "возврат денег на карт"},
+		{"xx", "Words as written.", "Words as written."},
+		{"", "No language.", "No language."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.lang, func(t *testing.T) {
+			if got := ftsText(tc.lang, tc.in); got != tc.want {
+				t.Fatalf("ftsText(%q, %q) = %q, want %q", tc.lang, tc.in, got, tc.want)
+			}
+		})
 	}
 }
 
@@ -273,5 +299,67 @@ func TestKeywordWindowWidens(t *testing.T) {
 	}
 	if len(hits) != 2 || hits[0].Slug != "weak" || hits[1].Slug != "weaker" || hits[0].Rank != 1 || hits[1].Rank != 2 {
 		t.Fatalf("hits = %+v, want weak then weaker", hits)
+	}
+}
+
+// TestStemmedKeywordIndexMigration upgrades a file whose chunks were
+// indexed before migration 5 (words as written): they still match the words
+// as written, and once their article is saved again, inflections too.
+func TestStemmedKeywordIndexMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.version >= 5 {
+			break
+		}
+		if _, err := db.ExecContext(ctx, m.sql); err != nil {
+			t.Fatalf("migration %d: %v", m.version, err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 0)`, m.version, m.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const text = "Возврата денег ждите пять дней."
+	if _, err := db.ExecContext(ctx, `INSERT INTO articles (id, bot_id, slug, version, title, body, language, status, author, hash, created_at)
+		VALUES (1, 'shop', 'vozvrat', 1, 'Возврат', 'x', 'ru', 'published', 'test', 'h', 0)`); err != nil {
+		t.Fatalf("old-schema article: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO chunks (article_id, ord, text, hash) VALUES (1, 0, ?, 'h')`, text); err != nil {
+		t.Fatalf("old-schema chunk: %v", err)
+	}
+	db.Close()
+
+	st, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("open and migrate: %v", err)
+	}
+	defer st.Close()
+	search := func(words string) int {
+		t.Helper()
+		hits, err := st.SearchKeyword(ctx, baton.ChunkQuery{BotID: "shop", Language: "ru", Text: words})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(hits)
+	}
+	if search("возврата") != 1 {
+		t.Fatal("a chunk indexed before the migration no longer matches its own words")
+	}
+	if err := st.ReplaceChunks(ctx, 1, []baton.Chunk{{Text: text, Hash: "h"}}); err != nil {
+		t.Fatal(err)
+	}
+	if search("возврат") != 1 {
+		t.Fatal("after its article is saved again, the chunk does not match another inflection")
 	}
 }

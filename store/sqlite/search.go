@@ -6,9 +6,9 @@ import (
 	"database/sql"
 	"math"
 	"strings"
-	"unicode"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/nlu/stem"
 )
 
 const (
@@ -17,26 +17,49 @@ const (
 	maxQueryTerms = 32
 )
 
+// keywordStemmer is the Go-side stemmer of a language for keyword search,
+// or false for English (the FTS5 porter tokenizer stems it) and for
+// languages Snowball has no stemmer for (their words are indexed as
+// written).
+func keywordStemmer(lang string) (stem.Stemmer, bool) {
+	st, ok := stem.For(lang)
+	if !ok || st.Language() == "en" {
+		return stem.Stemmer{}, false
+	}
+	return st, true
+}
+
+// ftsText is what the keyword index holds for a chunk of the given
+// language: its words stemmed when keywordStemmer has a stemmer, else the
+// text itself.
+func ftsText(lang, text string) string {
+	st, ok := keywordStemmer(lang)
+	if !ok {
+		return text
+	}
+	return strings.Join(st.Words(text), " ")
+}
+
 // ftsQuery turns user text into an FTS5 query that matches any of its
-// words. Every word is quoted as a string, so nothing the user types (quotes,
-// parentheses, AND/OR/NOT/NEAR, column filters, ^, *, -) is ever syntax.
-// It returns "" when the text has no words.
-func ftsQuery(text string) string {
+// words, each as written and as stemmed by each of stemmers (the languages
+// whose chunks may answer). Every term is quoted as a string, so nothing
+// the user types (quotes, parentheses, AND/OR/NOT/NEAR, column filters, ^,
+// *, -) is ever syntax. It returns "" when the text has no words.
+func ftsQuery(text string, stemmers []stem.Stemmer) string {
 	seen := map[string]bool{}
 	var terms []string
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
-	}) {
-		w = strings.ToLower(w)
-		if seen[w] {
-			continue
+	add := func(w string) {
+		if !seen[w] && len(terms) < maxQueryTerms {
+			seen[w] = true
+			// Words hold only letters, digits and marks, so they contain
+			// no double quote; quoting makes them plain strings to FTS5.
+			terms = append(terms, `"`+w+`"`)
 		}
-		seen[w] = true
-		// Words hold only letters, digits and marks, so they contain no
-		// double quote; quoting makes them plain strings to FTS5.
-		terms = append(terms, `"`+w+`"`)
-		if len(terms) == maxQueryTerms {
-			break
+	}
+	for _, w := range stem.Split(text) {
+		add(strings.ToLower(w))
+		for _, st := range stemmers {
+			add(st.Word(w))
 		}
 	}
 	return strings.Join(terms, " OR ")
@@ -58,7 +81,11 @@ func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.
 	if err != nil {
 		return nil, err
 	}
-	match := ftsQuery(q.Text)
+	stemmers, err := s.keywordStemmers(ctx, q)
+	if err != nil {
+		return nil, translate(err, "keyword search")
+	}
+	match := ftsQuery(q.Text, stemmers)
 	if match == "" {
 		return nil, nil
 	}
@@ -88,6 +115,38 @@ func (s *Store) SearchKeyword(ctx context.Context, q baton.ChunkQuery) ([]baton.
 		hits[i].Rank = i + 1
 	}
 	return hits, nil
+}
+
+// keywordStemmers are the stemmers of the languages a query may be
+// answered in: its own, or when it has none every language the bot has
+// published articles in.
+func (s *Store) keywordStemmers(ctx context.Context, q baton.ChunkQuery) ([]stem.Stemmer, error) {
+	langs := []string{q.Language}
+	if q.Language == "" {
+		rows, err := s.reader().QueryContext(ctx, `SELECT DISTINCT language FROM articles WHERE bot_id = ? AND status = 'published' ORDER BY language`, q.BotID)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		langs = langs[:0]
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				return nil, err
+			}
+			langs = append(langs, l)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var out []stem.Stemmer
+	for _, l := range langs {
+		if st, ok := keywordStemmer(l); ok {
+			out = append(out, st)
+		}
+	}
+	return out, nil
 }
 
 // ftsCandidates returns the best window matches by bm25 (ties by id) and
