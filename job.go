@@ -87,6 +87,22 @@ type JobStore interface {
 	GetJob(ctx context.Context, id int64) (*Job, error)
 	// ListJobs returns the matching jobs by id.
 	ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
+	// PurgeJobs deletes up to limit jobs of status (JobDone or JobDead;
+	// any other is EINVALID, as is a limit below 1) last updated before
+	// before, oldest first, and returns how many it deleted. Finished jobs
+	// are history; without a purge the queue only grows.
+	PurgeJobs(ctx context.Context, status JobStatus, before time.Time, limit int) (int, error)
+}
+
+// ValidatePurge checks PurgeJobs's arguments for the stores.
+func ValidatePurge(status JobStatus, limit int) error {
+	if status != JobDone && status != JobDead {
+		return Errorf(EINVALID, "purge jobs: status %q: only done and dead jobs may be purged", status)
+	}
+	if limit < 1 {
+		return Errorf(EINVALID, "purge jobs: limit %d: want at least 1", limit)
+	}
+	return nil
 }
 
 // JobHandler runs one kind of job. Returning nil completes the job. An error

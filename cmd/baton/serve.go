@@ -134,7 +134,8 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	if err != nil {
 		return err
 	}
-	pool := jobs.New(st, jobs.Options{Workers: f.workers, Logger: log, Observe: jm.observe})
+	pool := jobs.New(st, jobs.Options{Workers: f.workers, Logger: log, Observe: jm.observe,
+		KeepDone: cfg.Server.KeepDoneJobs.Value(), KeepDead: cfg.Server.KeepDeadJobs.Value()})
 	comp, err := wire(ctx, cfg, st, log, pool.Notify)
 	if err != nil {
 		return err

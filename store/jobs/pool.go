@@ -55,6 +55,15 @@ type Options struct {
 	Owner  string
 	Clock  baton.Clock  // [baton.SystemClock]
 	Logger *slog.Logger // [discard]
+	// KeepDone and KeepDead are how long finished jobs stay in the store,
+	// for inspection, before the pool purges them [7 days; 30 days, long
+	// enough to look into why a job gave up]. A negative value keeps them
+	// for ever.
+	KeepDone time.Duration
+	KeepDead time.Duration
+	// PurgeEvery is how often the pool purges finished jobs [1h]; it also
+	// purges once at Start.
+	PurgeEvery time.Duration
 	// Observe, when set, is called once per finished attempt.
 	Observe func(kind, outcome string, took time.Duration)
 	// Jitter returns a number in [0, 1); tests make it deterministic
@@ -86,6 +95,15 @@ func (o *Options) defaults() {
 	}
 	if o.CancelWait <= 0 {
 		o.CancelWait = time.Second
+	}
+	if o.KeepDone == 0 {
+		o.KeepDone = 7 * 24 * time.Hour
+	}
+	if o.KeepDead == 0 {
+		o.KeepDead = 30 * 24 * time.Hour
+	}
+	if o.PurgeEvery <= 0 {
+		o.PurgeEvery = time.Hour
 	}
 	if o.Owner == "" {
 		o.Owner = defaultOwner()
@@ -192,6 +210,8 @@ func (p *Pool) Start() error {
 		p.workers.Add(1)
 		go p.work(i)
 	}
+	p.workers.Add(1)
+	go p.purgeLoop()
 	p.opts.Logger.Info("job pool started", "workers", p.opts.Workers, "kinds", p.kinds, "owner", p.opts.Owner)
 	return nil
 }
@@ -274,6 +294,63 @@ func (p *Pool) work(n int) {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// purgeBatch bounds one PurgeJobs call: on SQLite a purge holds the one
+// writer, and workers completing jobs must not wait long behind it.
+const purgeBatch = 500
+
+// purgeLoop purges finished jobs at Start and then every PurgeEvery until
+// Shutdown. Several processes may purge at once; the stores let them.
+func (p *Pool) purgeLoop() {
+	defer p.workers.Done()
+	t := time.NewTicker(p.opts.PurgeEvery)
+	defer t.Stop()
+	for {
+		p.purge()
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// purge deletes the done and dead jobs older than their retention, in
+// batches, stopping early on Shutdown or a store error (the next round
+// tries again).
+func (p *Pool) purge() {
+	for _, r := range []struct {
+		status baton.JobStatus
+		keep   time.Duration
+	}{{baton.JobDone, p.opts.KeepDone}, {baton.JobDead, p.opts.KeepDead}} {
+		if r.keep < 0 {
+			continue
+		}
+		before := p.opts.Clock.Now().Add(-r.keep)
+		total := 0
+		for {
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), p.opts.StoreTimeout)
+			n, err := p.store.PurgeJobs(ctx, r.status, before, purgeBatch)
+			cancel()
+			total += n
+			if err != nil {
+				p.opts.Logger.Error("job pool: purging finished jobs failed", "status", r.status, "err", err)
+				break
+			}
+			if n < purgeBatch {
+				break
+			}
+		}
+		if total > 0 {
+			p.opts.Logger.Info("job pool: purged finished jobs", "status", r.status, "count", total, "older_than", before)
+		}
 	}
 }
 

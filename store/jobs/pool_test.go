@@ -520,9 +520,13 @@ type countingStore struct {
 	claims atomic.Int64
 }
 
+// ClaimJob counts a claim once it returned: a claim still waiting for the
+// database (behind the pool's start-up purge, on SQLite) may yet find a job
+// enqueued meanwhile.
 func (s *countingStore) ClaimJob(ctx context.Context, owner string, kinds []string, lease time.Duration) (*baton.Job, error) {
+	j, err := s.JobStore.ClaimJob(ctx, owner, kinds, lease)
 	s.claims.Add(1)
-	return s.JobStore.ClaimJob(ctx, owner, kinds, lease)
+	return j, err
 }
 
 func TestNotifyWakesAnIdleWorker(t *testing.T) {
@@ -671,4 +675,69 @@ func benchPool(b *testing.B, st baton.Store, workers int) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "jobs/s")
+}
+
+// TestPoolPurgesFinishedJobs: done and dead jobs leave the store once older
+// than their retention, each status by its own; pending jobs never do.
+func TestPoolPurgesFinishedJobs(t *testing.T) {
+	clock := storetest.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	st := openStore(t, clock)
+	opts := fastOptions()
+	opts.Clock = clock
+	opts.KeepDone, opts.KeepDead, opts.PurgeEvery = time.Hour, 3*time.Hour, 5*time.Millisecond
+	p := jobs.New(st, opts)
+	for kind, err := range map[string]error{"ok": nil, "bad": baton.Errorf(baton.EINVALID, "no such order")} {
+		if err := p.Register(kind, baton.JobHandlerFunc(func(context.Context, *baton.Job) error { return err })); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var done, dead []int64
+	for i := range 3 {
+		done = append(done, enqueue(t, st, &baton.Job{Kind: "ok", Payload: json.RawMessage(fmt.Sprint(i))}))
+	}
+	for range 2 {
+		dead = append(dead, enqueue(t, st, &baton.Job{Kind: "bad"}))
+	}
+	later := enqueue(t, st, &baton.Job{Kind: "ok", RunAt: clock.Now().Add(30 * 24 * time.Hour)})
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(t, p)
+	for _, id := range done {
+		waitJob(t, st, id, "done", func(j *baton.Job) bool { return j.Status == baton.JobDone })
+	}
+	for _, id := range dead {
+		waitJob(t, st, id, "dead", func(j *baton.Job) bool { return j.Status == baton.JobDead })
+	}
+	count := func(status baton.JobStatus) int {
+		jobs, err := st.ListJobs(context.Background(), baton.JobFilter{Status: status})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(jobs)
+	}
+	waitCount := func(status baton.JobStatus, want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for count(status) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d %s jobs, want %d", count(status), status, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // ten purge rounds
+	if count(baton.JobDone) != 3 || count(baton.JobDead) != 2 {
+		t.Fatalf("purged jobs younger than their retention: %d done, %d dead left", count(baton.JobDone), count(baton.JobDead))
+	}
+	clock.Advance(2 * time.Hour)
+	waitCount(baton.JobDone, 0)
+	if count(baton.JobDead) != 2 {
+		t.Fatalf("dead jobs purged after 2 h, want them kept 3 h")
+	}
+	clock.Advance(2 * time.Hour)
+	waitCount(baton.JobDead, 0)
+	if j, err := st.GetJob(context.Background(), later); err != nil || j.Status != baton.JobPending {
+		t.Fatalf("pending job = %+v, %v; want it untouched", j, err)
+	}
 }

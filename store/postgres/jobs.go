@@ -372,3 +372,20 @@ func (s *Store) ListJobs(ctx context.Context, f baton.JobFilter) ([]*baton.Job, 
 	}
 	return out, nil
 }
+
+// PurgeJobs deletes the oldest finished jobs of status updated before
+// before, at most limit of them. Rows another purge is deleting are
+// skipped, so that two processes purging at once do not wait on each
+// other.
+func (s *Store) PurgeJobs(ctx context.Context, status baton.JobStatus, before time.Time, limit int) (int, error) {
+	if err := baton.ValidatePurge(status, limit); err != nil {
+		return 0, err
+	}
+	tag, err := s.q().Exec(ctx, `DELETE FROM jobs WHERE id IN (
+		SELECT id FROM jobs WHERE status = $1 AND updated_at < $2 ORDER BY updated_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)`,
+		string(status), before, limit)
+	if err != nil {
+		return 0, wrapErr(err, "purge "+string(status)+" jobs")
+	}
+	return int(tag.RowsAffected()), nil
+}

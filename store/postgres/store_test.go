@@ -670,7 +670,7 @@ func TestClaimWhileAnotherClaimIsUncommitted(t *testing.T) {
 func TestMigrateAppliesOnlyPending(t *testing.T) {
 	st := openStore(t, nil)
 	ctx := testCtx(t)
-	if _, err := st.pool.Exec(ctx, `DROP TABLE gaps, chunk_terms, chunk_corpus, chunk_postings, article_sources; DELETE FROM schema_migrations WHERE version > 1`); err != nil {
+	if _, err := st.pool.Exec(ctx, `DROP TABLE gaps, chunk_terms, chunk_corpus, chunk_postings, article_sources; DROP INDEX jobs_finished; DELETE FROM schema_migrations WHERE version > 1`); err != nil {
 		t.Fatal(err)
 	}
 	if code := baton.ErrorCode(st.Ping(ctx)); code != baton.EUNAVAILABLE {

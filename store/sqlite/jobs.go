@@ -260,3 +260,23 @@ func (s *Store) ListJobs(ctx context.Context, f baton.JobFilter) ([]*baton.Job, 
 	}
 	return out, translate(rows.Err(), "list jobs")
 }
+
+// PurgeJobs deletes the oldest finished jobs of status updated before
+// before, at most limit of them.
+func (s *Store) PurgeJobs(ctx context.Context, status baton.JobStatus, before time.Time, limit int) (int, error) {
+	if err := baton.ValidatePurge(status, limit); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.writeOne(ctx, "purge "+string(status)+" jobs", func(q querier) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM jobs WHERE id IN (
+			SELECT id FROM jobs WHERE status = ? AND updated_at < ? ORDER BY updated_at, id LIMIT ?)`,
+			string(status), ts(before), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store) {
 	t.Run("JobOrdering", s.testJobOrdering)
 	t.Run("JobConcurrentClaims", s.testJobConcurrentClaims)
 	t.Run("JobCrash", s.testJobCrash)
+	t.Run("JobPurge", s.testJobPurge)
 	t.Run("Concurrency", s.testConcurrency)
 	t.Run("Gaps", s.testGaps)
 	t.Run("Ping", s.testPing)

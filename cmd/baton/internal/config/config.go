@@ -31,6 +31,10 @@ type Server struct {
 	DataDir     string `yaml:"data_dir"`
 	DatabaseURL string `yaml:"database_url"`
 	AdminToken  string `yaml:"admin_token"`
+	// KeepDoneJobs and KeepDeadJobs are how long finished jobs stay in the
+	// database before they are purged (unset: 7d and 30d).
+	KeepDoneJobs Duration `yaml:"keep_done_jobs"`
+	KeepDeadJobs Duration `yaml:"keep_dead_jobs"`
 }
 
 // OpenAI configures the optional OpenAI-compatible language services.

@@ -34,6 +34,8 @@ func TestLoadValid(t *testing.T) {
 		{"empty env with empty default", cfg.OpenAI.APIKey, ""},
 		{"default used when unset", cfg.Slack.BotToken, "xoxb-default"},
 		{"openai timeout", cfg.OpenAI.Timeout.Value(), 20 * time.Second},
+		{"done jobs kept", cfg.Server.KeepDoneJobs.Value(), 3 * 24 * time.Hour},
+		{"dead jobs kept: unset means the pool's default", cfg.Server.KeepDeadJobs.Value(), time.Duration(0)},
 		{"reopen window in days", cfg.DomainBots()[0].ReopenAfter, 7 * 24 * time.Hour},
 		{"bot queues", strings.Join(cfg.DomainBots()[0].Queues, ","), "general,billing"},
 		{"queue default priority", cfg.DomainQueues()[0].Priority, baton.PriorityNormal},
@@ -115,6 +117,8 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		{
 			file: "references.yaml",
 			want: []string{
+				"server.keep_done_jobs: not a duration",
+				"server.keep_dead_jobs: must be positive",
 				"bots[0].kb.dir: no-such-dir does not exist",
 				"bots[0].escalation.negative_sentiment: must be between -1 and 1",
 				"bots[0].reopen_window: not a duration",

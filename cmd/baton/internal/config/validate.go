@@ -160,6 +160,8 @@ func (v *validator) server() {
 	if s.AdminToken != "" && len(s.AdminToken) < 16 {
 		v.add("server.admin_token", "too short: use at least 16 characters")
 	}
+	v.duration("server.keep_done_jobs", s.KeepDoneJobs, false)
+	v.duration("server.keep_dead_jobs", s.KeepDeadJobs, false)
 }
 
 func (v *validator) openai() {
