@@ -237,14 +237,17 @@ func (e *env) runJobs(done func() bool) {
 	}
 }
 
-// idle reports whether no turn or deliver job is pending or running.
+// idle reports whether no turn or deliver job is pending or running. It
+// reads every job in one query: two queries (pending, then running) could
+// miss a turn job that finished in between, after it enqueued its deliver
+// job, and call a busy queue idle.
 func (e *env) idle() bool {
-	for _, s := range []baton.JobStatus{baton.JobPending, baton.JobRunning} {
-		js, err := e.st.ListJobs(context.Background(), baton.JobFilter{Status: s})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if len(js) > 0 {
+	js, err := e.st.ListJobs(context.Background(), baton.JobFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, j := range js {
+		if j.Status == baton.JobPending || j.Status == baton.JobRunning {
 			return false
 		}
 	}
