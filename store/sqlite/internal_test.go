@@ -363,3 +363,37 @@ func TestStemmedKeywordIndexMigration(t *testing.T) {
 		t.Fatal("after its article is saved again, the chunk does not match another inflection")
 	}
 }
+
+// TestClaimWalksLiveJobsOnly checks the plan of both claim walks, with a
+// kind filter and no statistics (a new file): each must walk its partial
+// index of live jobs, never the (kind, id) index of every job ever run.
+func TestClaimWalksLiveJobsOnly(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, nil)
+	for i := 0; i < 200; i++ {
+		j := &baton.Job{Kind: baton.JobDeliver}
+		if _, err := st.Enqueue(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, q := range claimQueries(" AND j.kind IN (?, ?)") {
+		rows, err := st.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q, sql.Named("now", int64(1)<<40), baton.JobDeliver, baton.JobTurn)
+		if err != nil {
+			t.Fatalf("walk %d: %v", i, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		want := []string{"jobs_pending", "jobs_running"}[i]
+		if !strings.Contains(plan[0], "SEARCH j USING INDEX "+want) {
+			t.Errorf("walk %d starts with %q, want the %s index:\n%s", i, plan[0], want, strings.Join(plan, "\n"))
+		}
+	}
+}

@@ -89,6 +89,22 @@ const blocked = `j.conversation_id <> 0 AND EXISTS (
 	  AND ((k.status = 'running' AND k.lease_until > :now)
 	    OR (k.id < j.id AND (k.attempts > 0 OR k.run_at <= :now))))`
 
+// claimQueries are the two walks of a claim: due pending jobs, and running
+// jobs whose lease expired. kindFilter restricts j.kind.
+//
+// INDEXED BY pins each walk to its partial index of live jobs. Left to
+// itself, a planner without statistics (SQLite has none until ANALYZE)
+// took the kind filter to the (kind, id) index instead: every job of the
+// kind ever run, done ones included, read and sorted on every claim, so
+// that claiming slowed down as history grew (600 jobs/s on a queue of
+// 3,000).
+func claimQueries(kindFilter string) []string {
+	return []string{
+		`SELECT j.id, j.run_at FROM jobs j INDEXED BY jobs_pending WHERE j.status = 'pending' AND j.run_at <= :now` + kindFilter + ` AND NOT (` + blocked + `) ORDER BY j.run_at, j.id LIMIT 1`,
+		`SELECT j.id, j.run_at FROM jobs j INDEXED BY jobs_running WHERE j.status = 'running' AND j.lease_until <= :now` + kindFilter + ` AND NOT (` + blocked + `) ORDER BY j.run_at, j.id LIMIT 1`,
+	}
+}
+
 // ClaimJob leases the next runnable job. The whole claim runs under the
 // write lock, so two claimers can never pick the same job.
 func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, lease time.Duration) (*baton.Job, error) {
@@ -106,10 +122,7 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 			kindArgs = append(kindArgs, k)
 		}
 	}
-	queries := []string{
-		`SELECT j.id, j.run_at FROM jobs j WHERE j.status = 'pending' AND j.run_at <= :now` + kindFilter + ` AND NOT (` + blocked + `) ORDER BY j.run_at, j.id LIMIT 1`,
-		`SELECT j.id, j.run_at FROM jobs j WHERE j.status = 'running' AND j.lease_until <= :now` + kindFilter + ` AND NOT (` + blocked + `) ORDER BY j.run_at, j.id LIMIT 1`,
-	}
+	queries := claimQueries(kindFilter)
 	if s.tx == nil {
 		// Idle workers poll all the time: look on a read connection first
 		// and take the write lock (which ingestion needs) only when there
