@@ -186,3 +186,49 @@ func TestWebChat(t *testing.T) {
 		})
 	}
 }
+
+// TestWebChatSignalWakesStreams: with a poll interval of an hour, a
+// visitor's own message and the reply to it still reach their open stream
+// at once, because this process woke it; another visitor's stream is not
+// woken by them.
+func TestWebChatSignalWakesStreams(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newEnv(t, sc, envOptions{})
+			sig := &webchat.Signal{}
+			e.deliver.Senders[baton.ChannelWebChat] = webchat.Sender{Signal: sig}
+			h := &webchat.Handler{
+				Sites:    map[string]webchat.Site{botID: {IdentitySecret: chatSecret}},
+				Ingester: e.ing, Store: e.st, Clock: e.clock, Signal: sig,
+				Poll: time.Hour, Logger: slog.New(slog.DiscardHandler),
+			}
+			app := fiber.New(fiber.Config{DisableStartupMessage: true})
+			app.Post("/chat/:bot/messages", h.Post)
+			app.Get("/chat/:bot/stream", h.Stream)
+			base := listen(t, app)
+			const visitor, other = "v-signal-0000000001", "v-signal-0000000002"
+			stream := openStream(t, base+"/chat/"+botID+"/stream?visitor_id="+visitor, "")
+			quiet := openStream(t, base+"/chat/"+botID+"/stream?visitor_id="+other, "")
+			time.Sleep(50 * time.Millisecond) // both streams read once and wait
+			b, _ := json.Marshal(map[string]any{"visitor_id": visitor, "client_message_id": "c-signal-0001", "text": "Is my parcel late?"})
+			resp, err := http.Post(base+"/chat/"+botID+"/messages", "application/json", bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if in := next(t, stream); in.data.Direction != "in" || in.data.Text != "Is my parcel late?" {
+				t.Fatalf("first event %+v", in)
+			}
+			conv := onlyConversation(t, e)
+			e.runJobs(func() bool { out := e.outbound(conv.ID); return len(out) == 1 && out[0].Status == baton.StatusSent })
+			if reply := next(t, stream); reply.data.Direction != "out" || reply.data.Text != ackText {
+				t.Fatalf("reply event %+v", reply)
+			}
+			select {
+			case ev := <-quiet:
+				t.Fatalf("another visitor's stream got %+v", ev)
+			case <-time.After(50 * time.Millisecond):
+			}
+		})
+	}
+}

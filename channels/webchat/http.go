@@ -34,6 +34,9 @@ type Handler struct {
 	Store    baton.Store
 	Clock    baton.Clock
 	Logger   *slog.Logger
+	// Signal, when set, wakes a stream as soon as this process writes a
+	// message of its visitor; give the same one to Sender.
+	Signal *Signal
 	// Poll is how often an open stream looks for new messages [500ms];
 	// polling the store keeps any number of replicas consistent.
 	Poll time.Duration
@@ -117,6 +120,7 @@ func (h *Handler) Post(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, "post", err)
 	}
+	h.Signal.Notify(bot, in.From)
 	return c.JSON(fiber.Map{"message_id": res.MessageID, "duplicate": res.Duplicate})
 }
 
@@ -162,7 +166,7 @@ func (h *Handler) Stream(c *fiber.Ctx) error {
 	// copies of everything it needs.
 	bot = strings.Clone(bot)
 	address := strings.Clone(id.Address)
-	st, log := h.Store, h.logger()
+	st, log, sig := h.Store, h.logger(), h.Signal
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(context.Background(), life)
 		defer cancel()
@@ -174,6 +178,9 @@ func (h *Handler) Stream(c *fiber.Ctx) error {
 		tick := time.NewTicker(poll)
 		defer tick.Stop()
 		for {
+			// Subscribed before reading, so that a message written while
+			// the read runs still wakes the wait below.
+			wake, release := sig.subscribe(bot, address)
 			if convID == 0 {
 				convID = findConversation(ctx, st, bot, address)
 			}
@@ -195,13 +202,17 @@ func (h *Handler) Stream(c *fiber.Ctx) error {
 			// tells us the browser went away.
 			fmt.Fprintf(w, ": ping\n\n")
 			if w.Flush() != nil {
+				release()
 				return
 			}
 			select {
 			case <-ctx.Done():
+				release()
 				return
 			case <-tick.C:
+			case <-wake:
 			}
+			release()
 		}
 	})
 	return nil

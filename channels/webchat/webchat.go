@@ -148,14 +148,18 @@ func ParsePost(botID string, site Site, body []byte, now time.Time) (baton.Inbou
 }
 
 // Sender "sends" a web chat reply: the browser reads the transcript over the
-// stream, so accepting the message is recording it. The provider id is the
-// message's own id, which makes a re-run of the deliver job harmless.
-type Sender struct{}
+// stream, so accepting the message is recording it, and waking the visitor's
+// streams (Signal, when set). The provider id is the message's own id,
+// which makes a re-run of the deliver job harmless.
+type Sender struct {
+	Signal *Signal
+}
 
 // Send implements baton.Sender.
-func (Sender) Send(_ context.Context, conv *baton.Conversation, msg *baton.Message) (string, error) {
+func (s Sender) Send(_ context.Context, conv *baton.Conversation, msg *baton.Message) (string, error) {
 	if conv.Channel != baton.ChannelWebChat {
 		return "", baton.Errorf(baton.EINVALID, "web chat: conversation %d is on %s", conv.ID, conv.Channel)
 	}
+	s.Signal.Notify(conv.BotID, conv.Address)
 	return "web:out:" + strconv.FormatInt(msg.ID, 10), nil
 }

@@ -84,8 +84,9 @@ func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logge
 		senders[baton.ChannelSMS] = &twilio.Sender{Accounts: sms, BaseURL: twBase.url, Clock: clock}
 	}
 	if len(sites) > 0 {
-		comp.webChat = &webchat.Handler{Sites: sites, Ingester: ing, Store: st, Clock: clock, Logger: log}
-		senders[baton.ChannelWebChat] = webchat.Sender{}
+		sig := &webchat.Signal{}
+		comp.webChat = &webchat.Handler{Sites: sites, Ingester: ing, Store: st, Clock: clock, Logger: log, Signal: sig}
+		senders[baton.ChannelWebChat] = webchat.Sender{Signal: sig}
 	}
 	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log}
 	// Until the triage bot lands, every turn is answered with an
