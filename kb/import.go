@@ -107,22 +107,20 @@ func Import(ctx context.Context, store baton.ArticleStore, emb baton.Embedder, b
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
+		st, err := m.load(ctx, botID, d.Slug)
+		if err != nil {
+			return rep, fmt.Errorf("import %s (%s): %w", d.File, d.Slug, err)
+		}
 		src := lastRead[d.Slug]
 		sourceHash := d.SourceHash()
-		if src != nil && src.Hash == sourceHash {
+		if src != nil && src.Hash == sourceHash && st.differs(d) {
 			// The file is as the last import read it: whatever changed
 			// the article since (an edit or a restore in the admin API, a
 			// publication change) is newer than the file, and stays.
-			changed, err := m.differs(ctx, botID, d)
-			if err != nil {
-				return rep, fmt.Errorf("import %s (%s): %w", d.File, d.Slug, err)
-			}
-			if changed {
-				rep.Kept = append(rep.Kept, d.Slug)
-				continue
-			}
+			rep.Kept = append(rep.Kept, d.Slug)
+			continue
 		}
-		res, err := m.Save(ctx, botID, d, opt.Author)
+		res, err := m.save(ctx, botID, d, opt.Author, st)
 		rep.Embedded += res.Embedded
 		rep.Reused += res.Reused
 		if err != nil {

@@ -56,23 +56,53 @@ func (m *Manager) inTx(ctx context.Context, fn func(s baton.ArticleStore) error)
 // differs, else nothing (or a re-embedding when the stored vectors are of
 // another model).
 func (m *Manager) Save(ctx context.Context, botID string, d *Document, author string) (SaveResult, error) {
-	var res SaveResult
 	if botID == "" {
-		return res, baton.Errorf(baton.EINVALID, "save article: bot id is empty")
+		return SaveResult{}, baton.Errorf(baton.EINVALID, "save article: bot id is empty")
 	}
-	newest, err := getOptional(m.Store.GetArticle(ctx, botID, d.Slug, 0))
+	st, err := m.load(ctx, botID, d.Slug)
 	if err != nil {
-		return res, err
+		return SaveResult{}, err
 	}
-	pub, err := getOptional(m.Store.GetPublishedArticle(ctx, botID, d.Slug))
+	return m.save(ctx, botID, d, author, st)
+}
+
+// slugState is what the KB holds of one slug: its newest version and its
+// published one (either nil).
+type slugState struct {
+	newest, pub *baton.Article
+}
+
+func (m *Manager) load(ctx context.Context, botID, slug string) (slugState, error) {
+	newest, err := getOptional(m.Store.GetArticle(ctx, botID, slug, 0))
 	if err != nil {
-		return res, err
+		return slugState{}, err
 	}
+	pub, err := getOptional(m.Store.GetPublishedArticle(ctx, botID, slug))
+	return slugState{newest: newest, pub: pub}, err
+}
+
+// differs says whether the KB holds d's slug otherwise than d has it: its
+// newest version has other content, or is published when d is a draft or
+// the other way round. A slug the KB does not have does not differ: there
+// is nothing to keep.
+func (st slugState) differs(d *Document) bool {
+	if st.newest == nil {
+		return false
+	}
+	live := st.pub != nil && st.pub.Version == st.newest.Version
+	return st.newest.Hash != d.Hash() || live != (d.Status == baton.ArticlePublished)
+}
+
+// save is Save on the slug's state as load read it.
+func (m *Manager) save(ctx context.Context, botID string, d *Document, author string, st slugState) (SaveResult, error) {
+	var res SaveResult
+	newest, pub := st.newest, st.pub
 	want := d.Article(botID, author)
 
 	if newest == nil || newest.Hash != want.Hash {
 		var chunks []baton.Chunk
 		if want.Status == baton.ArticlePublished {
+			var err error
 			if chunks, err = m.chunks(ctx, want, &res, pub, newest); err != nil {
 				return res, err
 			}
@@ -131,23 +161,6 @@ func (m *Manager) Save(ctx context.Context, botID string, d *Document, author st
 		res.Change = Unchanged
 	}
 	return res, nil
-}
-
-// differs says whether the KB holds d's slug otherwise than d has it: its
-// newest version has other content, or is published when d is a draft or
-// the other way round. A slug the KB does not have does not differ: there
-// is nothing to keep.
-func (m *Manager) differs(ctx context.Context, botID string, d *Document) (bool, error) {
-	newest, err := getOptional(m.Store.GetArticle(ctx, botID, d.Slug, 0))
-	if err != nil || newest == nil {
-		return false, err
-	}
-	pub, err := getOptional(m.Store.GetPublishedArticle(ctx, botID, d.Slug))
-	if err != nil {
-		return false, err
-	}
-	live := pub != nil && pub.Version == newest.Version
-	return newest.Hash != d.Hash() || live != (d.Status == baton.ArticlePublished), nil
 }
 
 // publish makes a the published version, chunking and embedding it first

@@ -62,10 +62,3 @@ func (s *Signal) Notify(bot, address string) {
 		delete(s.waits, key)
 	}
 }
-
-// open counts the visitors with a waiting stream (for tests).
-func (s *Signal) open() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.waits)
-}

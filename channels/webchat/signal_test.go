@@ -2,6 +2,13 @@ package webchat
 
 import "testing"
 
+// open counts the visitors with a waiting stream.
+func (s *Signal) open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.waits)
+}
+
 func TestSignal(t *testing.T) {
 	var s Signal
 	a1, releaseA1 := s.subscribe("shop", "v-a")
