@@ -24,12 +24,31 @@ type HandoffPacket struct {
 	CreatedAt      time.Time         `json:"created_at"`
 }
 
-// TriggerResult is one escalation trigger that fired, with the value that
-// made it fire.
+// Escalation trigger names. They are fixed: evals, agents and dashboards
+// read them.
+const (
+	TriggerWantsHuman        = "wants_human"
+	TriggerNegativeSentiment = "negative_sentiment"
+	TriggerSentimentTrend    = "sentiment_trend"
+	TriggerRepeatedFailure   = "repeated_failure"
+	TriggerNotHelped         = "not_helped"
+	TriggerLoop              = "loop"
+	TriggerTopic             = "topic"
+	TriggerAttribute         = "attribute"
+	TriggerMaxTurns          = "max_turns"
+	TriggerSpam              = "spam"
+	TriggerActionFailed      = "action_failed"
+)
+
+// TriggerResult is one escalation trigger as the policy evaluated it: the
+// value it read, the threshold it compared with and whether it fired. A
+// packet's reasons are the ones that fired.
 type TriggerResult struct {
-	Trigger string  `json:"trigger"` // "wants_human", "negative_sentiment", "loop", "topic", ...
-	Value   float64 `json:"value,omitempty"`
-	Detail  string  `json:"detail,omitempty"`
+	Trigger   string  `json:"trigger"`
+	Value     float64 `json:"value"`
+	Threshold float64 `json:"threshold"`
+	Fired     bool    `json:"fired"`
+	Detail    string  `json:"detail,omitempty"` // the topic's intent, the attribute's key, the wants-human evidence
 }
 
 // CustomerProfile is the part of a customer an agent sees.
