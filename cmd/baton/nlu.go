@@ -53,9 +53,9 @@ per-message latency; --json prints one JSON object instead.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Task, "task", "", "intent, sentiment or language")
+	f.StringVar(&cfg.Task, "task", "", "intent, sentiment or language (required)")
 	f.StringVar(&cfg.TrainFile, "train", "", "training data (intent only)")
-	f.StringVar(&cfg.TestFile, "test", "", "test data")
+	f.StringVar(&cfg.TestFile, "test", "", "test data (required)")
 	f.BoolVar(&cfg.JSON, "json", false, "print one JSON object")
 	f.Float64Var(&cfg.OOSThreshold, "oos-threshold", 0, "intent: fixed out-of-scope threshold instead of the one chosen on held-out data")
 	f.StringVar(&langs, "languages", strings.Join(nlueval.DefaultLanguages, ","), "configured languages (ISO 639-1, comma-separated)")
@@ -85,8 +85,8 @@ and nothing is trained.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Intents, "intents", "", "intents YAML (or CSV text,label)")
-	f.StringVar(&cfg.Dir, "dir", "", "directory the model is kept in")
+	f.StringVar(&cfg.Intents, "intents", "", "intents YAML, CSV text,label or CLINC150 JSON (required)")
+	f.StringVar(&cfg.Dir, "dir", "", "directory the model is kept in (required)")
 	f.Float64Var(&cfg.OOSThreshold, "oos-threshold", 0, "fixed out-of-scope threshold instead of the one chosen on held-out data")
 	f.BoolVar(&cfg.JSON, "json", false, "print one JSON object")
 	return cmd
