@@ -147,54 +147,24 @@ func (b *lockedBuffer) String() string {
 // embedded database, and a cancelled context stops it cleanly.
 func TestDemoStaysEmbedded(t *testing.T) {
 	data := t.TempDir()
-	var stdout, stderr lockedBuffer
-	e := &env{
-		stdout: &stdout,
-		stderr: &stderr,
-		lookupEnv: config.MapEnv(map[string]string{
-			"BATON_DATABASE_URL": "postgres://nobody@192.0.2.1:1/none",
-			"OPENAI_API_KEY":     "sk-not-used",
-			"BATON_DATA_DIR":     data,
-		}),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"demo", "--config", "../../examples/sportshop/baton.yaml", "--addr", "127.0.0.1:0", "--log-format", "json"}, e)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stdout.String(), "Baton demo is running") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo never started\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
-		}
-		select {
-		case code := <-exit:
-			t.Fatalf("the demo exited with %d\nstderr: %s", code, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	cancel()
-	select {
-	case code := <-exit:
-		if code != exitOK {
-			t.Errorf("exit %d\nstderr: %s", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the demo did not stop when its context was cancelled")
-	}
+	r := runDemo(t, map[string]string{
+		"BATON_DATABASE_URL": "postgres://nobody@192.0.2.1:1/none",
+		"OPENAI_API_KEY":     "sk-not-used",
+		"BATON_DATA_DIR":     data,
+	}, nil)
 	tests := []struct {
 		name string
 		ok   bool
 	}{
-		{"prints the admin API line with a generated token", regexp.MustCompile(`Bearer [0-9a-f]{48}`).MatchString(stdout.String())},
-		{"says it ignores the database URL", strings.Contains(stderr.String(), "ignoring the database URL")},
-		{"uses the embedded database", strings.Contains(stderr.String(), `"database":"sqlite `+filepath.Join(data, sqliteFile))},
+		{"prints that it runs", strings.Contains(r.stdout, "Baton demo is running")},
+		{"prints the admin API line with a generated token", regexp.MustCompile(`Bearer [0-9a-f]{48}`).MatchString(r.stdout)},
+		{"says it ignores the database URL", strings.Contains(r.stderr, "ignoring the database URL")},
+		{"uses the embedded database", strings.Contains(r.stderr, `"database":"sqlite `+filepath.Join(data, sqliteFile))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if !tc.ok {
-				t.Errorf("not so:\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+				t.Errorf("not so:\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
 			}
 		})
 	}
