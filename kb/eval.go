@@ -163,6 +163,10 @@ type EvalOptions struct {
 	// BotID keys the throwaway KB (default: "eval-" and a random suffix,
 	// so that a shared database can hold several runs).
 	BotID string
+	// Progress, when set, follows the run stage by stage ("importing",
+	// "searching (keyword)", ..., "answering"): each stage reports 0 and
+	// then each item done of its total.
+	Progress func(stage string, done, total int)
 }
 
 // ModeFigures are the retrieval figures of one method.
@@ -221,6 +225,13 @@ func EvalFAQ(ctx context.Context, opt EvalOptions) (EvalReport, error) {
 			return rep, baton.Errorf(baton.EINVALID, "%s:%d: query names FAQ id %q, which is not in %s", opt.Queries, i+1, q.ID, opt.FAQ)
 		}
 	}
+	// Read before anything is built: a bad file costs nothing.
+	var outOfKB []string
+	if opt.OutOfKB != "" {
+		if outOfKB, err = ReadOutOfKB(opt.OutOfKB); err != nil {
+			return rep, err
+		}
+	}
 	if opt.Language == "" {
 		opt.Language = "en"
 	}
@@ -262,7 +273,7 @@ func EvalFAQ(ctx context.Context, opt EvalOptions) (EvalReport, error) {
 	defer closeStore()
 
 	start := time.Now()
-	irep, err := Import(ctx, store, opt.Embedder, opt.BotID, artDir, ImportOptions{Chunk: opt.Chunk, Author: "eval"})
+	irep, err := Import(ctx, store, opt.Embedder, opt.BotID, artDir, ImportOptions{Chunk: opt.Chunk, Author: "eval", Progress: opt.Progress})
 	if err != nil {
 		return rep, fmt.Errorf("eval: import: %w", err)
 	}
@@ -272,13 +283,13 @@ func EvalFAQ(ctx context.Context, opt EvalOptions) (EvalReport, error) {
 
 	ret := &Retriever{Store: store, Embedder: opt.Embedder, RRFK: opt.RRFK}
 	for _, m := range modes {
-		f, err := evalMode(ctx, ret, opt.BotID, m, queries, opt.Language)
+		f, err := evalMode(ctx, ret, opt.BotID, m, queries, opt.Language, opt.Progress)
 		if err != nil {
 			return rep, err
 		}
 		rep.Modes = append(rep.Modes, f)
 	}
-	af, err := evalAnswers(ctx, ret, queries, opt)
+	af, err := evalAnswers(ctx, ret, queries, outOfKB, opt)
 	if err != nil {
 		return rep, err
 	}
@@ -288,13 +299,24 @@ func EvalFAQ(ctx context.Context, opt EvalOptions) (EvalReport, error) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func evalMode(ctx context.Context, ret *Retriever, bot string, m Mode, queries []FAQQuery, lang string) (ModeFigures, error) {
+// stepper reports the items of one stage: 0 first, then each one done.
+func stepper(fn func(stage string, done, total int), stage string, total int) func(done int) {
+	if fn == nil {
+		return func(int) {}
+	}
+	fn(stage, 0, total)
+	return func(done int) { fn(stage, done, total) }
+}
+
+func evalMode(ctx context.Context, ret *Retriever, bot string, m Mode, queries []FAQQuery, lang string, progress func(string, int, int)) (ModeFigures, error) {
 	f := ModeFigures{Mode: m, Queries: len(queries)}
 	lat := make([]time.Duration, 0, len(queries))
-	for _, q := range queries {
+	step := stepper(progress, "searching ("+string(m)+")", len(queries))
+	for i, q := range queries {
 		start := time.Now()
 		res, err := ret.Search(ctx, Query{BotID: bot, Text: q.Question, Language: lang, Mode: m, Limit: 10, Distinct: true})
 		lat = append(lat, time.Since(start))
+		step(i + 1)
 		if err != nil {
 			return f, fmt.Errorf("eval %s: %q: %w", m, q.Question, err)
 		}
@@ -332,15 +354,17 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
-func evalAnswers(ctx context.Context, ret *Retriever, queries []FAQQuery, opt EvalOptions) (*AnswerFigures, error) {
+func evalAnswers(ctx context.Context, ret *Retriever, queries []FAQQuery, oos []string, opt EvalOptions) (*AnswerFigures, error) {
 	ans := &Answerer{Retriever: ret, Threshold: opt.Threshold}
 	af := &AnswerFigures{Threshold: ans.threshold(), InKB: len(queries)}
 	answered, correct := 0, 0
-	for _, q := range queries {
+	step := stepper(opt.Progress, "answering", len(queries)+len(oos))
+	for i, q := range queries {
 		a, err := ans.Extractive(ctx, AnswerRequest{BotID: opt.BotID, Question: q.Question, Language: opt.Language})
 		if err != nil {
 			return nil, fmt.Errorf("eval answers: %q: %w", q.Question, err)
 		}
+		step(i + 1)
 		if a.Answered {
 			answered++
 			if a.Citations[0].Slug == FAQSlug(q.ID) {
@@ -352,19 +376,16 @@ func evalAnswers(ctx context.Context, ret *Retriever, queries []FAQQuery, opt Ev
 	if answered > 0 {
 		af.InKBCorrect = float64(correct) / float64(answered)
 	}
-	if opt.OutOfKB == "" {
+	if len(oos) == 0 {
 		return af, nil
 	}
-	oos, err := ReadOutOfKB(opt.OutOfKB)
-	if err != nil {
-		return nil, err
-	}
 	n := 0
-	for _, q := range oos {
+	for i, q := range oos {
 		a, err := ans.Extractive(ctx, AnswerRequest{BotID: opt.BotID, Question: q, Language: opt.Language})
 		if err != nil {
 			return nil, fmt.Errorf("eval out-of-KB: %q: %w", q, err)
 		}
+		step(len(queries) + i + 1)
 		if a.Answered {
 			n++
 		}

@@ -180,3 +180,55 @@ func BenchmarkStackFAQ(b *testing.B) {
 		})
 	}
 }
+
+// TestEvalProgress: the import, each mode's searches and the answers are
+// reported stage by stage, each from 0 to its total, in order.
+func TestEvalProgress(t *testing.T) {
+	type call struct {
+		stage       string
+		done, total int
+	}
+	var calls []call
+	_, err := EvalFAQ(context.Background(), EvalOptions{
+		FAQ: "testdata/faq/faqs.tsv", Queries: "testdata/faq/queries.tsv", OutOfKB: "testdata/faq/oos.txt",
+		Modes:    []Mode{ModeKeyword, ModeHybrid},
+		Progress: func(stage string, done, total int) { calls = append(calls, call{stage, done, total}) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Per stage: its total, and every step from 0 to it.
+	want := []call{{"importing", 0, 10}, {"searching (keyword)", 0, 20}, {"searching (hybrid)", 0, 20}, {"answering", 0, 25}}
+	i := 0
+	for _, w := range want {
+		for d := 0; d <= w.total; d++ {
+			exp := call{w.stage, d, w.total}
+			if i >= len(calls) || calls[i] != exp {
+				t.Fatalf("call %d = %+v, want %+v (all: %v)", i, calls[min(i, len(calls)-1)], exp, calls)
+			}
+			i++
+		}
+	}
+	if i != len(calls) {
+		t.Errorf("%d calls after the last stage: %v", len(calls)-i, calls[i:])
+	}
+}
+
+// TestEvalReadsOutOfKBFirst: a bad out-of-KB file is reported before any
+// KB is built.
+func TestEvalReadsOutOfKBFirst(t *testing.T) {
+	opened := false
+	_, err := EvalFAQ(context.Background(), EvalOptions{
+		FAQ: "testdata/faq/faqs.tsv", Queries: "testdata/faq/queries.tsv", OutOfKB: filepath.Join(t.TempDir(), "none.txt"),
+		Open: func(ctx context.Context, dir string) (baton.ArticleStore, func() error, error) {
+			opened = true
+			return OpenSQLite(ctx, dir)
+		},
+	})
+	if baton.ErrorCode(err) != baton.EINVALID || !strings.Contains(err.Error(), "none.txt") {
+		t.Errorf("error %v, want EINVALID naming the file", err)
+	}
+	if opened {
+		t.Error("a store was opened before the out-of-KB file was read")
+	}
+}

@@ -15,6 +15,9 @@ type ImportOptions struct {
 	Prune  bool   // unpublish imported articles whose file is gone
 	Author string // recorded on every new version; "" = "import"
 	Chunk  ChunkOptions
+	// Progress, when set, is called with the stage "importing", the good
+	// files done and their total: once before the first and after each.
+	Progress func(stage string, done, total int)
 }
 
 // ImportReport says what an import did, slug by slug.
@@ -34,7 +37,8 @@ type ImportReport struct {
 	Errors       FileErrors
 }
 
-// WriteTo prints the report for a person.
+// WriteTo prints the report for a person. Bad files are counted, not
+// listed: their problems are in the error Import returned.
 func (r ImportReport) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
 	list := func(name string, s []string) {
@@ -59,8 +63,10 @@ func (r ImportReport) WriteTo(w io.Writer) (int64, error) {
 	if r.PruneSkipped {
 		b.WriteString("prune        skipped: fix the bad files first, so that no article is unpublished by mistake\n")
 	}
-	for _, e := range r.Errors {
-		fmt.Fprintf(&b, "error        %s\n", e)
+	// The problems themselves are Import's error, printed once by whoever
+	// reports it; the report only counts them.
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(&b, "bad          %d file(s), nothing imported from them\n", countFiles(r.Errors))
 	}
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err
@@ -103,7 +109,13 @@ func Import(ctx context.Context, store baton.ArticleStore, emb baton.Embedder, b
 		lastRead[src.Slug] = src
 	}
 	m := &Manager{Store: store, Embedder: emb, Chunk: opt.Chunk}
-	for _, d := range docs {
+	progress := func(done int) {
+		if opt.Progress != nil {
+			opt.Progress("importing", done, len(docs))
+		}
+	}
+	for i, d := range docs {
+		progress(i)
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
@@ -150,6 +162,7 @@ func Import(ctx context.Context, store baton.ArticleStore, emb baton.Embedder, b
 			}
 		}
 	}
+	progress(len(docs))
 	if opt.Prune {
 		if len(rep.Errors) > 0 {
 			rep.PruneSkipped = true
@@ -240,8 +253,8 @@ func prune(ctx context.Context, store baton.ArticleStore, botID string, docs []*
 	return nil
 }
 
-// RunImport imports dir and prints the report (bad files included) to w;
-// the error is Import's.
+// RunImport imports dir and prints the report to w; the error is Import's
+// and lists the problems of bad files.
 func RunImport(ctx context.Context, store baton.ArticleStore, emb baton.Embedder, botID, dir string, opt ImportOptions, w io.Writer) error {
 	rep, err := Import(ctx, store, emb, botID, dir, opt)
 	if _, werr := rep.WriteTo(w); werr != nil && err == nil {

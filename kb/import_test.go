@@ -286,13 +286,17 @@ func TestRunImportAndExportPrintReports(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "en", "bad.md"), []byte("---\ntitle: X\nslug: x\nlanguage: en\nstatus: published\n---\n"), 0o644)
 	var out bytes.Buffer
 	err := RunImport(ctx, ts.store, embedder(t), ts.bot, dir, ImportOptions{Prune: true}, &out)
-	if baton.ErrorCode(err) != baton.EINVALID {
-		t.Errorf("error %v, want EINVALID", err)
+	if baton.ErrorCode(err) != baton.EINVALID || !strings.Contains(err.Error(), "en/bad.md:6: empty body") {
+		t.Errorf("error %v, want EINVALID naming the bad file and line", err)
 	}
-	for _, want := range []string{"files        5", "created      4:", "error        en/bad.md:6: empty body", "prune        skipped"} {
+	for _, want := range []string{"files        5", "created      4:", "bad          1 file(s), nothing imported from them", "prune        skipped"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("import report lacks %q:\n%s", want, out.String())
 		}
+	}
+	// The problem is told once: in the error, not in the report too.
+	if strings.Contains(out.String(), "empty body") {
+		t.Errorf("the report repeats the error:\n%s", out.String())
 	}
 	out.Reset()
 	exp := t.TempDir()

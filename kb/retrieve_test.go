@@ -157,15 +157,44 @@ func TestRetrieverRerankerHook(t *testing.T) {
 func TestRunSearchPrintsScores(t *testing.T) {
 	ts := stores(t)[0]
 	r := importFixture(t, ts)
-	var buf bytes.Buffer
-	err := RunSearch(context.Background(), r, Query{BotID: ts.bot, Text: "express delivery price", Language: "en", Limit: 3}, &buf)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		q      Query
+		want   []string
+		absent []string
+	}{
+		{"one language", Query{Text: "express delivery price", Language: "en"},
+			[]string{"1. [delivery-times] How long does delivery take? > Express delivery  (en)", "fused ", "keyword ", "vector ", "9.95"}, nil},
+		// With no language every passage still says its own.
+		{"any language", Query{Text: "teslimat ne kadar sürer"},
+			[]string{"1. [delivery-times-tr] Teslimat ne kadar sürer?", "  (tr)\n"}, []string{"()", "fallback"}},
+		{"fallback", Query{Text: "express delivery price", Language: "ru", Fallback: "en"},
+			[]string{`nothing found in "ru"; passages in the fallback language "en"`, "  (en)\n"}, []string{"()"}},
+		{"empty KB", Query{Text: "express delivery", Language: "en", BotID: "nobody"},
+			[]string{"no passage found: bot nobody has no published article yet"}, nil},
 	}
-	out := buf.String()
-	for _, want := range []string{"1. [delivery-times] How long does delivery take? > Express delivery  (en)", "fused ", "keyword ", "vector ", "9.95"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q := tc.q
+			if q.BotID == "" {
+				q.BotID = ts.bot
+			}
+			q.Limit = 3
+			var buf bytes.Buffer
+			if err := RunSearch(context.Background(), r, q, &buf); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			for _, no := range tc.absent {
+				if strings.Contains(out, no) {
+					t.Errorf("output has %q:\n%s", no, out)
+				}
+			}
+		})
 	}
 }

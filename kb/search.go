@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/batonhq/baton"
 )
 
 // RunSearch prints the ranked passages for a question with their keyword,
@@ -16,7 +18,15 @@ func RunSearch(ctx context.Context, r *Retriever, q Query, w io.Writer) error {
 	}
 	var b strings.Builder
 	if len(res) == 0 {
-		b.WriteString("no passage found\n")
+		b.WriteString("no passage found")
+		// An empty KB is the usual reason on a fresh installation.
+		if arts, err := r.Store.ListArticles(ctx, baton.ArticleFilter{BotID: q.BotID, Published: true, Limit: 1}); err == nil && len(arts) == 0 {
+			fmt.Fprintf(&b, ": bot %s has no published article yet (import some first)", q.BotID)
+		}
+		b.WriteString("\n")
+	}
+	if len(res) > 0 && q.Language != "" && res[0].Language != q.Language {
+		fmt.Fprintf(&b, "nothing found in %q; passages in the fallback language %q:\n", q.Language, res[0].Language)
 	}
 	for i, x := range res {
 		kw, vec := "-", "-"
@@ -30,7 +40,9 @@ func RunSearch(ctx context.Context, r *Retriever, q Query, w io.Writer) error {
 		if len(x.Chunk.HeadingPath) > 0 {
 			path += breadcrumbSep + strings.Join(x.Chunk.HeadingPath, breadcrumbSep)
 		}
-		fmt.Fprintf(&b, "%d. [%s] %s  (%s)\n   fused %.4f  keyword %s  vector %s\n", i+1, x.Chunk.Slug, path, x.Language, x.Fused, kw, vec)
+		// The passage's own language: x.Language is the language searched,
+		// empty when the search was not limited to one.
+		fmt.Fprintf(&b, "%d. [%s] %s  (%s)\n   fused %.4f  keyword %s  vector %s\n", i+1, x.Chunk.Slug, path, x.Chunk.Language, x.Fused, kw, vec)
 		for _, l := range strings.Split(clip(strings.Join(strings.Fields(Passage(x.Chunk)), " "), 300), "\n") {
 			fmt.Fprintf(&b, "   %s\n", l)
 		}

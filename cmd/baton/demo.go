@@ -3,9 +3,15 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -51,11 +57,18 @@ open. --config runs another file the same way.`,
 			}
 			cfg.Server.DatabaseURL = ""
 			cfg.OpenAI.APIKey = ""
+			ln, err := listen(cfg.Server.Addr)
+			if err != nil {
+				return err
+			}
 			if cfg.Server.AdminToken == "" {
-				cfg.Server.AdminToken = randomToken()
+				if cfg.Server.AdminToken, err = demoAdminToken(cfg, log); err != nil {
+					_ = ln.Close()
+					return err
+				}
 			}
 			log.Info("demo configuration", "file", path)
-			return serve(cmd.Context(), e, log, cfg, f, func(url string) {
+			return serve(cmd.Context(), e, log, cfg, f, ln, func(url string) {
 				fmt.Fprintf(e.stdout, "\nBaton demo is running. Open %s/\n", url)
 				fmt.Fprintf(e.stdout, "Admin API: curl -H 'Authorization: Bearer %s' %s/api/v1/conversations\n", cfg.Server.AdminToken, url)
 				fmt.Fprintf(e.stdout, "Press Ctrl-C to stop.\n\n")
@@ -91,6 +104,68 @@ func findDemoConfig() (string, error) {
 		}
 	}
 	return "", baton.Errorf(baton.ENOTFOUND, "cannot find %s above the working directory or the executable; pass --config", demoConfig)
+}
+
+// adminTokenFile keeps the demo's admin token in its data directory.
+const adminTokenFile = "admin-token"
+
+// demoAdminToken returns the admin token kept in the data directory, made
+// up and saved (mode 0600) on the first start, so that the curl line the
+// demo prints keeps working across restarts on the same data. A token file
+// others could read is no secret any more: it is replaced, and the old
+// token stops working.
+func demoAdminToken(cfg *config.Config, log *slog.Logger) (string, error) {
+	dir, err := dataDir(cfg)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, adminTokenFile)
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		log.Info("demo: admin token saved for the next starts", "file", path)
+		return saveAdminToken(dir, path)
+	case err != nil:
+		return "", baton.Errorf(baton.EINTERNAL, "admin token: %w", err)
+	case !fi.Mode().IsRegular():
+		return "", baton.Errorf(baton.EINVALID, "admin token: %s is not a regular file; remove it and start again", path)
+	case fi.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows":
+		log.Warn("demo: the admin token file was readable by others; it is replaced by a new token", "file", path, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
+		return saveAdminToken(dir, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", baton.Errorf(baton.EINTERNAL, "admin token: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < config.MinAdminTokenLen || strings.ContainsFunc(tok, unicode.IsSpace) {
+		log.Warn("demo: the admin token file does not hold a usable token; it is replaced by a new token", "file", path)
+		return saveAdminToken(dir, path)
+	}
+	return tok, nil
+}
+
+// saveAdminToken writes a new token through a temporary file (created
+// 0600) and a rename: a crash never leaves half a token, nor a moment when
+// the file is readable by others.
+func saveAdminToken(dir, path string) (string, error) {
+	tok := randomToken()
+	tmp, err := os.CreateTemp(dir, ".admin-token-*")
+	if err != nil {
+		return "", baton.Errorf(baton.EINTERNAL, "admin token: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(tok + "\n"); err != nil {
+		tmp.Close()
+		return "", baton.Errorf(baton.EINTERNAL, "admin token: write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", baton.Errorf(baton.EINTERNAL, "admin token: write %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", baton.Errorf(baton.EINTERNAL, "admin token: %w", err)
+	}
+	return tok, nil
 }
 
 func randomToken() string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"strconv"
@@ -73,6 +74,8 @@ file and line and nothing from it is imported; the others still are, and the
 exit status is non-zero. --prune unpublishes the articles imported from files
 that are now gone (never one written in the admin API; skipped when a file is
 bad, so that a typo never unpublishes an article).`,
+		Example: `  baton kb import
+  baton kb import --prune examples/sportshop/kb`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openKB(cmd.Context(), e, g, kf)
@@ -87,7 +90,12 @@ bad, so that a typo never unpublishes an article).`,
 			if dir == "" {
 				return baton.Errorf(baton.EINVALID, "kb import: give the directory of the articles, or set kb.dir of bot %s", s.bot.ID)
 			}
-			return kb.RunImport(cmd.Context(), s.store, s.emb, s.bot.ID, dir, kb.ImportOptions{Prune: prune, Author: "cli"}, e.stdout)
+			opt := kb.ImportOptions{Prune: prune, Author: "cli"}
+			var out io.Writer
+			var done func()
+			opt.Progress, out, done = e.progress()
+			defer done()
+			return kb.RunImport(cmd.Context(), s.store, s.emb, s.bot.ID, dir, opt, out)
 		},
 	}
 	cmd.Flags().StringVar(&kf.bot, "bot", "", "bot id (default: the only configured bot)")
@@ -101,7 +109,8 @@ func newKBExportCmd(e *env, g *globalFlags, kf *kbFlags) *cobra.Command {
 		Short: "Write the bot's articles to DIR as Markdown files",
 		Long: `Write the newest version of every article of the bot to DIR/<language>/<slug>.md,
 in the format import reads: importing DIR again changes nothing.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  baton kb export kb-export`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openKB(cmd.Context(), e, g, kf)
 			if err != nil {
@@ -127,8 +136,10 @@ func newKBSearchCmd(e *env, g *globalFlags, kf *kbFlags) *cobra.Command {
 		Long: `Search the bot's published articles as the bot does and print the ranked
 passages with their keyword, vector and fused scores: how an author checks that
 a new article is found. --lang searches one language (falling back to the bot's
-default language when nothing is found in it, as the bot does).`,
-		Example: `  baton kb search "how long does delivery take"
+default language when nothing is found in it, as the bot does). With no
+configuration it searches the demo bot's KB: "baton kb import" loads it.`,
+		Example: `  baton kb import
+  baton kb search "how long does delivery take"
   baton kb search --lang tr --mode vector "iade ne zaman yapılır"`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -186,8 +197,8 @@ TSV of "id<TAB>question", and print recall@1, recall@5, MRR and query latency pe
 retrieval mode, and how often the bot would answer from the KB (and cite the
 right entry). No configuration is read and nothing outside the temporary
 directory is written.`,
-		Example: `  baton kb eval --faq ../shared/data/stackfaq/faqs.tsv --queries ../shared/data/stackfaq/queries_dev.tsv
-  baton kb eval --faq faq.tsv --queries questions.tsv --mode hybrid --json`,
+		Example: `  baton kb eval --faq kb/testdata/faq/faqs.tsv --queries kb/testdata/faq/queries.tsv
+  baton kb eval --faq kb/testdata/faq/faqs.tsv --queries kb/testdata/faq/queries.tsv --out-of-kb kb/testdata/faq/oos.txt --mode hybrid --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opt.FAQ == "" || opt.Queries == "" {
@@ -208,7 +219,11 @@ directory is written.`,
 					return baton.Errorf(baton.EINVALID, "--lang: %v", err)
 				}
 			}
-			return kb.RunEval(cmd.Context(), opt, asJSON, e.stdout)
+			var out io.Writer
+			var done func()
+			opt.Progress, out, done = e.progress()
+			defer done()
+			return kb.RunEval(cmd.Context(), opt, asJSON, out)
 		},
 	}
 	f := cmd.Flags()
@@ -234,6 +249,8 @@ func newKBGapsCmd(e *env, g *globalFlags, kf *kbFlags) *cobra.Command {
 escalation) and print the clusters by volume with example questions: the KB
 authors' to-do list. --since is a duration back from now (72h, 30d) or a date
 (2026-01-31).`,
+		Example: `  baton kb gaps
+  baton kb gaps --since 72h --top 0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, err := parseSince(since, time.Now().UTC())

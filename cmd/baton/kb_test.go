@@ -164,6 +164,7 @@ func testKBImportLifecycle(t *testing.T, databaseURL string) {
 		out     []string // in stdout
 		stderr  []string
 		absent  []string // not in stdout
+		once    []string // exactly once in stdout and stderr together
 		changed map[string]int
 	}{
 		{
@@ -203,9 +204,11 @@ func testKBImportLifecycle(t *testing.T, databaseURL string) {
 			},
 			args:   []string{"import", w.articles},
 			code:   exitBadInput,
-			out:    []string{"gift-cards.md:4: unknown language \"xx\"", "shoe-sizes.md:6: unknown status \"live\"", "unchanged    2"},
-			stderr: []string{"2 problem(s) in 2 file(s)"},
-			absent: []string{"created", "updated"},
+			out:    []string{"bad          2 file(s), nothing imported from them", "unchanged    2"},
+			stderr: []string{"2 problem(s) in 2 file(s)", "gift-cards.md:4: unknown language \"xx\"", "shoe-sizes.md:6: unknown status \"live\""},
+			// Each problem is told once, on stderr with the error.
+			absent: []string{"created", "updated", "gift-cards.md:4", "shoe-sizes.md:6"},
+			once:   []string{"gift-cards.md:4: unknown language", "shoe-sizes.md:6: unknown status"},
 		},
 		{
 			name: "export then import is a no-op",
@@ -258,6 +261,11 @@ func testKBImportLifecycle(t *testing.T, databaseURL string) {
 					t.Errorf("stdout has %q:\n%s", s, out)
 				}
 			}
+			for _, s := range st.once {
+				if n := strings.Count(out+errs, s); n != 1 {
+					t.Errorf("%q is reported %d times\nstdout: %s\nstderr: %s", s, n, out, errs)
+				}
+			}
 			for slug, n := range st.changed {
 				want[slug] = n
 			}
@@ -307,11 +315,19 @@ func testKBSearch(t *testing.T, databaseURL string) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out := w.mustKB(t, tc.args...)
+			// A fallback is said first.
+			if strings.HasPrefix(out, "nothing found in ") {
+				out = out[strings.Index(out, "\n")+1:]
+			}
 			if !strings.HasPrefix(out, "1. ["+tc.first+"]") {
 				t.Fatalf("best passage is not %s:\n%s", tc.first, out)
 			}
 			if !strings.Contains(out, "   fused ") {
 				t.Errorf("no fused score:\n%s", out)
+			}
+			// Every passage names its language, --lang or not.
+			if strings.Contains(out, "()") || !strings.Contains(out, "  (en)\n") {
+				t.Errorf("a passage without its language:\n%s", out)
 			}
 			if tc.both {
 				m := scores.FindStringSubmatch(out)

@@ -1,25 +1,27 @@
 package main
 
 import (
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/nlu/nlueval"
 )
 
 // newNLUCmd is "baton nlu": evaluate and train the offline language
 // understanding. The work is in nlu/nlueval; this only reads flags.
-func newNLUCmd() *cobra.Command {
+func newNLUCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "nlu",
 		Short: "Evaluate and train the offline language understanding",
 	}
-	cmd.AddCommand(newNLUEvalCmd(), newNLUTrainCmd())
+	cmd.AddCommand(newNLUEvalCmd(e), newNLUTrainCmd(e))
 	return cmd
 }
 
-func newNLUEvalCmd() *cobra.Command {
+func newNLUEvalCmd(e *env) *cobra.Command {
 	var cfg nlueval.EvalConfig
 	var langs string
 	cmd := &cobra.Command{
@@ -35,44 +37,58 @@ per-message latency; --json prints one JSON object instead.
   language:  --test is TSV "lang<TAB>text", or any labelled TSV with --lang`,
 		Example: `  baton nlu eval --task intent --train nlu/testdata/banking77/train80.csv --test nlu/testdata/banking77/heldout20.csv
   baton nlu eval --task intent --train nlu/testdata/clinc150/clinc150_train_val.json --test nlu/testdata/clinc150/clinc150_train_val.json
-  baton nlu eval --task sentiment --lang en --test ../shared/data/sentiment/airline_en_dev.tsv --json`,
+  baton nlu eval --task sentiment --lang en --test nlu/nlueval/testdata/sentiment_en.tsv --json
+  baton nlu eval --task language --test nlu/nlueval/testdata/lang.tsv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Task == "" || cfg.TestFile == "" {
+				return baton.Errorf(baton.EINVALID, "nlu eval: --task and --test are both required")
+			}
 			cfg.Languages = nluSplitList(langs)
-			return nlueval.RunEval(cmd.Context(), cfg, cmd.OutOrStdout())
+			var out io.Writer
+			var done func()
+			cfg.Progress, out, done = e.progress()
+			defer done()
+			return nlueval.RunEval(cmd.Context(), cfg, out)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Task, "task", "", "intent, sentiment or language")
+	f.StringVar(&cfg.Task, "task", "", "intent, sentiment or language (required)")
 	f.StringVar(&cfg.TrainFile, "train", "", "training data (intent only)")
-	f.StringVar(&cfg.TestFile, "test", "", "test data")
+	f.StringVar(&cfg.TestFile, "test", "", "test data (required)")
 	f.BoolVar(&cfg.JSON, "json", false, "print one JSON object")
 	f.Float64Var(&cfg.OOSThreshold, "oos-threshold", 0, "intent: fixed out-of-scope threshold instead of the one chosen on held-out data")
 	f.StringVar(&langs, "languages", strings.Join(nlueval.DefaultLanguages, ","), "configured languages (ISO 639-1, comma-separated)")
 	f.StringVar(&cfg.Lang, "lang", "", "the texts' language: for sentiment (default: identify each), and for language, the expected language of every text (default: the file's first column)")
-	_ = cmd.MarkFlagRequired("task")
-	_ = cmd.MarkFlagRequired("test")
 	return cmd
 }
 
-func newNLUTrainCmd() *cobra.Command {
+func newNLUTrainCmd(e *env) *cobra.Command {
 	var cfg nlueval.TrainConfig
 	cmd := &cobra.Command{
-		Use:     "train",
-		Short:   "Train the intent classifier, or reuse the stored one when its data is unchanged",
+		Use:   "train",
+		Short: "Train the intent classifier, or reuse the stored one when its data is unchanged",
+		Long: `Train the intent classifier on an intents file and keep the model in --dir;
+when the model there was trained on the same data and options, it is reused
+and nothing is trained.`,
 		Example: `  baton nlu train --intents examples/sportshop/intents.yaml --dir baton-data/nlu/sportshop`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return nlueval.RunTrain(cmd.Context(), cfg, cmd.OutOrStdout())
+			if cfg.Intents == "" || cfg.Dir == "" {
+				return baton.Errorf(baton.EINVALID, "nlu train: --intents and --dir are both required")
+			}
+			var out io.Writer
+			var done func()
+			cfg.Progress, out, done = e.progress()
+			defer done()
+			return nlueval.RunTrain(cmd.Context(), cfg, out)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Intents, "intents", "", "intents YAML (or CSV text,label)")
-	f.StringVar(&cfg.Dir, "dir", "", "directory the model is kept in")
+	f.StringVar(&cfg.Intents, "intents", "", "intents YAML, CSV text,label or CLINC150 JSON (required)")
+	f.StringVar(&cfg.Dir, "dir", "", "directory the model is kept in (required)")
 	f.Float64Var(&cfg.OOSThreshold, "oos-threshold", 0, "fixed out-of-scope threshold instead of the one chosen on held-out data")
 	f.BoolVar(&cfg.JSON, "json", false, "print one JSON object")
-	_ = cmd.MarkFlagRequired("intents")
-	_ = cmd.MarkFlagRequired("dir")
 	return cmd
 }
 

@@ -14,11 +14,16 @@ import (
 	"github.com/batonhq/baton/cmd/baton/internal/config"
 )
 
-// Exit codes.
+// Exit codes, one rule for every command (the README's "Exit status"):
+// 2 when what the user gave is wrong, 1 when a correct command failed.
 const (
-	exitOK       = 0
-	exitFailure  = 1
-	exitBadInput = 2 // bad flags or an invalid configuration: nothing was started
+	exitOK      = 0
+	exitFailure = 1 // the command was valid but failed: a busy port, an unreachable database, an I/O error
+	// exitBadInput: an unknown command or flag, wrong arguments, a bad flag
+	// value, an invalid configuration or input file (errors with code
+	// baton.EINVALID). Nothing was started, and nothing was taken from
+	// the bad input.
+	exitBadInput = 2
 )
 
 // env is the process's outside world, injected so that commands run in tests
@@ -26,7 +31,7 @@ const (
 type env struct {
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
-	isTerminal     bool // stderr is a terminal: human-readable logs
+	isTerminal     bool // stderr is a terminal: human-readable logs, progress bars
 }
 
 // globalFlags are shared by every command.
@@ -53,6 +58,12 @@ func run(ctx context.Context, args []string, e *env) int {
 }
 
 func newRootCmd(e *env) *cobra.Command {
+	root := newCommandTree(e)
+	strictUsage(root)
+	return root
+}
+
+func newCommandTree(e *env) *cobra.Command {
 	g := &globalFlags{}
 	root := &cobra.Command{
 		Use:   "baton",
@@ -60,7 +71,12 @@ func newRootCmd(e *env) *cobra.Command {
 		Long: `Baton answers customers on WhatsApp, Messenger, SMS and web chat from a knowledge
 base, and hands conversations to a routed human queue when it should.
 
-Start with "baton demo": it needs no configuration and no network.`,
+Start with "baton demo": it needs no configuration and no network.
+
+Exit status: 0 when the command succeeded; 1 when a valid command failed
+(a busy port, an unreachable database); 2 when the command line, the
+configuration or an input file is wrong (nothing was started, and nothing
+was taken from the bad input).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -74,7 +90,7 @@ Start with "baton demo": it needs no configuration and no network.`,
 		newDemoCmd(e, g),
 		newMigrateCmd(e, g),
 		newVersionCmd(e),
-		newNLUCmd(),
+		newNLUCmd(e),
 		newKBCmd(e, g),
 	)
 	return root

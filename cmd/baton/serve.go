@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -89,18 +90,40 @@ full and nothing starts. SIGINT or SIGTERM stops it gracefully.`,
 			if err := f.apply(cfg); err != nil {
 				return err
 			}
-			return serve(cmd.Context(), e, log, cfg, f, nil)
+			ln, err := listen(cfg.Server.Addr)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), e, log, cfg, f, ln, nil)
 		},
 	}
 	f.register(cmd)
 	return cmd
 }
 
-// serve runs until ctx is cancelled or SIGINT/SIGTERM arrives, then shuts
-// down: stop accepting, finish requests, drain jobs, close the store, all
-// within the shutdown timeout. ready, when set, is called with the base URL
-// once the server accepts connections.
-func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f *serveFlags, ready func(url string)) error {
+// listen binds the server's address. serve and demo call it before they
+// touch the data directory: a busy port fails at once, with nothing
+// migrated or imported.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, baton.Errorf(baton.EUNAVAILABLE, "listen on %s: the address is already in use (another baton?): stop that process or choose another address with --addr or BATON_ADDR: %w", addr, err)
+	}
+	if err != nil {
+		return nil, baton.Errorf(baton.EUNAVAILABLE, "listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// serve runs on ln until ctx is cancelled or SIGINT/SIGTERM arrives, then
+// shuts down: stop accepting, finish requests, drain jobs, close the store,
+// all within the shutdown timeout. It owns ln and closes it on every path;
+// connections wait in its backlog until the server is ready. ready, when
+// set, is called with the base URL once the server accepts connections.
+func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f *serveFlags, ln net.Listener, ready func(url string)) error {
+	// After a clean shutdown the app has closed ln already; closing twice
+	// only returns an error, ignored.
+	defer ln.Close()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -162,13 +185,8 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Server.Addr)
-	if err != nil {
-		return baton.Errorf(baton.EUNAVAILABLE, "listen on %s: %w", cfg.Server.Addr, err)
-	}
 	// Workers start last: every failure above leaves nothing running.
 	if err := pool.Start(); err != nil {
-		_ = ln.Close()
 		return err
 	}
 	url := "http://" + displayAddr(ln.Addr())

@@ -224,3 +224,48 @@ func TestReadCSVAndCLINC(t *testing.T) {
 		t.Errorf("ReadCLINC(missing split) = %v", err)
 	}
 }
+
+// TestTrainProgress: every epoch of every fold and of the final fit is
+// reported once, in order, ending at the total; the model is the one
+// training without a progress callback gives.
+func TestTrainProgress(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  Options
+		want int // epochs reported
+	}{
+		{"four folds and the final fit", Options{}, 5 * 8},
+		{"no cross-validation", Options{Folds: 1, Epochs: 3}, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls [][2]int
+			opt := tc.opt
+			opt.Progress = func(stage string, done, total int) {
+				if stage != "training" {
+					t.Errorf("stage %q", stage)
+				}
+				calls = append(calls, [2]int{done, total})
+			}
+			m, err := Train(context.Background(), loadFixture(t), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(calls) != tc.want+1 {
+				t.Fatalf("%d calls, want %d: %v", len(calls), tc.want+1, calls)
+			}
+			for i, c := range calls {
+				if c != [2]int{i, tc.want} {
+					t.Fatalf("call %d = %v, want [%d %d]", i, c, i, tc.want)
+				}
+			}
+			plain, err := Train(context.Background(), loadFixture(t), tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.DataHash() != plain.DataHash() || m.Threshold() != plain.Threshold() || m.Temperature() != plain.Temperature() {
+				t.Errorf("progress changed the model: %v vs %v", m, plain)
+			}
+		})
+	}
+}

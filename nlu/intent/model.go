@@ -51,6 +51,10 @@ type Options struct {
 	// 0.005 when it has none (nothing shows the threshold earns its cost,
 	// so it only guards against the clearly unfamiliar).
 	MaxAccuracyLoss float64
+	// Progress, when set, is called after each training epoch with the
+	// epochs done and the total (every cross-validation fold and the final
+	// fit), one call at a time. It does not change the model.
+	Progress func(stage string, done, total int)
 }
 
 func (o Options) withDefaults() Options {
@@ -253,7 +257,8 @@ func Train(ctx context.Context, examples []Example, opt Options) (*Model, error)
 	for i, t := range texts {
 		xs[i] = vec.vector(t)
 	}
-	logits, gold, err := outOfFold(ctx, examples, vec, xs, y, classes, opt)
+	prog := &progress{fn: opt.Progress}
+	logits, gold, err := outOfFold(ctx, examples, vec, xs, y, classes, opt, prog)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +267,7 @@ func Train(ctx context.Context, examples []Example, opt Options) (*Model, error)
 		temperature = fitTemperature(logits, gold)
 		threshold, stats = chooseThreshold(logits, gold, temperature, oos, opt, stats)
 	}
-	m, err := fit(ctx, vec, xs, y, classes, opt)
+	m, err := fit(ctx, vec, xs, y, classes, opt, prog)
 	if err != nil {
 		return nil, err
 	}
@@ -291,44 +296,83 @@ func classesOf(examples []Example) []string {
 	return out
 }
 
+// progress counts the epochs of a training run, whose folds train in
+// parallel, and reports them one call at a time.
+type progress struct {
+	fn          func(stage string, done, total int)
+	mu          sync.Mutex
+	done, total int
+}
+
+// start reports the total before the first epoch, so that a progress bar
+// shows from the beginning.
+func (p *progress) start(total int) {
+	if p == nil || p.fn == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total = total
+	p.fn("training", p.done, p.total)
+}
+
+func (p *progress) epoch() {
+	if p == nil || p.fn == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	p.fn("training", p.done, max(p.total, p.done))
+}
+
 // outOfFold trains one model per fold (in parallel, each deterministic) and
 // returns every held-out example's logits with its class index.
-func outOfFold(ctx context.Context, examples []Example, vec *vectorizer, xs [][]feature, y []int, classes []string, opt Options) ([][]float64, []int, error) {
+func outOfFold(ctx context.Context, examples []Example, vec *vectorizer, xs [][]feature, y []int, classes []string, opt Options, prog *progress) ([][]float64, []int, error) {
 	fold := assignFolds(examples, opt)
 	logits := make([][]float64, len(examples))
+	type foldData struct {
+		f      int
+		trainX [][]feature
+		trainY []int
+		held   []int
+	}
+	var splits []foldData
+	for f := 0; f < opt.Folds; f++ {
+		s := foldData{f: f}
+		for i := range examples {
+			if fold[i] == f {
+				s.held = append(s.held, i)
+			} else {
+				s.trainX = append(s.trainX, xs[i])
+				s.trainY = append(s.trainY, y[i])
+			}
+		}
+		if len(s.held) > 0 {
+			splits = append(splits, s)
+		}
+	}
+	// Every fold, then the final fit on everything.
+	prog.start((len(splits) + 1) * opt.Epochs)
 	workers := min(runtime.GOMAXPROCS(0), opt.Folds)
 	sem := make(chan struct{}, workers)
 	errs := make([]error, opt.Folds)
 	var wg sync.WaitGroup
-	for f := 0; f < opt.Folds; f++ {
-		var trainX [][]feature
-		var trainY []int
-		var held []int
-		for i := range examples {
-			if fold[i] == f {
-				held = append(held, i)
-			} else {
-				trainX = append(trainX, xs[i])
-				trainY = append(trainY, y[i])
-			}
-		}
-		if len(held) == 0 {
-			continue
-		}
+	for _, s := range splits {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(f int, trainX [][]feature, trainY []int, held []int) {
+		go func(s foldData) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			m, err := fit(ctx, vec, trainX, trainY, classes, opt)
+			m, err := fit(ctx, vec, s.trainX, s.trainY, classes, opt, prog)
 			if err != nil {
-				errs[f] = err
+				errs[s.f] = err
 				return
 			}
-			for _, i := range held {
+			for _, i := range s.held {
 				logits[i] = m.logits(xs[i])
 			}
-		}(f, trainX, trainY, held)
+		}(s)
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -447,7 +491,7 @@ func (m *Model) index(name string) int {
 // fit trains a softmax regression on examples with SGD. Weight decay uses
 // a shared scale factor so that each step touches only the features of its
 // example.
-func fit(ctx context.Context, vec *vectorizer, xs [][]feature, y []int, classes []string, opt Options) (*Model, error) {
+func fit(ctx context.Context, vec *vectorizer, xs [][]feature, y []int, classes []string, opt Options, prog *progress) (*Model, error) {
 	m := &Model{oos: -1, temperature: 1, intents: classes, vec: vec}
 	for i, c := range classes {
 		if c == opt.OOSLabel {
@@ -524,6 +568,7 @@ func fit(ctx context.Context, vec *vectorizer, xs [][]feature, y []int, classes 
 			}
 			averaged++
 		}
+		prog.epoch()
 	}
 	inv := 1 / float32(averaged)
 	for j := range avgW {

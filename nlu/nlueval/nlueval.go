@@ -79,15 +79,30 @@ func Intent(ctx context.Context, train, test []intent.Example, opt intent.Option
 		return Report{}, nil, err
 	}
 	r := Report{Task: "intent", TrainSize: len(train), TestSize: len(test), TrainSeconds: time.Since(start).Seconds()}
-	return scoreIntent(r, m, test), m, nil
+	return scoreIntent(r, m, test, opt.Progress), m, nil
 }
 
 // IntentModel measures an already trained model.
 func IntentModel(m *intent.Model, test []intent.Example) Report {
-	return scoreIntent(Report{Task: "intent", TestSize: len(test)}, m, test)
+	return scoreIntent(Report{Task: "intent", TestSize: len(test)}, m, test, nil)
 }
 
-func scoreIntent(r Report, m *intent.Model, test []intent.Example) Report {
+// Progress is called as an evaluation goes: the stage, the items done and
+// their total. Nil reports nothing.
+type Progress func(stage string, done, total int)
+
+// step reports item done of total, at most about a hundred times a stage
+// so that reporting costs nothing next to what is measured.
+func (p Progress) step(stage string, done, total int) {
+	if p == nil {
+		return
+	}
+	if every := max(1, total/100); done == 0 || done == total || done%every == 0 {
+		p(stage, done, total)
+	}
+}
+
+func scoreIntent(r Report, m *intent.Model, test []intent.Example, progress Progress) Report {
 	gold := make([]string, len(test))
 	pred := make([]string, len(test))
 	lat := make([]time.Duration, len(test))
@@ -95,10 +110,12 @@ func scoreIntent(r Report, m *intent.Model, test []intent.Example) Report {
 	// Latency is a serving figure: the garbage training left behind is
 	// collected first so that its sweep does not land on the timings.
 	runtime.GC()
+	progress.step("classifying", 0, len(test))
 	for i, ex := range test {
 		t0 := time.Now()
 		p := m.Classify(ex.Text)
 		lat[i] = time.Since(t0)
+		progress.step("classifying", i+1, len(test))
 		gold[i] = ex.Intent
 		pred[i] = p.Intent
 		if p.OutOfScope {
@@ -152,6 +169,10 @@ func scoreIntent(r Report, m *intent.Model, test []intent.Example) Report {
 // neutral or positive. lang is the texts' language; "" identifies each
 // text's language among det's languages first.
 func Sentiment(a *sentiment.Analyzer, det *langid.Detector, test []Labeled, lang string) (Report, error) {
+	return scoreSentiment(a, det, test, lang, nil)
+}
+
+func scoreSentiment(a *sentiment.Analyzer, det *langid.Detector, test []Labeled, lang string, progress Progress) (Report, error) {
 	if len(test) == 0 {
 		return Report{}, baton.Errorf(baton.EINVALID, "sentiment eval: empty test set")
 	}
@@ -159,6 +180,7 @@ func Sentiment(a *sentiment.Analyzer, det *langid.Detector, test []Labeled, lang
 	pred := make([]string, len(test))
 	lat := make([]time.Duration, len(test))
 	covered := 0
+	progress.step("scoring", 0, len(test))
 	for i, ex := range test {
 		switch ex.Label {
 		case sentiment.Negative, sentiment.Neutral, sentiment.Positive:
@@ -172,6 +194,7 @@ func Sentiment(a *sentiment.Analyzer, det *langid.Detector, test []Labeled, lang
 		}
 		res := a.Analyze(ex.Text, l)
 		lat[i] = time.Since(t0)
+		progress.step("scoring", i+1, len(test))
 		if res.Hits > 0 {
 			covered++
 		}
@@ -194,16 +217,22 @@ func binary(label string) string {
 // Language measures identification of texts labelled with ISO 639-1
 // codes, each read as the first message of a new conversation.
 func Language(det *langid.Detector, test []Labeled) (Report, error) {
+	return scoreLanguage(det, test, nil)
+}
+
+func scoreLanguage(det *langid.Detector, test []Labeled, progress Progress) (Report, error) {
 	if len(test) == 0 {
 		return Report{}, baton.Errorf(baton.EINVALID, "language eval: empty test set")
 	}
 	gold := make([]string, len(test))
 	pred := make([]string, len(test))
 	lat := make([]time.Duration, len(test))
+	progress.step("identifying", 0, len(test))
 	for i, ex := range test {
 		t0 := time.Now()
 		pred[i] = det.Detect(ex.Text, "").Language
 		lat[i] = time.Since(t0)
+		progress.step("identifying", i+1, len(test))
 		gold[i] = strings.ToLower(strings.TrimSpace(ex.Label))
 	}
 	r := Report{Task: "language", TestSize: len(test), Languages: det.Languages()}

@@ -158,15 +158,95 @@ func TestRunEval(t *testing.T) {
 func TestRunTrain(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	cfg := TrainConfig{Intents: "testdata/intent_train.csv", Dir: dir}
+	var last [2]int
+	calls := 0
+	cfg := TrainConfig{Intents: "testdata/intent_train.csv", Dir: dir, Progress: func(stage string, done, total int) {
+		calls++
+		last = [2]int{done, total}
+	}}
 	if err := RunTrain(context.Background(), cfg, &out); err != nil || !strings.Contains(out.String(), ": trained") {
 		t.Fatalf("first run: %v %q", err, out.String())
 	}
+	if calls == 0 || last[0] != last[1] {
+		t.Errorf("training reported %d times, last %v", calls, last)
+	}
 	out.Reset()
+	calls = 0
 	if err := RunTrain(context.Background(), cfg, &out); err != nil || !strings.Contains(out.String(), "reused") {
 		t.Fatalf("second run: %v %q", err, out.String())
 	}
+	if calls != 0 {
+		t.Errorf("a reused model reported %d training steps", calls)
+	}
 	if err := RunTrain(context.Background(), TrainConfig{Dir: dir}, &out); baton.ErrorCode(err) != baton.EINVALID {
 		t.Errorf("missing --intents: %v", err)
+	}
+}
+
+// TestRunEvalProgress: each task reports its stages in order, each from 0
+// to its total, and the report is the one a run without progress gives.
+func TestRunEvalProgress(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    EvalConfig
+		stages []string
+	}{
+		{"intent", EvalConfig{Task: "intent", TrainFile: "testdata/intent_train.csv", TestFile: "testdata/intent_test.csv", JSON: true}, []string{"training", "classifying"}},
+		{"sentiment", EvalConfig{Task: "sentiment", TestFile: "testdata/sentiment.tsv", Languages: []string{"en", "tr"}, JSON: true}, []string{"scoring"}},
+		{"language", EvalConfig{Task: "language", TestFile: "testdata/lang.tsv", JSON: true}, []string{"identifying"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			type call struct {
+				stage       string
+				done, total int
+			}
+			var calls []call
+			cfg := tc.cfg
+			cfg.Progress = func(stage string, done, total int) { calls = append(calls, call{stage, done, total}) }
+			var with, without bytes.Buffer
+			if err := RunEval(context.Background(), cfg, &with); err != nil {
+				t.Fatal(err)
+			}
+			if err := RunEval(context.Background(), tc.cfg, &without); err != nil {
+				t.Fatal(err)
+			}
+			var stages []string
+			for i, c := range calls {
+				if c.done < 0 || c.done > c.total {
+					t.Fatalf("call %d: %+v", i, c)
+				}
+				if i == 0 || calls[i-1].stage != c.stage {
+					if c.done != 0 {
+						t.Errorf("stage %s starts at %d", c.stage, c.done)
+					}
+					if i > 0 && calls[i-1].done != calls[i-1].total {
+						t.Errorf("stage %s ended at %d of %d", calls[i-1].stage, calls[i-1].done, calls[i-1].total)
+					}
+					stages = append(stages, c.stage)
+				} else if c.done <= calls[i-1].done {
+					t.Errorf("stage %s went from %d to %d", c.stage, calls[i-1].done, c.done)
+				}
+			}
+			if last := calls[len(calls)-1]; last.done != last.total {
+				t.Errorf("last call %+v", last)
+			}
+			if strings.Join(stages, ",") != strings.Join(tc.stages, ",") {
+				t.Errorf("stages %v, want %v", stages, tc.stages)
+			}
+			// Latencies differ from run to run; everything else must not.
+			strip := func(s string) string {
+				var keep []string
+				for _, l := range strings.Split(s, "\n") {
+					if !strings.Contains(l, "latency") && !strings.Contains(l, "train_seconds") {
+						keep = append(keep, l)
+					}
+				}
+				return strings.Join(keep, "\n")
+			}
+			if strip(with.String()) != strip(without.String()) {
+				t.Errorf("progress changed the report:\n%s\n----\n%s", with.String(), without.String())
+			}
+		})
 	}
 }

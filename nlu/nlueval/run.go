@@ -29,6 +29,8 @@ type EvalConfig struct {
 	// something else (such as the sentiment sets); "" reads it from the
 	// file's first column.
 	Lang string
+	// Progress, when set, follows the training and the scoring.
+	Progress Progress
 }
 
 // RunEval evaluates and writes the report to w.
@@ -54,7 +56,7 @@ func RunEval(ctx context.Context, cfg EvalConfig, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		r, _, err = Intent(ctx, train, test, intent.Options{OOSThreshold: cfg.OOSThreshold})
+		r, _, err = Intent(ctx, train, test, intent.Options{OOSThreshold: cfg.OOSThreshold, Progress: cfg.Progress})
 		if err != nil {
 			return err
 		}
@@ -77,12 +79,12 @@ func RunEval(ctx context.Context, cfg EvalConfig, w io.Writer) error {
 					rows[i].Label = cfg.Lang
 				}
 			}
-			r, err = Language(det, rows)
+			r, err = scoreLanguage(det, rows, cfg.Progress)
 		} else {
 			var a *sentiment.Analyzer
 			a, err = sentiment.New(sentiment.Options{})
 			if err == nil {
-				r, err = Sentiment(a, det, rows, cfg.Lang)
+				r, err = scoreSentiment(a, det, rows, cfg.Lang, cfg.Progress)
 			}
 		}
 		if err != nil {
@@ -104,6 +106,7 @@ type TrainConfig struct {
 	Dir          string // where the model is kept
 	OOSThreshold float64
 	JSON         bool
+	Progress     Progress // follows the training; not called when the stored model is reused
 }
 
 // TrainResult says what `baton nlu train` did.
@@ -128,7 +131,7 @@ func RunTrain(ctx context.Context, cfg TrainConfig, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, trained, err := intent.TrainOrLoad(ctx, cfg.Dir, ex, intent.Options{OOSThreshold: cfg.OOSThreshold})
+	m, trained, err := intent.TrainOrLoad(ctx, cfg.Dir, ex, intent.Options{OOSThreshold: cfg.OOSThreshold, Progress: cfg.Progress})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ import (
 const (
 	DefaultAddr    = "127.0.0.1:8080"
 	DefaultDataDir = "baton-data"
+	// MinAdminTokenLen is the shortest admin token accepted.
+	MinAdminTokenLen = 16
 )
 
 // Problem is one invalid value: where it is and why it is wrong.

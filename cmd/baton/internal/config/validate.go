@@ -157,8 +157,8 @@ func (v *validator) server() {
 	if s.DatabaseURL != "" && !v.cfg.UsesPostgres() {
 		v.add("server.database_url", "must be a postgres:// URL (leave it unset for the embedded SQLite database)")
 	}
-	if s.AdminToken != "" && len(s.AdminToken) < 16 {
-		v.add("server.admin_token", "too short: use at least 16 characters")
+	if s.AdminToken != "" && len(s.AdminToken) < MinAdminTokenLen {
+		v.add("server.admin_token", "too short: use at least %d characters", MinAdminTokenLen)
 	}
 	v.duration("server.keep_done_jobs", s.KeepDoneJobs, false)
 	v.duration("server.keep_dead_jobs", s.KeepDeadJobs, false)
