@@ -169,13 +169,17 @@ func TestSharedAppRoutesEachPartToItsBot(t *testing.T) {
 		provider string
 		body     []byte
 		want     sentFrom
+		status   func(providerID string) []byte // the provider's receipt of the answer
 	}{
 		{"whatsapp", waTextTo(shared.phoneNumberID, "wamid.r1", "16505551234", "hi beta", start),
-			sentFrom{path: "/v23.0/" + shared.phoneNumberID + "/messages", auth: "Bearer wa-token-beta"}},
+			sentFrom{path: "/v23.0/" + shared.phoneNumberID + "/messages", auth: "Bearer wa-token-beta"},
+			func(id string) []byte { return waStatusTo(shared.phoneNumberID, id, "read", start.Add(time.Minute)) }},
 		{"messenger", msTextTo(shared.pageID, shared.pageID, "m_r1", "PSID1", "hi beta", start),
-			sentFrom{path: "/v23.0/" + shared.pageID + "/messages", auth: "Bearer page-token-beta"}},
+			sentFrom{path: "/v23.0/" + shared.pageID + "/messages", auth: "Bearer page-token-beta"},
+			func(string) []byte { return msReceiptTo(shared.pageID, "PSID1", "read", start.Add(time.Hour)) }},
 		{"twilio", smsFormTo(twilioSID, shared.twilioFrom, "SMr1", "+14155550100", "hi beta"),
-			sentFrom{path: "/2010-04-01/Accounts/" + twilioSID + "/Messages.json", from: shared.twilioFrom}},
+			sentFrom{path: "/2010-04-01/Accounts/" + twilioSID + "/Messages.json", from: shared.twilioFrom},
+			func(id string) []byte { return smsStatusFrom(shared.twilioFrom, id, "read", "") }},
 	}
 	for _, sc := range stores() {
 		for _, c := range cases {
@@ -192,6 +196,11 @@ func TestSharedAppRoutesEachPartToItsBot(t *testing.T) {
 				e.runJobs(func() bool { out := e.outbound(cs[0].ID); return len(out) == 1 && out[0].Status == baton.StatusSent })
 				if got := e.sends(c.provider); len(got) != 1 || got[0] != c.want {
 					t.Fatalf("sends %+v, want one %+v", got, c.want)
+				}
+				out := e.outbound(cs[0].ID)[0]
+				e.post(c.provider, c.status(out.ProviderID))
+				if got, _ := e.st.GetMessage(context.Background(), out.ID); got.Status != baton.StatusRead {
+					t.Fatalf("status %s after the addressed bot's read receipt, want read", got.Status)
 				}
 				if n := e.foreignCount(c.provider); n != 0 {
 					t.Fatalf("foreign-recipient counter %d, want 0", n)
