@@ -111,3 +111,17 @@ type Notification struct {
 	Text           string
 	Packet         *HandoffPacket
 }
+
+// Redactor removes personal data (e-mail addresses, phone numbers, card
+// numbers, IBANs) from free text before it reaches a log line or a third
+// party. The offline implementation is in nlu/pii; adapters that must not
+// import nlu get it injected.
+type Redactor interface {
+	Redact(text string) string
+}
+
+// RedactFunc adapts a function to Redactor.
+type RedactFunc func(text string) string
+
+// Redact implements Redactor.
+func (f RedactFunc) Redact(text string) string { return f(text) }

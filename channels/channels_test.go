@@ -16,43 +16,76 @@ import (
 )
 
 func waText(id, from, text string, at time.Time) []byte {
-	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":%q}],"messages":[{"from":%q,"id":%q,"timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
-		from, from, id, at.Unix(), text))
+	return waTextTo("106540352242922", id, from, text, at)
+}
+
+// waTextTo is a customer's text to the business number phoneNumberID.
+func waTextTo(phoneNumberID, id, from, text string, at time.Time) []byte {
+	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":%q}],"messages":[{"from":%q,"id":%q,"timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
+		phoneNumberID, from, from, id, at.Unix(), text))
 }
 
 func waStatus(wamid, status string, at time.Time) []byte {
-	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"statuses":[{"id":%q,"status":%q,"timestamp":"%d","recipient_id":"16505551234"}]}}]}]}`,
-		wamid, status, at.Unix()))
+	return waStatusTo("106540352242922", wamid, status, at)
+}
+
+// waStatusTo is a status of a message sent from the business number
+// phoneNumberID.
+func waStatusTo(phoneNumberID, wamid, status string, at time.Time) []byte {
+	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":%q},"statuses":[{"id":%q,"status":%q,"timestamp":"%d","recipient_id":"16505551234"}]}}]}]}`,
+		phoneNumberID, wamid, status, at.Unix()))
 }
 
 func msText(mid, psid, text string, at time.Time) []byte {
-	return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"PAGE1","time":%d,"messaging":[{"sender":{"id":%q},"recipient":{"id":"PAGE1"},"timestamp":%d,"message":{"mid":%q,"text":%q}}]}]}`,
-		at.UnixMilli(), psid, at.UnixMilli(), mid, text))
+	return msTextTo("PAGE1", "PAGE1", mid, psid, text, at)
+}
+
+// msTextTo is a customer's text in an entry of Page entryID, to recipient.
+func msTextTo(entryID, recipient, mid, psid, text string, at time.Time) []byte {
+	return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":%q,"time":%d,"messaging":[{"sender":{"id":%q},"recipient":{"id":%q},"timestamp":%d,"message":{"mid":%q,"text":%q}}]}]}`,
+		entryID, at.UnixMilli(), psid, recipient, at.UnixMilli(), mid, text))
 }
 
 func msReceipt(psid, kind string, watermark time.Time) []byte {
-	return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"PAGE1","time":%d,"messaging":[{"sender":{"id":%q},"recipient":{"id":"PAGE1"},"timestamp":%d,%q:{"watermark":%d}}]}]}`,
-		watermark.UnixMilli(), psid, watermark.UnixMilli(), kind, watermark.UnixMilli()))
+	return msReceiptTo("PAGE1", psid, kind, watermark)
+}
+
+// msReceiptTo is a delivery or read receipt of Page page.
+func msReceiptTo(page, psid, kind string, watermark time.Time) []byte {
+	return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":%q,"time":%d,"messaging":[{"sender":{"id":%q},"recipient":{"id":%q},"timestamp":%d,%q:{"watermark":%d}}]}]}`,
+		page, watermark.UnixMilli(), psid, page, watermark.UnixMilli(), kind, watermark.UnixMilli()))
 }
 
 func smsForm(sid, from, body string) []byte {
-	v := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {twilioSID}, "From": {from}, "To": {"+14155550199"}, "Body": {body}, "NumMedia": {"0"}}
+	return smsFormTo(twilioSID, "+14155550199", sid, from, body)
+}
+
+// smsFormTo is an inbound SMS of Twilio account accountSID to number to.
+func smsFormTo(accountSID, to, sid, from, body string) []byte {
+	v := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {accountSID}, "From": {from}, "To": {to}, "Body": {body}, "NumMedia": {"0"}}
 	return []byte(v.Encode())
 }
 
 func smsStatus(sid, status, code string) []byte {
-	v := url.Values{"MessageSid": {sid}, "MessageStatus": {status}, "AccountSid": {twilioSID}}
+	return smsStatusFrom("+14155550199", sid, status, code)
+}
+
+// smsStatusFrom is a status callback of a message sent from number from.
+func smsStatusFrom(from, sid, status, code string) []byte {
+	v := url.Values{"MessageSid": {sid}, "MessageStatus": {status}, "AccountSid": {twilioSID}, "From": {from}, "To": {"+14155550100"}}
 	if code != "" {
 		v.Set("ErrorCode", code)
 	}
 	return []byte(v.Encode())
 }
 
-// inbound returns each provider's fixture-based customer message.
+// inbound returns each provider's fixture-based customer message, addressed
+// to the test bot (the Messenger fixture has placeholders for the ids).
 func inbound(t *testing.T) map[string][]byte {
+	ms := strings.NewReplacer("<PAGE_ID>", "PAGE1", "<PSID>", "PSID1").Replace(string(readFile(t, "testdata/CONSTRUCTED_envelope_text.json")))
 	return map[string][]byte{
 		"whatsapp":  readFile(t, "testdata/inbound_text.json"),
-		"messenger": readFile(t, "testdata/CONSTRUCTED_envelope_text.json"),
+		"messenger": []byte(ms),
 		"twilio":    readFile(t, "testdata/CONSTRUCTED_inbound_sms_mms.form"),
 	}
 }

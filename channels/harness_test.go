@@ -1,6 +1,7 @@
 package channels_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -89,6 +90,10 @@ type env struct {
 	deliver  *channels.Deliverer
 	turn     *bots.Acknowledger
 	bot      baton.Bot
+	logs     *lockedBuffer // every log line of the handlers, the outbox and the pool
+
+	mu      sync.Mutex
+	foreign map[string]int // baton_webhook_foreign_recipients_total by provider
 }
 
 type envOptions struct {
@@ -96,10 +101,33 @@ type envOptions struct {
 	twilioScript []channeltest.Reply
 	template     *whatsapp.WindowTemplate
 	reopenAfter  time.Duration
+	others       []otherBot // more bots on the same server
 }
 
+// otherBot is another configured bot with its own number, Page and SMS
+// sender; secrets left empty are the test bot's (one Meta app, one Twilio
+// account for both).
+type otherBot struct {
+	id, metaSecret, phoneNumberID, pageID string
+	twilioSID, twilioToken, twilioFrom    string
+}
+
+// testRedactor stands in for the PII redactor (nlu/pii, which channels must
+// not import): it replaces e-mail addresses, the one kind of personal data
+// the provider fakes here echo that ProviderText's own digit rule does not
+// cover.
+var testRedactor = baton.RedactFunc(func(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if strings.Contains(w, "@") {
+			words[i] = "[EMAIL]"
+		}
+	}
+	return strings.Join(words, " ")
+})
+
 func graphOK(r channeltest.Request) channeltest.Reply {
-	if strings.Contains(r.Path, "/PAGE1/") {
+	if strings.Contains(r.Path, "/PAGE") {
 		return channeltest.Reply{Body: `{"recipient_id":"PSID1","message_id":"m_` + randID() + `"}`}
 	}
 	return channeltest.Reply{Body: `{"messaging_product":"whatsapp","messages":[{"id":"wamid.out` + randID() + `"}]}`}
@@ -124,33 +152,50 @@ func newEnv(t *testing.T, sc storeCase, o envOptions) *env {
 	e.graph = channeltest.NewProvider(t, graphOK, o.graphScript...)
 	e.twilio = channeltest.NewProvider(t, twilioOK, o.twilioScript...)
 	e.bot = baton.Bot{ID: botID, Name: "Acme", Languages: []string{"en"}, ReopenAfter: o.reopenAfter}
+	e.logs = &lockedBuffer{}
+	e.foreign = map[string]int{}
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	botsByID := map[string]baton.Bot{botID: e.bot}
 	e.ing = &channels.Ingester{
 		Store: st,
 		Bots: func(id string) (baton.Bot, bool) {
-			return e.bot, id == botID
+			b, ok := botsByID[id]
+			return b, ok
 		},
 		Clock:  e.clock,
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: log,
 	}
-	waAcct := whatsapp.Account{AppSecret: metaSecret, VerifyToken: verifyToken, AccessToken: "wa-token", PhoneNumberID: "106540352242922", Template: o.template}
-	page := messenger.Page{AppSecret: metaSecret, VerifyToken: verifyToken, AccessToken: "page-token", PageID: "PAGE1"}
-	tw := twilio.Account{AccountSID: twilioSID, AuthToken: twilioToken, From: "+14155550199", StatusCallback: publicBase + "/webhooks/twilio/" + botID}
+	waAccts := map[string]whatsapp.Account{botID: {AppSecret: metaSecret, VerifyToken: verifyToken, AccessToken: "wa-token", PhoneNumberID: "106540352242922", Template: o.template}}
+	pages := map[string]messenger.Page{botID: {AppSecret: metaSecret, VerifyToken: verifyToken, AccessToken: "page-token", PageID: "PAGE1"}}
+	sms := map[string]twilio.Account{botID: {AccountSID: twilioSID, AuthToken: twilioToken, From: "+14155550199", StatusCallback: publicBase + "/webhooks/twilio/" + botID}}
+	for _, b := range o.others {
+		botsByID[b.id] = baton.Bot{ID: b.id, Name: b.id, Languages: []string{"en"}}
+		waAccts[b.id] = whatsapp.Account{AppSecret: or(b.metaSecret, metaSecret), VerifyToken: verifyToken, AccessToken: "wa-token-" + b.id, PhoneNumberID: b.phoneNumberID}
+		pages[b.id] = messenger.Page{AppSecret: or(b.metaSecret, metaSecret), VerifyToken: verifyToken, AccessToken: "page-token-" + b.id, PageID: b.pageID}
+		sms[b.id] = twilio.Account{AccountSID: or(b.twilioSID, twilioSID), AuthToken: or(b.twilioToken, twilioToken), From: b.twilioFrom,
+			StatusCallback: publicBase + "/webhooks/twilio/" + b.id}
+	}
+	foreign := channels.Foreign{Logger: log, Count: func(provider string, n int) {
+		e.mu.Lock()
+		e.foreign[provider] += n
+		e.mu.Unlock()
+	}}
 	e.handlers = map[string]baton.WebhookHandler{
-		"whatsapp":  &whatsapp.Handler{Accounts: map[string]whatsapp.Account{botID: waAcct}, Ingester: e.ing},
-		"messenger": &messenger.Handler{Pages: map[string]messenger.Page{botID: page}, Ingester: e.ing},
-		"twilio":    &twilio.Handler{Accounts: map[string]twilio.Account{botID: tw}, Ingester: e.ing},
+		"whatsapp":  &whatsapp.Handler{Accounts: waAccts, Ingester: e.ing, Foreign: foreign, Redact: testRedactor},
+		"messenger": &messenger.Handler{Pages: pages, Ingester: e.ing, Foreign: foreign},
+		"twilio":    &twilio.Handler{Accounts: sms, Ingester: e.ing, Foreign: foreign, Redact: testRedactor},
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
-	e.wa = &whatsapp.Sender{Accounts: map[string]whatsapp.Account{botID: waAcct}, BaseURL: e.graph.URL + "/v23.0", Client: client, Clock: e.clock}
+	e.wa = &whatsapp.Sender{Accounts: waAccts, BaseURL: e.graph.URL + "/v23.0", Client: client, Clock: e.clock, Redact: testRedactor}
 	e.deliver = &channels.Deliverer{
 		Store: st,
 		Senders: map[baton.ChannelKind]baton.Sender{
 			baton.ChannelWhatsApp:  e.wa,
-			baton.ChannelMessenger: &messenger.Sender{Pages: map[string]messenger.Page{botID: page}, BaseURL: e.graph.URL + "/v23.0", Client: client, Clock: e.clock},
-			baton.ChannelSMS:       &twilio.Sender{Accounts: map[string]twilio.Account{botID: tw}, BaseURL: e.twilio.URL, Client: client, Clock: e.clock},
+			baton.ChannelMessenger: &messenger.Sender{Pages: pages, BaseURL: e.graph.URL + "/v23.0", Client: client, Clock: e.clock, Redact: testRedactor},
+			baton.ChannelSMS:       &twilio.Sender{Accounts: sms, BaseURL: e.twilio.URL, Client: client, Clock: e.clock, Redact: testRedactor},
 		},
 		Clock:  e.clock,
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: log,
 	}
 	e.turn = &bots.Acknowledger{Store: st, Text: ackText}
 	return e
@@ -158,30 +203,38 @@ func newEnv(t *testing.T, sc storeCase, o envOptions) *env {
 
 // webhook builds a request the way the web layer hands it over.
 func (e *env) webhook(provider string, body []byte, sign bool) *baton.WebhookRequest {
-	r := &baton.WebhookRequest{
-		BotID:     botID,
+	r := e.unsigned(provider, botID, body)
+	if sign {
+		e.sign(r, provider, metaSecret, twilioToken)
+	}
+	return r
+}
+
+func (e *env) unsigned(provider, bot string, body []byte) *baton.WebhookRequest {
+	return &baton.WebhookRequest{
+		BotID:     bot,
 		Method:    http.MethodPost,
-		PublicURL: publicBase + "/webhooks/" + provider + "/" + botID,
+		PublicURL: publicBase + "/webhooks/" + provider + "/" + bot,
 		Query:     url.Values{},
 		Header:    http.Header{},
 		Body:      body,
 	}
-	if !sign {
-		return r
-	}
-	switch provider {
-	case "twilio":
-		params, err := url.ParseQuery(string(body))
+}
+
+// sign signs r as its provider does: Meta with the app secret, Twilio with
+// the account's auth token.
+func (e *env) sign(r *baton.WebhookRequest, provider, appSecret, authToken string) {
+	if provider == "twilio" {
+		params, err := url.ParseQuery(string(r.Body))
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		r.Header.Set(channels.TwilioSignatureHeader, channels.TwilioSignature(twilioToken, r.PublicURL, params))
+		r.Header.Set(channels.TwilioSignatureHeader, channels.TwilioSignature(authToken, r.PublicURL, params))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	default:
-		r.Header.Set(channels.MetaSignatureHeader, "sha256="+channels.HMACSHA256Hex([]byte(metaSecret), body))
-		r.Header.Set("Content-Type", "application/json")
+		return
 	}
-	return r
+	r.Header.Set(channels.MetaSignatureHeader, "sha256="+channels.HMACSHA256Hex([]byte(appSecret), r.Body))
+	r.Header.Set("Content-Type", "application/json")
 }
 
 func (e *env) post(provider string, body []byte) {
@@ -202,6 +255,7 @@ func (e *env) startPool() (stop func()) {
 	pool := jobs.New(e.st, jobs.Options{
 		Workers: 2, Lease: 5 * time.Second, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		IdleMin: 2 * time.Millisecond, IdleMax: 10 * time.Millisecond, Clock: e.clock,
+		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
 	})
 	if err := pool.Register(baton.JobTurn, e.turn); err != nil {
 		e.t.Fatal(err)
@@ -256,7 +310,12 @@ func (e *env) idle() bool {
 
 func (e *env) conversations() []*baton.Conversation {
 	e.t.Helper()
-	cs, err := e.st.ListConversations(context.Background(), baton.ConversationFilter{BotID: botID})
+	return e.conversationsOf(botID)
+}
+
+func (e *env) conversationsOf(bot string) []*baton.Conversation {
+	e.t.Helper()
+	cs, err := e.st.ListConversations(context.Background(), baton.ConversationFilter{BotID: bot})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -323,4 +382,37 @@ func concurrently(n int, fn func(i int)) {
 	}
 	close(startGate)
 	wg.Wait()
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// foreignCount is what the handlers added to the foreign-recipient counter
+// for provider.
+func (e *env) foreignCount(provider string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.foreign[provider]
+}
+
+// lockedBuffer is written by handlers and workers and read by the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -13,7 +13,7 @@ import (
 // is ours, echo hub.challenge as plain text; anything else is refused.
 func MetaHandshake(provider, verifyToken string, q url.Values) (*baton.WebhookResponse, error) {
 	if q.Get("hub.mode") != "subscribe" {
-		return nil, baton.Errorf(baton.EFORBIDDEN, "%s webhook handshake: hub.mode is %q, want \"subscribe\"", provider, q.Get("hub.mode"))
+		return nil, baton.Errorf(baton.EFORBIDDEN, "%s webhook handshake: hub.mode is not \"subscribe\"", provider)
 	}
 	if verifyToken == "" || subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), []byte(verifyToken)) != 1 {
 		return nil, baton.Errorf(baton.EFORBIDDEN, "%s webhook handshake: hub.verify_token does not match the configured token", provider)

@@ -15,7 +15,8 @@ import (
 	"github.com/batonhq/baton/web"
 )
 
-// serve runs the real web app with e's channel handlers on loopback.
+// serve runs the real web app with e's channel handlers on loopback; it
+// logs to e.logs.
 func serve(t *testing.T, e *env) string {
 	t.Helper()
 	app, err := web.New(web.Config{
@@ -23,7 +24,7 @@ func serve(t *testing.T, e *env) string {
 		Webhooks:  e.handlers,
 		Bots:      []baton.Bot{e.bot},
 		PublicURL: publicBase,
-		Logger:    slog.New(slog.DiscardHandler),
+		Logger:    slog.New(slog.NewJSONHandler(e.logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -29,16 +29,22 @@ type Page struct {
 	AppSecret   string // signs webhooks (X-Hub-Signature-256)
 	VerifyToken string // the GET handshake's hub.verify_token
 	AccessToken string // Page access token for the Send API
-	PageID      string // "me" works too, with a Page token
+	// PageID is the Page's numeric id: webhooks are matched on it.
+	PageID string
 }
 
 // Handler serves Messenger webhooks for the bots in Pages.
 type Handler struct {
 	Pages    map[string]Page
 	Ingester *channels.Ingester
+	// Foreign takes what is addressed to a Page no bot is configured with.
+	Foreign channels.Foreign
 }
 
-// ServeWebhook implements baton.WebhookHandler.
+// ServeWebhook implements baton.WebhookHandler. Meta posts every Page of an
+// app to the app's one URL, so each event goes to the bot configured with
+// its Page (entry.id and recipient.id), when that bot's app secret signed
+// the body too; an event for a Page no bot has is acknowledged and dropped.
 func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*baton.WebhookResponse, error) {
 	page, ok := h.Pages[r.BotID]
 	if !ok {
@@ -47,10 +53,29 @@ func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*b
 	if resp, err := channels.MetaWebhook("messenger", page.AppSecret, page.VerifyToken, r); resp != nil || err != nil {
 		return resp, err
 	}
-	batch, err := Parse(r.BotID, r.Body)
+	parts, err := Parse(r.Body)
 	if err != nil {
 		return nil, err
 	}
+	sig := r.Header.Get(channels.MetaSignatureHeader)
+	router := channels.Router[Page]{URLBot: r.BotID, Accounts: h.Pages, Verifies: func(p Page) bool {
+		return channels.VerifyMetaSignature(p.AppSecret, r.Body, sig) == nil
+	}}
+	var batch channels.Batch
+	var foreignMsgs, foreignStatuses int
+	for _, p := range parts {
+		botID, ok := router.Owner(func(pg Page) bool { return p.PageID != "" && pg.PageID == p.PageID })
+		if !ok {
+			foreignMsgs += len(p.Batch.Messages)
+			foreignStatuses += len(p.Batch.Statuses) + len(p.Batch.Watermarks)
+			continue
+		}
+		channels.SetBot(&p.Batch, botID)
+		batch.Messages = append(batch.Messages, p.Batch.Messages...)
+		batch.Statuses = append(batch.Statuses, p.Batch.Statuses...)
+		batch.Watermarks = append(batch.Watermarks, p.Batch.Watermarks...)
+	}
+	h.Foreign.Drop(ctx, "messenger", r.BotID, foreignMsgs, foreignStatuses)
 	if _, err := h.Ingester.Process(ctx, batch); err != nil {
 		return nil, err
 	}
@@ -64,6 +89,10 @@ type Sender struct {
 	Client  *http.Client
 	Timeout time.Duration
 	Clock   baton.Clock
+	// Redact cleans the Send API's error text before it becomes a
+	// message's failure reason, a job error or a log line: it echoes PSIDs.
+	// Without it the text is dropped and only the code kept.
+	Redact baton.Redactor
 }
 
 func (s *Sender) now() time.Time {
@@ -124,7 +153,7 @@ func (s *Sender) Send(ctx context.Context, conv *baton.Conversation, msg *baton.
 		return "", err
 	}
 	if resp.Status/100 != 2 {
-		return "", classify(resp, now).Err()
+		return "", classify(resp, now, s.Redact).Err()
 	}
 	var ok2 struct {
 		MessageID string `json:"message_id"`
@@ -189,19 +218,20 @@ func buildMessage(psid string, msg *baton.Message) (map[string]any, error) {
 	return map[string]any{"recipient": map[string]string{"id": psid}, "message": m}, nil
 }
 
-// classify turns a failed Send API answer into a SendError.
-func classify(resp *channels.Response, now time.Time) *channels.SendError {
+// classify turns a failed Send API answer into a SendError; the provider's
+// text goes through redact first.
+func classify(resp *channels.Response, now time.Time, redact baton.Redactor) *channels.SendError {
 	se := &channels.SendError{Provider: "messenger", HTTPStatus: resp.Status, Kind: baton.EINVALID}
 	g, ok := channels.ParseGraphError(resp.Body)
 	if ok {
 		se.Code = g.CodeString()
-		se.Reason = g.Reason()
+		se.Reason = channels.ProviderText(redact, g.Reason())
 	} else {
 		b := resp.Body
 		if len(b) > 200 {
 			b = b[:200]
 		}
-		se.Reason = strings.TrimSpace(string(b))
+		se.Reason = channels.ProviderText(redact, strings.TrimSpace(string(b)))
 	}
 	se.RetryAfter = channels.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	switch {

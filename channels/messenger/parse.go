@@ -77,36 +77,58 @@ func millis(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// Parse turns a Messenger webhook body into a batch for botID: customer
-// messages, quick replies and postbacks become inbound messages; deliveries
-// with mids become status updates, and every delivery or read watermark a
-// Watermark. Echoes of the page's own sends are dropped, so that Baton never
-// answers itself.
-func Parse(botID string, body []byte) (channels.Batch, error) {
-	var b channels.Batch
+// Part is what one event of a webhook carried, with the Page it was
+// addressed to: the event's recipient.id when its entry.id agrees, "" (no
+// Page's) when they disagree. Its messages and watermarks have no bot yet:
+// which bot owns the Page is for the handler to say (see channels.Router).
+type Part struct {
+	PageID string
+	Batch  channels.Batch
+}
+
+// Parse turns a Messenger webhook body into its parts: customer messages,
+// quick replies and postbacks become inbound messages; deliveries with mids
+// become status updates, and every delivery or read watermark a Watermark.
+// Echoes of the page's own sends are dropped, so that Baton never answers
+// itself. A body or event without the fields Baton needs is EINVALID with
+// the reason and its place in the body, never with the offending value.
+func Parse(body []byte) ([]Part, error) {
+	var parts []Part
 	var p payload
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&p); err != nil {
-		return b, baton.Errorf(baton.EINVALID, "messenger webhook: body is not valid JSON: %w", err)
+		return nil, baton.Errorf(baton.EINVALID, "messenger webhook: body is not valid JSON: %s", channels.JSONProblem(err))
 	}
 	if dec.More() {
-		return b, baton.Errorf(baton.EINVALID, "messenger webhook: trailing data after the JSON body")
+		return nil, baton.Errorf(baton.EINVALID, "messenger webhook: trailing data after the JSON body")
 	}
 	if p.Object != "page" {
-		return b, baton.Errorf(baton.EINVALID, "messenger webhook: object is %q, want \"page\"", p.Object)
+		return nil, baton.Errorf(baton.EINVALID, "messenger webhook: object is not \"page\"")
 	}
 	for ei, e := range p.Entry {
 		for mi, ev := range e.Messaging {
 			where := "entry[" + strconv.Itoa(ei) + "].messaging[" + strconv.Itoa(mi) + "]"
-			if err := parseEvent(botID, &ev, where, &b); err != nil {
-				return channels.Batch{}, err
+			var b channels.Batch
+			if err := parseEvent(&ev, where, &b); err != nil {
+				return nil, err
 			}
+			if len(b.Messages)+len(b.Statuses)+len(b.Watermarks) == 0 {
+				continue
+			}
+			page := ev.Recipient.ID
+			if page == "" {
+				return nil, baton.Errorf(baton.EINVALID, "messenger webhook: %s has no recipient.id", where)
+			}
+			if page != e.ID {
+				page = ""
+			}
+			parts = append(parts, Part{PageID: page, Batch: b})
 		}
 	}
-	return b, nil
+	return parts, nil
 }
 
-func parseEvent(botID string, ev *event, where string, b *channels.Batch) error {
+func parseEvent(ev *event, where string, b *channels.Batch) error {
 	psid := ev.Sender.ID
 	need := func() error {
 		if psid == "" {
@@ -128,7 +150,7 @@ func parseEvent(botID string, ev *event, where string, b *channels.Batch) error 
 			return baton.Errorf(baton.EINVALID, "messenger webhook: %s.message has no mid", where)
 		}
 		in := baton.InboundMessage{
-			BotID: botID, Channel: baton.ChannelMessenger, ProviderMessageID: m.MID, From: psid,
+			Channel: baton.ChannelMessenger, ProviderMessageID: m.MID, From: psid,
 			Type: baton.TypeText, RawType: "message", Text: m.Text, Timestamp: at,
 		}
 		if m.ReplyTo != nil {
@@ -164,7 +186,7 @@ func parseEvent(botID string, ev *event, where string, b *channels.Batch) error 
 			id = "postback:" + psid + ":" + strconv.FormatInt(ev.Timestamp, 10)
 		}
 		b.Messages = append(b.Messages, baton.InboundMessage{
-			BotID: botID, Channel: baton.ChannelMessenger, ProviderMessageID: id, From: psid,
+			Channel: baton.ChannelMessenger, ProviderMessageID: id, From: psid,
 			Type: baton.TypeButton, RawType: "postback", Text: pb.Title, Payload: pb.Payload, Timestamp: at,
 		})
 	case ev.Delivery != nil:
@@ -179,7 +201,7 @@ func parseEvent(botID string, ev *event, where string, b *channels.Batch) error 
 			}
 		}
 		if d.Watermark > 0 {
-			b.Watermarks = append(b.Watermarks, channels.Watermark{BotID: botID, Channel: baton.ChannelMessenger, Address: psid, Status: baton.StatusDelivered, At: wm})
+			b.Watermarks = append(b.Watermarks, channels.Watermark{Channel: baton.ChannelMessenger, Address: psid, Status: baton.StatusDelivered, At: wm})
 		} else if len(d.MIDs) == 0 {
 			return baton.Errorf(baton.EINVALID, "messenger webhook: %s.delivery has neither mids nor watermark", where)
 		}
@@ -190,7 +212,7 @@ func parseEvent(botID string, ev *event, where string, b *channels.Batch) error 
 		if ev.Read.Watermark <= 0 {
 			return baton.Errorf(baton.EINVALID, "messenger webhook: %s.read has no watermark", where)
 		}
-		b.Watermarks = append(b.Watermarks, channels.Watermark{BotID: botID, Channel: baton.ChannelMessenger, Address: psid, Status: baton.StatusRead, At: millis(ev.Read.Watermark)})
+		b.Watermarks = append(b.Watermarks, channels.Watermark{Channel: baton.ChannelMessenger, Address: psid, Status: baton.StatusRead, At: millis(ev.Read.Watermark)})
 	}
 	// Reactions, referrals, opt-ins and handover events are not
 	// conversation content; they are acknowledged and dropped.

@@ -32,7 +32,7 @@ func TestParseFixtures(t *testing.T) {
 		wantStatus *baton.StatusUpdate
 	}{
 		{file: "CONSTRUCTED_inbound_sms_mms.form", wantMsg: &baton.InboundMessage{
-			BotID: "b1", Channel: baton.ChannelSMS, ProviderMessageID: "SM1234567890abcdef1234567890abcdef", From: "+14155550100",
+			Channel: baton.ChannelSMS, ProviderMessageID: "SM1234567890abcdef1234567890abcdef", From: "+14155550100",
 			Type: baton.TypeText, RawType: "mms", Text: "Hi, my order is late",
 			Attachments: []baton.Attachment{{Kind: baton.TypeImage, MIMEType: "image/jpeg",
 				URL: "https://api.twilio.com/2010-04-01/Accounts/ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX/Messages/SM1234567890abcdef1234567890abcdef/Media/ME1234567890abcdef1234567890abcdef"}},
@@ -51,7 +51,7 @@ func TestParseFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := Parse("b1", p)
+			b, err := Parse(p, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +87,7 @@ func TestParseStatusLifecycle(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.status, func(t *testing.T) {
-			b, err := Parse("b1", url.Values{"MessageSid": {"SM1"}, "MessageStatus": {c.status}})
+			b, err := Parse(url.Values{"MessageSid": {"SM1"}, "MessageStatus": {c.status}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,8 +105,8 @@ func TestParseStatusLifecycle(t *testing.T) {
 }
 
 func TestParseMediaOnlyAndRejects(t *testing.T) {
-	b, err := Parse("b1", url.Values{"MessageSid": {"MM1"}, "From": {"+1"}, "NumMedia": {"2"},
-		"MediaUrl0": {"https://m/0"}, "MediaContentType0": {"video/mp4"}, "MediaUrl1": {"https://m/1"}, "MediaContentType1": {"application/pdf"}})
+	b, err := Parse(url.Values{"MessageSid": {"MM1"}, "From": {"+1"}, "NumMedia": {"2"},
+		"MediaUrl0": {"https://m/0"}, "MediaContentType0": {"video/mp4"}, "MediaUrl1": {"https://m/1"}, "MediaContentType1": {"application/pdf"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,19 +121,88 @@ func TestParseMediaOnlyAndRejects(t *testing.T) {
 	}{
 		{"no sid", url.Values{"From": {"+1"}, "Body": {"hi"}}, "no MessageSid"},
 		{"no from", url.Values{"MessageSid": {"SM1"}, "Body": {"hi"}}, "no From"},
-		{"bad NumMedia", url.Values{"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"many"}}, "NumMedia"},
+		{"bad NumMedia", url.Values{"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"4111 1111 1111 1111"}}, "NumMedia is not a number"},
 		{"missing media url", url.Values{"MessageSid": {"SM1"}, "From": {"+1"}, "NumMedia": {"1"}}, "MediaUrl0 is missing"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Parse("b1", c.params)
+			_, err := Parse(c.params, nil)
 			if baton.ErrorCode(err) != baton.EINVALID || !strings.Contains(err.Error(), c.wantInErr) {
 				t.Fatalf("want EINVALID saying %q, got %v", c.wantInErr, err)
+			}
+			if strings.Contains(err.Error(), "4111") {
+				t.Fatalf("error %q repeats the rejected value", err)
 			}
 		})
 	}
 	if _, err := ParseForm([]byte("a=%zz")); baton.ErrorCode(err) != baton.EINVALID {
 		t.Fatalf("malformed form accepted: %v", err)
+	}
+}
+
+// TestStatusErrorMessageIsRedacted: Twilio's own text in a status callback
+// is kept only through the redactor; the code's known meaning is ours.
+func TestStatusErrorMessageIsRedacted(t *testing.T) {
+	redact := baton.RedactFunc(func(s string) string { return strings.ReplaceAll(s, "+14155550100", "[PHONE]") })
+	params := func(code string) url.Values {
+		return url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"failed"}, "ErrorCode": {code}, "ErrorMessage": {"Cannot route to +14155550100"}}
+	}
+	cases := []struct {
+		name   string
+		code   string
+		redact baton.Redactor
+		want   string
+	}{
+		{"unknown code, redactor", "39999", redact, "failed: Cannot route to [PHONE]"},
+		{"unknown code, no redactor: text withheld", "39999", nil, "failed"},
+		{"known code: our words", "30003", nil, "failed: unreachable destination handset"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := Parse(params(c.code), c.redact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Statuses) != 1 || b.Statuses[0].Reason != c.want || b.Statuses[0].Code != c.code {
+				t.Fatalf("got %+v, want reason %q", b.Statuses, c.want)
+			}
+		})
+	}
+}
+
+// TestOwns: a webhook belongs to an account only when both its AccountSid
+// and its number (To of a message, From of a status callback, or the
+// Messaging Service) are the account's.
+func TestOwns(t *testing.T) {
+	num := Account{AccountSID: "AC1", From: "+14155550199"}
+	svc := Account{AccountSID: "AC1", MessagingServiceSID: "MG1"}
+	msg := func(sid, to string) url.Values {
+		return url.Values{"AccountSid": {sid}, "From": {"+14155550100"}, "To": {to}, "MessageSid": {"SM1"}}
+	}
+	status := url.Values{"AccountSid": {"AC1"}, "From": {"+14155550199"}, "To": {"+14155550100"}, "MessageStatus": {"delivered"}}
+	cases := []struct {
+		name string
+		acct Account
+		p    url.Values
+		want bool
+	}{
+		{"message to our number", num, msg("AC1", "+14155550199"), true},
+		{"written with separators", num, msg("AC1", "+1 (415) 555-0199"), true},
+		{"another number", num, msg("AC1", "+14155550198"), false},
+		{"another account", num, msg("AC2", "+14155550199"), false},
+		{"no AccountSid", num, url.Values{"To": {"+14155550199"}}, false},
+		{"no To", num, msg("AC1", ""), false},
+		{"status callback from our number", num, status, true},
+		{"status callback to our number is not ours", num, url.Values{"AccountSid": {"AC1"}, "From": {"+14155550100"}, "To": {"+14155550199"}, "MessageStatus": {"sent"}}, false},
+		{"our messaging service", svc, url.Values{"AccountSid": {"AC1"}, "To": {"+14155550111"}, "MessagingServiceSid": {"MG1"}}, true},
+		{"another messaging service", svc, url.Values{"AccountSid": {"AC1"}, "To": {"+14155550111"}, "MessagingServiceSid": {"MG2"}}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := owns(c.acct, c.p); got != c.want {
+				t.Fatalf("owns = %v, want %v", got, c.want)
+			}
+		})
 	}
 }
 
@@ -147,7 +216,7 @@ func FuzzParseTwilio(f *testing.F) {
 		if err != nil {
 			return
 		}
-		b, err := Parse("bot", p)
+		b, err := Parse(p, nil)
 		if err != nil {
 			if baton.ErrorCode(err) != baton.EINVALID {
 				t.Fatalf("parse error without EINVALID: %v", err)

@@ -38,11 +38,25 @@ type Account struct {
 type Handler struct {
 	Accounts map[string]Account
 	Ingester *channels.Ingester
+	// Foreign takes what is addressed to an account or number no bot is
+	// configured with.
+	Foreign channels.Foreign
+	// Redact cleans Twilio's error text in status callbacks before it is
+	// stored; without it only the code and its known meaning are kept.
+	Redact baton.Redactor
 }
+
+// twiML is the empty TwiML answer: replies go out through the REST API,
+// from the outbox, not inline.
+var twiML = []byte(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
 
 // ServeWebhook implements baton.WebhookHandler. The signature covers the
 // public URL Twilio called and every form parameter, so the URL must be the
 // configured public one (r.PublicURL), never one rebuilt from the Host.
+// What a webhook carries belongs to the bot whose account (AccountSid) and
+// number (To of a message, From of a status callback, or the Messaging
+// Service) it names, when that bot's auth token signed it too; anything
+// else is acknowledged, as Twilio expects, and dropped.
 func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*baton.WebhookResponse, error) {
 	acct, ok := h.Accounts[r.BotID]
 	if !ok {
@@ -58,22 +72,69 @@ func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*b
 	if err != nil {
 		return nil, err
 	}
-	if err := channels.VerifyTwilioSignature(acct.AuthToken, r.PublicURL, params, r.Header.Get(channels.TwilioSignatureHeader)); err != nil {
+	sig := r.Header.Get(channels.TwilioSignatureHeader)
+	if err := channels.VerifyTwilioSignature(acct.AuthToken, r.PublicURL, params, sig); err != nil {
 		return nil, err
 	}
-	if sid := params.Get("AccountSid"); acct.AccountSID != "" && sid != "" && sid != acct.AccountSID {
-		return nil, baton.Errorf(baton.EFORBIDDEN, "twilio webhook: AccountSid is not this bot's account")
-	}
-	batch, err := Parse(r.BotID, params)
+	batch, err := Parse(params, h.Redact)
 	if err != nil {
 		return nil, err
 	}
+	router := channels.Router[Account]{URLBot: r.BotID, Accounts: h.Accounts, Verifies: func(a Account) bool {
+		return channels.VerifyTwilioSignature(a.AuthToken, r.PublicURL, params, sig) == nil
+	}}
+	botID, ok := router.Owner(func(a Account) bool { return owns(a, params) })
+	if !ok {
+		h.Foreign.Drop(ctx, "twilio", r.BotID, len(batch.Messages), len(batch.Statuses))
+		return &baton.WebhookResponse{Status: 200, ContentType: "text/xml", Body: twiML}, nil
+	}
+	channels.SetBot(&batch, botID)
 	if _, err := h.Ingester.Process(ctx, batch); err != nil {
 		return nil, err
 	}
-	// An empty TwiML response: replies go out through the REST API, from
-	// the outbox, not inline.
-	return &baton.WebhookResponse{Status: 200, ContentType: "text/xml", Body: []byte(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)}, nil
+	return &baton.WebhookResponse{Status: 200, ContentType: "text/xml", Body: twiML}, nil
+}
+
+// owns reports whether a webhook's parameters are for account a: its
+// AccountSid, and its number, which is the To of an inbound message and the
+// From of a status callback; a Messaging Service sends and receives on any
+// number of its pool, so there its SID says it.
+func owns(a Account, p url.Values) bool {
+	if a.AccountSID == "" || p.Get("AccountSid") != a.AccountSID {
+		return false
+	}
+	if a.MessagingServiceSID != "" && p.Get("MessagingServiceSid") == a.MessagingServiceSID {
+		return true
+	}
+	ours := p.Get("To")
+	if isStatus(p) {
+		ours = p.Get("From")
+	}
+	return a.From != "" && samePhone(ours, a.From)
+}
+
+// samePhone compares two phone numbers by their digits, so that
+// "+1 (415) 555-0199" is +14155550199.
+func samePhone(a, b string) bool {
+	da, db := digits(a), digits(b)
+	return da != "" && da == db
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// isStatus tells a status callback (it carries MessageStatus) from an
+// inbound message.
+func isStatus(p url.Values) bool {
+	st := p.Get("MessageStatus")
+	return st != "" && st != "received"
 }
 
 // ParseForm decodes a form-encoded webhook body strictly: a malformed body
@@ -86,10 +147,11 @@ func ParseForm(body []byte) (url.Values, error) {
 	return v, nil
 }
 
-// Parse turns a Twilio webhook's parameters into a batch: a status callback
-// (it carries MessageStatus) becomes a status update, anything else an
-// inbound SMS or MMS with its media URLs.
-func Parse(botID string, p url.Values) (channels.Batch, error) {
+// Parse turns a Twilio webhook's parameters into a batch with no bot yet
+// (the handler says whose it is): a status callback becomes a status
+// update, anything else an inbound SMS or MMS with its media URLs. Twilio's
+// ErrorMessage goes through redact before it is kept.
+func Parse(p url.Values, redact baton.Redactor) (channels.Batch, error) {
 	var b channels.Batch
 	sid := p.Get("MessageSid")
 	if sid == "" {
@@ -98,8 +160,8 @@ func Parse(botID string, p url.Values) (channels.Batch, error) {
 	if sid == "" {
 		return b, baton.Errorf(baton.EINVALID, "twilio webhook: no MessageSid parameter")
 	}
-	if st := p.Get("MessageStatus"); st != "" && st != "received" {
-		u, ok := parseStatus(sid, st, p.Get("ErrorCode"), p.Get("ErrorMessage"))
+	if isStatus(p) {
+		u, ok := parseStatus(sid, p.Get("MessageStatus"), p.Get("ErrorCode"), channels.ProviderText(redact, p.Get("ErrorMessage")))
 		if ok {
 			b.Statuses = append(b.Statuses, u)
 		}
@@ -110,7 +172,7 @@ func Parse(botID string, p url.Values) (channels.Batch, error) {
 		return b, baton.Errorf(baton.EINVALID, "twilio webhook: message %s has no From parameter", sid)
 	}
 	in := baton.InboundMessage{
-		BotID: botID, Channel: baton.ChannelSMS, ProviderMessageID: sid, From: from,
+		Channel: baton.ChannelSMS, ProviderMessageID: sid, From: from,
 		Type: baton.TypeText, RawType: "sms", Text: p.Get("Body"),
 	}
 	n := 0
@@ -118,7 +180,7 @@ func Parse(botID string, p url.Values) (channels.Batch, error) {
 		var err error
 		n, err = strconv.Atoi(s)
 		if err != nil || n < 0 || n > 10 {
-			return channels.Batch{}, baton.Errorf(baton.EINVALID, "twilio webhook: NumMedia %q is not a number from 0 to 10", s)
+			return channels.Batch{}, baton.Errorf(baton.EINVALID, "twilio webhook: NumMedia is not a number from 0 to 10")
 		}
 	}
 	for i := 0; i < n; i++ {
@@ -215,6 +277,10 @@ type Sender struct {
 	Client   *http.Client
 	Timeout  time.Duration
 	Clock    baton.Clock
+	// Redact cleans Twilio's error text before it becomes a message's
+	// failure reason, a job error or a log line: it echoes phone numbers.
+	// Without it the text is dropped and only the code kept.
+	Redact baton.Redactor
 }
 
 // Send implements baton.Sender.
@@ -248,7 +314,7 @@ func (s *Sender) Send(ctx context.Context, conv *baton.Conversation, msg *baton.
 		now = s.Clock.Now()
 	}
 	if resp.Status/100 != 2 {
-		return "", classify(resp, now).Err()
+		return "", classify(resp, now, s.Redact).Err()
 	}
 	var ok2 struct {
 		SID string `json:"sid"`
@@ -306,7 +372,9 @@ func buildForm(to string, msg *baton.Message, acct Account) (url.Values, error) 
 	return f, nil
 }
 
-func classify(resp *channels.Response, now time.Time) *channels.SendError {
+// classify turns a failed REST answer into a SendError; Twilio's message
+// goes through redact first.
+func classify(resp *channels.Response, now time.Time, redact baton.Redactor) *channels.SendError {
 	se := &channels.SendError{Provider: "twilio", HTTPStatus: resp.Status, Kind: baton.EINVALID}
 	var e struct {
 		Code    int    `json:"code"`
@@ -314,7 +382,7 @@ func classify(resp *channels.Response, now time.Time) *channels.SendError {
 	}
 	if json.Unmarshal(resp.Body, &e) == nil && e.Code != 0 {
 		se.Code = strconv.Itoa(e.Code)
-		se.Reason = e.Message
+		se.Reason = channels.ProviderText(redact, e.Message)
 	}
 	se.RetryAfter = channels.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	switch {

@@ -61,7 +61,7 @@ func BenchmarkWebhook(b *testing.B) {
 func benchStore(b *testing.B, st baton.Store) {
 	bot := baton.Bot{ID: "acme", Languages: []string{"en"}}
 	ing := &channels.Ingester{Store: st, Bots: func(id string) (baton.Bot, bool) { return bot, id == bot.ID }, Logger: slog.New(slog.DiscardHandler)}
-	h := &whatsapp.Handler{Accounts: map[string]whatsapp.Account{"acme": {AppSecret: benchSecret, VerifyToken: "v"}}, Ingester: ing}
+	h := &whatsapp.Handler{Accounts: map[string]whatsapp.Account{"acme": {AppSecret: benchSecret, VerifyToken: "v", PhoneNumberID: "106540352242922"}}, Ingester: ing}
 	app, err := web.New(web.Config{Store: st, Webhooks: map[string]baton.WebhookHandler{"whatsapp": h}, Bots: []baton.Bot{bot}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)

@@ -129,22 +129,31 @@ type status struct {
 	} `json:"errors"`
 }
 
-// Parse turns a WhatsApp webhook body into a batch for botID: every message
-// and status of every change of every entry. A body that is not a WhatsApp
-// Business Account notification, or a message or status without the fields
-// Baton needs, is EINVALID with the reason and its place in the body.
-func Parse(botID string, body []byte) (channels.Batch, error) {
-	var b channels.Batch
+// Part is what one change of a webhook carried, with the business number
+// it was addressed to. Its messages have no bot yet: which bot owns the
+// number is for the handler to say (see channels.Router).
+type Part struct {
+	PhoneNumberID string
+	Batch         channels.Batch
+}
+
+// Parse turns a WhatsApp webhook body into its parts: every message and
+// status of every change of every entry, with the phone_number_id of the
+// change. A body that is not a WhatsApp Business Account notification, or a
+// message or status without the fields Baton needs, is EINVALID with the
+// reason and its place in the body, never with the offending value.
+func Parse(body []byte) ([]Part, error) {
+	var parts []Part
 	var p payload
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&p); err != nil {
-		return b, baton.Errorf(baton.EINVALID, "whatsapp webhook: body is not valid JSON: %w", err)
+		return nil, baton.Errorf(baton.EINVALID, "whatsapp webhook: body is not valid JSON: %s", channels.JSONProblem(err))
 	}
 	if dec.More() {
-		return b, baton.Errorf(baton.EINVALID, "whatsapp webhook: trailing data after the JSON body")
+		return nil, baton.Errorf(baton.EINVALID, "whatsapp webhook: trailing data after the JSON body")
 	}
 	if p.Object != "whatsapp_business_account" {
-		return b, baton.Errorf(baton.EINVALID, "whatsapp webhook: object is %q, want \"whatsapp_business_account\"", p.Object)
+		return nil, baton.Errorf(baton.EINVALID, "whatsapp webhook: object is not \"whatsapp_business_account\"")
 	}
 	for ei, e := range p.Entry {
 		for ci, c := range e.Changes {
@@ -152,14 +161,15 @@ func Parse(botID string, body []byte) (channels.Batch, error) {
 				continue // account, template and quality updates are not conversations
 			}
 			where := "entry[" + strconv.Itoa(ei) + "].changes[" + strconv.Itoa(ci) + "]"
+			var b channels.Batch
 			names := map[string]string{}
 			for _, ct := range c.Value.Contacts {
 				names[ct.WaID] = ct.Profile.Name
 			}
 			for mi, m := range c.Value.Messages {
-				in, err := parseMessage(botID, &m, where+".messages["+strconv.Itoa(mi)+"]")
+				in, err := parseMessage(&m, where+".messages["+strconv.Itoa(mi)+"]")
 				if err != nil {
-					return channels.Batch{}, err
+					return nil, err
 				}
 				in.ProfileName = names[m.From]
 				b.Messages = append(b.Messages, in)
@@ -167,15 +177,23 @@ func Parse(botID string, body []byte) (channels.Batch, error) {
 			for si, s := range c.Value.Statuses {
 				u, ok, err := parseStatus(&s, where+".statuses["+strconv.Itoa(si)+"]")
 				if err != nil {
-					return channels.Batch{}, err
+					return nil, err
 				}
 				if ok {
 					b.Statuses = append(b.Statuses, u)
 				}
 			}
+			if len(b.Messages)+len(b.Statuses) == 0 {
+				continue
+			}
+			id := c.Value.Metadata.PhoneNumberID
+			if id == "" {
+				return nil, baton.Errorf(baton.EINVALID, "whatsapp webhook: %s.value.metadata has no phone_number_id", where)
+			}
+			parts = append(parts, Part{PhoneNumberID: id, Batch: b})
 		}
 	}
-	return b, nil
+	return parts, nil
 }
 
 func parseTimestamp(s, where string) (time.Time, error) {
@@ -184,7 +202,7 @@ func parseTimestamp(s, where string) (time.Time, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return time.Time{}, baton.Errorf(baton.EINVALID, "whatsapp webhook: %s.timestamp %q is not unix seconds", where, s)
+		return time.Time{}, baton.Errorf(baton.EINVALID, "whatsapp webhook: %s.timestamp is not unix seconds", where)
 	}
 	return time.Unix(n, 0).UTC(), nil
 }
@@ -206,8 +224,8 @@ func mediaAttachment(kind baton.MessageType, m *media) baton.Attachment {
 	return a
 }
 
-func parseMessage(botID string, m *message, where string) (baton.InboundMessage, error) {
-	in := baton.InboundMessage{BotID: botID, Channel: baton.ChannelWhatsApp, ProviderMessageID: m.ID, From: m.From, RawType: m.Type}
+func parseMessage(m *message, where string) (baton.InboundMessage, error) {
+	in := baton.InboundMessage{Channel: baton.ChannelWhatsApp, ProviderMessageID: m.ID, From: m.From, RawType: m.Type}
 	if m.ID == "" {
 		return in, baton.Errorf(baton.EINVALID, "whatsapp webhook: %s has no id", where)
 	}

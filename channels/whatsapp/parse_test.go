@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/channels"
 )
 
 func fixture(t testing.TB, name string) []byte {
@@ -20,18 +21,33 @@ func fixture(t testing.TB, name string) []byte {
 	return b
 }
 
+// parse parses body and joins its parts, checking that every part has the
+// business number it was addressed to.
+func parse(t testing.TB, body []byte) (channels.Batch, error) {
+	parts, err := Parse(body)
+	var b channels.Batch
+	for _, p := range parts {
+		if p.PhoneNumberID == "" {
+			t.Fatalf("a part without its phone_number_id: %+v", p)
+		}
+		b.Messages = append(b.Messages, p.Batch.Messages...)
+		b.Statuses = append(b.Statuses, p.Batch.Statuses...)
+	}
+	return b, err
+}
+
 func TestParseFixtures(t *testing.T) {
 	cases := []struct {
 		file string
 		want baton.InboundMessage
 	}{
 		{"inbound_text.json", baton.InboundMessage{
-			BotID: "b1", Channel: baton.ChannelWhatsApp, ProviderMessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+			Channel: baton.ChannelWhatsApp, ProviderMessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
 			From: "16505551234", ProfileName: "Sheena Nelson", Type: baton.TypeText, RawType: "text",
 			Text: "Does it come in another color?", Timestamp: time.Unix(1749416383, 0).UTC(),
 		}},
 		{"inbound_image.json", baton.InboundMessage{
-			BotID: "b1", Channel: baton.ChannelWhatsApp, ProviderMessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+			Channel: baton.ChannelWhatsApp, ProviderMessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
 			From: "16505551234", ProfileName: "Sheena Nelson", Type: baton.TypeImage, RawType: "image", Text: "Taj Mahal",
 			Attachments: []baton.Attachment{{Kind: baton.TypeImage, MediaID: "1003383421387256", MIMEType: "image/jpeg", Caption: "Taj Mahal",
 				Data: map[string]string{"sha256": "SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI="}}},
@@ -40,7 +56,7 @@ func TestParseFixtures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			b, err := Parse("b1", fixture(t, c.file))
+			b, err := parse(t, fixture(t, c.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +71,7 @@ func TestParseFixtures(t *testing.T) {
 }
 
 func TestParseEveryType(t *testing.T) {
-	b, err := Parse("b1", fixture(t, "CONSTRUCTED_batch_all_types.json"))
+	b, err := parse(t, fixture(t, "CONSTRUCTED_batch_all_types.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +145,7 @@ func TestParseEveryType(t *testing.T) {
 			if m.Type != c.typ || m.RawType != c.raw || m.Text != c.text || m.Payload != c.payload || m.ReplyTo != c.replyTo {
 				t.Fatalf("got type=%s raw=%s text=%q payload=%q replyTo=%q", m.Type, m.RawType, m.Text, m.Payload, m.ReplyTo)
 			}
-			if m.BotID != "b1" || m.Channel != baton.ChannelWhatsApp || m.Timestamp.IsZero() {
+			if m.BotID != "" || m.Channel != baton.ChannelWhatsApp || m.Timestamp.IsZero() {
 				t.Fatalf("envelope fields: %+v", m)
 			}
 			if c.check != nil {
@@ -150,32 +166,60 @@ func TestParseEveryType(t *testing.T) {
 	}
 }
 
+func TestParseKeepsTheNumberOfEachChange(t *testing.T) {
+	parts, err := Parse(fixture(t, "CONSTRUCTED_batch_all_types.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range parts {
+		got = append(got, p.PhoneNumberID)
+	}
+	// Two changes for one number, an account update (no part), one change
+	// for another number.
+	want := []string{"106540352242922", "106540352242922", "106540352242923"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("phone_number_ids of the parts %v, want %v", got, want)
+	}
+	if n := len(parts[2].Batch.Messages); n != 1 || parts[2].Batch.Messages[0].ProviderMessageID != "wamid.entry2" {
+		t.Fatalf("the second number's part: %+v", parts[2].Batch)
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	env := func(msg string) string {
 		return `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[` + msg + `]}}]}]}`
 	}
+	const card = "4111 1111 1111 1111"
 	cases := []struct {
 		name, body, wantInErr string
+		secret                string // a value the error must not repeat
 	}{
-		{"not json", `{"object":`, "not valid JSON"},
-		{"trailing data", `{"object":"whatsapp_business_account"} {}`, "trailing"},
-		{"wrong object", `{"object":"page","entry":[]}`, `object is "page"`},
-		{"no id", env(`{"from":"1","type":"text","text":{"body":"x"}}`), "messages[0] has no id"},
-		{"no from", env(`{"id":"w1","type":"text","text":{"body":"x"}}`), "has no from"},
-		{"bad timestamp", env(`{"id":"w1","from":"1","timestamp":"yesterday","type":"text","text":{"body":"x"}}`), "not unix seconds"},
-		{"text without text", env(`{"id":"w1","from":"1","type":"text"}`), `type "text" but no text object`},
-		{"image without id", env(`{"id":"w1","from":"1","type":"image","image":{"mime_type":"image/png"}}`), "no media id"},
-		{"wrong field type", env(`{"id":5,"from":"1","type":"text","text":{"body":"x"}}`), "not valid JSON"},
-		{"status without id", `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"status":"read"}]}}]}]}`, "statuses[0] has no id"},
+		{name: "not json", body: `{"object":`, wantInErr: "not valid JSON"},
+		{name: "trailing data", body: `{"object":"whatsapp_business_account"} {}`, wantInErr: "trailing"},
+		{name: "wrong object", body: `{"object":"jane@example.com","entry":[]}`, wantInErr: `object is not "whatsapp_business_account"`, secret: "jane@example.com"},
+		{name: "no id", body: env(`{"from":"1","type":"text","text":{"body":"x"}}`), wantInErr: "messages[0] has no id"},
+		{name: "no from", body: env(`{"id":"w1","type":"text","text":{"body":"x"}}`), wantInErr: "has no from"},
+		{name: "bad timestamp", body: env(`{"id":"w1","from":"1","timestamp":"` + card + `","type":"text","text":{"body":"x"}}`),
+			wantInErr: "messages[0].timestamp is not unix seconds", secret: card},
+		{name: "text without text", body: env(`{"id":"w1","from":"1","type":"text"}`), wantInErr: `type "text" but no text object`},
+		{name: "image without id", body: env(`{"id":"w1","from":"1","type":"image","image":{"mime_type":"image/png"}}`), wantInErr: "no media id"},
+		{name: "wrong field type", body: env(`{"id":4111111111111111,"from":"1","type":"text","text":{"body":"x"}}`),
+			wantInErr: "not valid JSON: entry.changes.value.messages.id has the wrong type", secret: "4111111111111111"},
+		{name: "status without id", body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"status":"read"}]}}]}]}`, wantInErr: "statuses[0] has no id"},
+		{name: "no phone_number_id", body: env(`{"id":"w1","from":"1","type":"text","text":{"body":"x"}}`), wantInErr: "changes[0].value.metadata has no phone_number_id"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b, err := Parse("b1", []byte(c.body))
+			b, err := parse(t, []byte(c.body))
 			if baton.ErrorCode(err) != baton.EINVALID {
 				t.Fatalf("want EINVALID, got %v", err)
 			}
 			if !strings.Contains(err.Error(), c.wantInErr) {
 				t.Fatalf("error %q does not say %q", err, c.wantInErr)
+			}
+			if c.secret != "" && strings.Contains(err.Error(), c.secret) {
+				t.Fatalf("error %q repeats the rejected value", err)
 			}
 			if len(b.Messages)+len(b.Statuses) != 0 {
 				t.Fatal("a rejected body must yield nothing")
@@ -190,7 +234,7 @@ func FuzzParseWhatsApp(f *testing.F) {
 	}
 	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"id":"x","status":"failed","errors":[{}]}]}}]}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		b, err := Parse("bot", body)
+		b, err := parse(t, body)
 		if err != nil {
 			if baton.ErrorCode(err) != baton.EINVALID {
 				t.Fatalf("parse error without EINVALID: %v", err)

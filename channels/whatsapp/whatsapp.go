@@ -47,11 +47,20 @@ type WindowTemplate struct {
 type Handler struct {
 	Accounts map[string]Account
 	Ingester *channels.Ingester
+	// Foreign takes what is addressed to a number no bot is configured
+	// with.
+	Foreign channels.Foreign
+	// Redact cleans the failure reasons of status webhooks before they are
+	// stored; without it they are dropped (the code is kept).
+	Redact baton.Redactor
 }
 
 // ServeWebhook implements baton.WebhookHandler: GET is the subscription
 // handshake, POST is a notification, verified over the raw body, parsed
-// whole, then stored.
+// whole, then stored. Meta posts every number of an app to the app's one
+// URL, so each change goes to the bot configured with its phone_number_id
+// (when that bot's app secret signed the body too); a change for a number
+// no bot has is acknowledged and dropped.
 func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*baton.WebhookResponse, error) {
 	acct, ok := h.Accounts[r.BotID]
 	if !ok {
@@ -60,21 +69,47 @@ func (h *Handler) ServeWebhook(ctx context.Context, r *baton.WebhookRequest) (*b
 	if resp, err := channels.MetaWebhook("whatsapp", acct.AppSecret, acct.VerifyToken, r); resp != nil || err != nil {
 		return resp, err
 	}
-	batch, err := Parse(r.BotID, r.Body)
+	parts, err := Parse(r.Body)
 	if err != nil {
 		return nil, err
 	}
-	statuses := batch.Statuses
-	batch.Statuses = nil
+	sig := r.Header.Get(channels.MetaSignatureHeader)
+	router := channels.Router[Account]{URLBot: r.BotID, Accounts: h.Accounts, Verifies: func(a Account) bool {
+		return channels.VerifyMetaSignature(a.AppSecret, r.Body, sig) == nil
+	}}
+	var batch channels.Batch
+	var statuses []ownedStatus
+	var foreignMsgs, foreignStatuses int
+	for _, p := range parts {
+		botID, ok := router.Owner(func(a Account) bool { return a.PhoneNumberID == p.PhoneNumberID })
+		if !ok {
+			foreignMsgs += len(p.Batch.Messages)
+			foreignStatuses += len(p.Batch.Statuses)
+			continue
+		}
+		channels.SetBot(&p.Batch, botID)
+		batch.Messages = append(batch.Messages, p.Batch.Messages...)
+		for _, u := range p.Batch.Statuses {
+			u.Reason = channels.ProviderText(h.Redact, u.Reason)
+			statuses = append(statuses, ownedStatus{u, h.Accounts[botID]})
+		}
+	}
+	h.Foreign.Drop(ctx, "whatsapp", r.BotID, foreignMsgs, foreignStatuses)
 	if _, err := h.Ingester.Process(ctx, batch); err != nil {
 		return nil, err
 	}
-	for _, u := range statuses {
-		if err := h.applyStatus(ctx, acct, u); err != nil {
+	for _, s := range statuses {
+		if err := h.applyStatus(ctx, s.acct, s.update); err != nil {
 			return nil, err
 		}
 	}
 	return channels.OK(), nil
+}
+
+// ownedStatus is a status update with the account of the number it is for.
+type ownedStatus struct {
+	update baton.StatusUpdate
+	acct   Account
 }
 
 // applyStatus moves an outbound message forward. A free-form message that
@@ -121,6 +156,10 @@ type Sender struct {
 	Client   *http.Client
 	Timeout  time.Duration
 	Clock    baton.Clock
+	// Redact cleans the Graph API's error text before it becomes a
+	// message's failure reason, a job error or a log line: it echoes phone
+	// numbers. Without it the text is dropped and only the code kept.
+	Redact baton.Redactor
 }
 
 func (s *Sender) now() time.Time {
@@ -211,7 +250,7 @@ func (s *Sender) post(ctx context.Context, acct Account, body map[string]any) (s
 		return "", err
 	}
 	if resp.Status/100 != 2 {
-		return "", classify(resp, s.now()).Err()
+		return "", classify(resp, s.now(), s.Redact).Err()
 	}
 	var ok struct {
 		Messages []struct {
@@ -265,7 +304,7 @@ func (s *Sender) FetchMedia(ctx context.Context, botID, mediaID string) (file io
 		return nil, "", err
 	}
 	if meta.Status/100 != 2 {
-		return nil, "", classify(meta, s.now()).Err()
+		return nil, "", classify(meta, s.now(), s.Redact).Err()
 	}
 	var m struct {
 		URL      string `json:"url"`
@@ -290,7 +329,7 @@ func (s *Sender) FetchMedia(ctx context.Context, botID, mediaID string) (file io
 	if resp.StatusCode/100 != 2 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		return nil, "", classify(&channels.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, s.now()).Err()
+		return nil, "", classify(&channels.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, s.now(), s.Redact).Err()
 	}
 	return resp.Body, m.MIMEType, nil
 }
@@ -301,15 +340,16 @@ const (
 )
 
 // classify turns a failed Graph API answer into a SendError: rate limits and
-// server trouble are retried, the rest is the message's fault.
-func classify(resp *channels.Response, now time.Time) *channels.SendError {
+// server trouble are retried, the rest is the message's fault. The
+// provider's text goes through redact first.
+func classify(resp *channels.Response, now time.Time, redact baton.Redactor) *channels.SendError {
 	se := &channels.SendError{Provider: "whatsapp", HTTPStatus: resp.Status, Kind: baton.EINVALID}
 	g, ok := channels.ParseGraphError(resp.Body)
 	if ok {
 		se.Code = fmt.Sprint(g.Code)
-		se.Reason = g.Reason()
+		se.Reason = channels.ProviderText(redact, g.Reason())
 	} else {
-		se.Reason = strings.TrimSpace(string(truncate(resp.Body, 200)))
+		se.Reason = channels.ProviderText(redact, strings.TrimSpace(string(truncate(resp.Body, 200))))
 	}
 	se.RetryAfter = channels.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	switch {

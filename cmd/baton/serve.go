@@ -19,6 +19,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/cmd/baton/internal/config"
 	"github.com/batonhq/baton/kb"
+	"github.com/batonhq/baton/nlu/pii"
 	"github.com/batonhq/baton/store/jobs"
 	"github.com/batonhq/baton/web"
 )
@@ -157,9 +158,16 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	if err != nil {
 		return err
 	}
-	pool := jobs.New(st, jobs.Options{Workers: f.workers, Logger: log, Observe: jm.observe,
+	wm, err := newWebhookMetrics(reg)
+	if err != nil {
+		return err
+	}
+	// Provider error text and job errors may carry a customer's number or
+	// address: they are redacted before they are kept or logged.
+	redact := baton.RedactFunc(pii.String)
+	pool := jobs.New(st, jobs.Options{Workers: f.workers, Logger: log, Observe: jm.observe, Redact: redact,
 		KeepDone: cfg.Server.KeepDoneJobs.Value(), KeepDead: cfg.Server.KeepDeadJobs.Value()})
-	comp, err := wire(ctx, cfg, st, log, pool.Notify)
+	comp, err := wire(ctx, cfg, st, log, pool.Notify, redact, wm.foreign)
 	if err != nil {
 		return err
 	}
@@ -294,4 +302,29 @@ func newJobMetrics(reg *prometheus.Registry) (*jobMetrics, error) {
 func (m *jobMetrics) observe(kind, outcome string, took time.Duration) {
 	m.total.WithLabelValues(kind, outcome).Inc()
 	m.duration.WithLabelValues(kind).Observe(took.Seconds())
+}
+
+// webhookMetrics counts what provider webhooks carried that no bot owns.
+type webhookMetrics struct {
+	foreignTotal *prometheus.CounterVec
+}
+
+func newWebhookMetrics(reg *prometheus.Registry) (*webhookMetrics, error) {
+	m := &webhookMetrics{foreignTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "baton_webhook_foreign_recipients_total",
+		Help: "Webhook events (messages, statuses, receipts) addressed to a number, Page or account no bot is configured with: acknowledged, not stored.",
+	}, []string{"provider"})}
+	if err := reg.Register(m.foreignTotal); err != nil {
+		return nil, baton.Errorf(baton.EINTERNAL, "register webhook metrics: %w", err)
+	}
+	// Every provider is exported from the start, at 0, so that an alert
+	// on an increase works from the first event.
+	for _, p := range []string{"whatsapp", "messenger", "twilio"} {
+		m.foreignTotal.WithLabelValues(p)
+	}
+	return m, nil
+}
+
+func (m *webhookMetrics) foreign(provider string, n int) {
+	m.foreignTotal.WithLabelValues(provider).Add(float64(n))
 }

@@ -17,8 +17,10 @@ import (
 
 // wire builds the channel adapters, the agent console, the bots and their
 // job handlers from the configuration. It is the one place a capability is
-// plugged into the server; notify wakes a job worker after an enqueue.
-func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, _ func()) (*components, error) {
+// plugged into the server; notify wakes a job worker after an enqueue,
+// redact cleans provider text before it is kept or logged, and foreign
+// counts webhook events addressed to a number or Page no bot has.
+func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, _ func(), redact baton.Redactor, foreign func(provider string, n int)) (*components, error) {
 	clock := baton.SystemClock{}
 	botByID := map[string]baton.Bot{}
 	for _, b := range cfg.DomainBots() {
@@ -52,6 +54,11 @@ func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logge
 		}
 		if c := ch.Twilio; c != nil {
 			acct := twilio.Account{AccountSID: c.AccountSID, AuthToken: c.AuthToken, From: c.From}
+			if strings.HasPrefix(c.From, "MG") {
+				// A Messaging Service picks the number itself; inbound
+				// messages name it in MessagingServiceSid.
+				acct = twilio.Account{AccountSID: c.AccountSID, AuthToken: c.AuthToken, MessagingServiceSID: c.From}
+			}
 			// Status callbacks come back to the bot's own webhook: the
 			// handler tells them from inbound messages.
 			if base := firstNonEmpty(c.PublicURL, cfg.Server.PublicURL); base != "" {
@@ -71,17 +78,18 @@ func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logge
 		jobs:     map[string]baton.JobHandler{},
 	}
 	senders := map[baton.ChannelKind]baton.Sender{}
+	drop := channels.Foreign{Logger: log, Count: foreign}
 	if len(wa) > 0 {
-		comp.webhooks["whatsapp"] = &whatsapp.Handler{Accounts: wa, Ingester: ing}
-		senders[baton.ChannelWhatsApp] = &whatsapp.Sender{Accounts: wa, BaseURL: waBase.url, Clock: clock}
+		comp.webhooks["whatsapp"] = &whatsapp.Handler{Accounts: wa, Ingester: ing, Foreign: drop, Redact: redact}
+		senders[baton.ChannelWhatsApp] = &whatsapp.Sender{Accounts: wa, BaseURL: waBase.url, Clock: clock, Redact: redact}
 	}
 	if len(pages) > 0 {
-		comp.webhooks["messenger"] = &messenger.Handler{Pages: pages, Ingester: ing}
-		senders[baton.ChannelMessenger] = &messenger.Sender{Pages: pages, BaseURL: fbBase.url, Clock: clock}
+		comp.webhooks["messenger"] = &messenger.Handler{Pages: pages, Ingester: ing, Foreign: drop}
+		senders[baton.ChannelMessenger] = &messenger.Sender{Pages: pages, BaseURL: fbBase.url, Clock: clock, Redact: redact}
 	}
 	if len(sms) > 0 {
-		comp.webhooks["twilio"] = &twilio.Handler{Accounts: sms, Ingester: ing}
-		senders[baton.ChannelSMS] = &twilio.Sender{Accounts: sms, BaseURL: twBase.url, Clock: clock}
+		comp.webhooks["twilio"] = &twilio.Handler{Accounts: sms, Ingester: ing, Foreign: drop, Redact: redact}
+		senders[baton.ChannelSMS] = &twilio.Sender{Accounts: sms, BaseURL: twBase.url, Clock: clock, Redact: redact}
 	}
 	if len(sites) > 0 {
 		sig := &webchat.Signal{}

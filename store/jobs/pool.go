@@ -64,6 +64,10 @@ type Options struct {
 	// PurgeEvery is how often the pool purges finished jobs [1h]; it also
 	// purges once at Start.
 	PurgeEvery time.Duration
+	// Redact cleans a failed job's error text before it is logged or saved
+	// with the job: handlers' errors may carry what a provider or a
+	// customer wrote [kept as it is].
+	Redact baton.Redactor
 	// Observe, when set, is called once per finished attempt.
 	Observe func(kind, outcome string, took time.Duration)
 	// Jitter returns a number in [0, 1); tests make it deterministic
@@ -389,7 +393,7 @@ func (p *Pool) run(j *baton.Job, owner string) {
 func (p *Pool) call(ctx context.Context, j *baton.Job) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			p.opts.Logger.Error("job panicked", "job", j.ID, "kind", j.Kind, "panic", r, "stack", string(debug.Stack()))
+			p.opts.Logger.Error("job panicked", "job", j.ID, "kind", j.Kind, "panic", p.redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
 			err = baton.Errorf(baton.EINTERNAL, "job %d (%s) panicked: %v", j.ID, j.Kind, r)
 		}
 	}()
@@ -431,6 +435,10 @@ func (p *Pool) finish(j *baton.Job, owner string, err error, interrupted bool, s
 	log := p.opts.Logger.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
 	outcome := OutcomeDone
 	var serr error
+	var msg string
+	if err != nil {
+		msg = p.redact(err.Error())
+	}
 	switch {
 	case err == nil:
 		serr = p.store.CompleteJob(ctx, j.ID, owner)
@@ -438,19 +446,19 @@ func (p *Pool) finish(j *baton.Job, owner string, err error, interrupted bool, s
 		// Shutdown cut it short; that says nothing about the job, so it
 		// runs again as soon as a worker is free.
 		outcome = OutcomeRetry
-		log.Warn("job interrupted by shutdown", "err", err)
-		serr = p.store.RetryJob(ctx, j.ID, owner, "interrupted by shutdown: "+err.Error(), p.opts.Clock.Now())
+		log.Warn("job interrupted by shutdown", "err", msg)
+		serr = p.store.RetryJob(ctx, j.ID, owner, "interrupted by shutdown: "+msg, p.opts.Clock.Now())
 	default:
 		retry, delay := p.verdict(j, err)
 		if retry {
 			outcome = OutcomeRetry
 			runAt := p.opts.Clock.Now().Add(delay)
-			log.Warn("job failed, will retry", "err", err, "retry_in", delay)
-			serr = p.store.RetryJob(ctx, j.ID, owner, err.Error(), runAt)
+			log.Warn("job failed, will retry", "err", msg, "retry_in", delay)
+			serr = p.store.RetryJob(ctx, j.ID, owner, msg, runAt)
 		} else {
 			outcome = OutcomeDead
-			log.Error("job dead-lettered", "err", err, "code", baton.ErrorCode(err))
-			serr = p.store.KillJob(ctx, j.ID, owner, err.Error())
+			log.Error("job dead-lettered", "err", msg, "code", baton.ErrorCode(err))
+			serr = p.store.KillJob(ctx, j.ID, owner, msg)
 		}
 	}
 	if serr != nil {
@@ -464,6 +472,13 @@ func (p *Pool) finish(j *baton.Job, owner string, err error, interrupted bool, s
 		}
 	}
 	p.observe(j, outcome, start)
+}
+
+func (p *Pool) redact(s string) string {
+	if p.opts.Redact == nil {
+		return s
+	}
+	return p.opts.Redact.Redact(s)
 }
 
 // verdict decides whether a failed job runs again and after how long.

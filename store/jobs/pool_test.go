@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -739,5 +740,71 @@ func TestPoolPurgesFinishedJobs(t *testing.T) {
 	waitCount(baton.JobDead, 0)
 	if j, err := st.GetJob(context.Background(), later); err != nil || j.Status != baton.JobPending {
 		t.Fatalf("pending job = %+v, %v; want it untouched", j, err)
+	}
+}
+
+// lockedBuffer is written by the workers and read by the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestFailedJobErrorsGoThroughTheRedactor: a handler's error may carry what a
+// provider or a customer wrote; the pool logs and keeps it only redacted,
+// whether the job is retried, dead-lettered or panicked.
+func TestFailedJobErrorsGoThroughTheRedactor(t *testing.T) {
+	const email = "jane.doe@example.com"
+	tests := []struct {
+		name string
+		fail func(attempt int) error
+		want baton.JobStatus
+	}{
+		{"retried then dead", func(a int) error {
+			return baton.Errorf(baton.EUNAVAILABLE, "provider said: no user %s (attempt %d)", email, a)
+		}, baton.JobDead},
+		{"dead at once", func(int) error { return baton.Errorf(baton.EINVALID, "bad address %s", email) }, baton.JobDead},
+		{"panicked", func(a int) error {
+			if a == 1 {
+				panic("no route to " + email)
+			}
+			return nil
+		}, baton.JobDone},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t, nil)
+			var logs lockedBuffer
+			o := fastOptions()
+			o.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			o.Redact = baton.RedactFunc(func(s string) string { return strings.ReplaceAll(s, email, "[EMAIL]") })
+			p := jobs.New(st, o)
+			if err := p.Register("work", baton.JobHandlerFunc(func(ctx context.Context, j *baton.Job) error { return tc.fail(j.Attempts) })); err != nil {
+				t.Fatal(err)
+			}
+			id := enqueue(t, st, &baton.Job{Kind: "work", MaxAttempts: 2})
+			if err := p.Start(); err != nil {
+				t.Fatal(err)
+			}
+			j := waitJob(t, st, id, string(tc.want), func(j *baton.Job) bool { return j.Status == tc.want })
+			shutdown(t, p)
+			if strings.Contains(logs.String(), email) || strings.Contains(j.LastError, email) {
+				t.Fatalf("the address reached the log or the job:\nlog: %s\nlast error: %s", logs.String(), j.LastError)
+			}
+			if !strings.Contains(logs.String(), "[EMAIL]") || !strings.Contains(j.LastError, "[EMAIL]") {
+				t.Fatalf("the failure is not reported at all:\nlog: %s\nlast error: %s", logs.String(), j.LastError)
+			}
+		})
 	}
 }

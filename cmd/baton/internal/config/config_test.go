@@ -102,9 +102,10 @@ func TestEnvironmentOverrides(t *testing.T) {
 
 func TestLoadReportsEveryProblem(t *testing.T) {
 	tests := []struct {
-		file string
-		env  map[string]string
-		want []string // "path: reason fragment", in order
+		file   string
+		env    map[string]string
+		want   []string // "path: reason fragment", in order
+		secret string   // a value no problem may repeat
 	}{
 		{
 			file: "three_mistakes.yaml",
@@ -161,6 +162,17 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			},
 		},
 		{
+			file: "shared_channels.yaml",
+			want: []string{
+				"bots[0].channels.whatsapp.api_base: must be an absolute http(s) URL, not ftp:",
+				"bots[2].channels.messenger.page_id: must be the Page's numeric id",
+				"bots[1].channels.whatsapp.phone_number_id: is bots[0]'s too",
+				"bots[1].channels.messenger.page_id: is bots[0]'s too",
+				"bots[1].channels.twilio.from: is bots[0]'s too",
+			},
+			secret: "s3cret-password",
+		},
+		{
 			file: "not_yaml.yaml",
 			want: []string{"(file): not valid YAML"},
 		},
@@ -183,6 +195,9 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 				if !strings.HasPrefix(got[i].String(), tc.want[i]) {
 					t.Errorf("problem %d = %q, want prefix %q", i, got[i].String(), tc.want[i])
 				}
+			}
+			if tc.secret != "" && strings.Contains(err.Error(), tc.secret) {
+				t.Errorf("the problems repeat a secret:\n%s", err)
 			}
 			if !strings.Contains(err.Error(), tc.file) {
 				t.Errorf("error %q does not name the file", err.Error())

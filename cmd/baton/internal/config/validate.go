@@ -58,7 +58,39 @@ func (c *Config) Validate() Problems {
 	v.escalationQueues(bots, queues)
 	v.agents(bots, queues)
 	v.apiBases()
+	v.channelOwners()
 	return v.problems
+}
+
+// channelOwners checks that no two bots share a WhatsApp number, a Page or
+// a Twilio sender: webhooks are routed to the bot configured with the
+// number or Page they are addressed to, so each must have one owner.
+func (v *validator) channelOwners() {
+	type owner struct{ kind, key string }
+	seen := map[owner]int{}
+	claim := func(i int, kind, field, key string) {
+		if key == "" {
+			return
+		}
+		o := owner{kind, key}
+		if j, dup := seen[o]; dup {
+			v.add(fmt.Sprintf("bots[%d].channels.%s.%s", i, kind, field), "is bots[%d]'s too: webhooks are routed by it, so it can belong to one bot only", j)
+			return
+		}
+		seen[o] = i
+	}
+	for i, b := range v.cfg.Bots {
+		ch := b.Channels
+		if w := ch.WhatsApp; w != nil {
+			claim(i, "whatsapp", "phone_number_id", strings.TrimSpace(w.PhoneNumberID))
+		}
+		if m := ch.Messenger; m != nil {
+			claim(i, "messenger", "page_id", strings.TrimSpace(m.PageID))
+		}
+		if t := ch.Twilio; t != nil {
+			claim(i, "twilio", "from", strings.TrimSpace(t.From))
+		}
+	}
 }
 
 // apiBases checks that bots overriding a provider's API base agree: the
@@ -114,9 +146,15 @@ func (v *validator) url(path, value string) {
 	if value == "" {
 		return
 	}
+	// The value is not repeated: a URL may carry credentials.
 	u, err := url.Parse(value)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.add(path, "must be an absolute http(s) URL, got %q", value)
+	switch {
+	case err != nil:
+		v.add(path, "must be an absolute http(s) URL; this one does not parse")
+	case u.Scheme != "http" && u.Scheme != "https":
+		v.add(path, "must be an absolute http(s) URL, not %s:", u.Scheme)
+	case u.Host == "":
+		v.add(path, "must be an absolute http(s) URL; this one has no host")
 	}
 }
 
@@ -264,7 +302,9 @@ func (v *validator) channels(p string, ch Channels) {
 	}
 	if m := ch.Messenger; m != nil {
 		q := p + ".messenger"
-		v.required(q+".page_id", m.PageID)
+		if v.required(q+".page_id", m.PageID) && !digitsOnly(m.PageID) {
+			v.add(q+".page_id", "must be the Page's numeric id (not \"me\"): webhooks are matched on it")
+		}
 		v.required(q+".page_access_token", m.PageAccessToken)
 		v.required(q+".app_secret", m.AppSecret)
 		v.required(q+".verify_token", m.VerifyToken)
@@ -437,4 +477,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func digitsOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
