@@ -160,9 +160,12 @@ func (d *Detector) Detect(text, settled string) Result {
 	softmax(values, want)
 	code, conf := d.top(values)
 	if votes := d.function.vote(clean); len(votes) > 0 {
+		// in the bot's order, so that a tie goes to the same language
+		// every time: the settled one, else the one configured first
 		best := code
-		for l, n := range votes {
-			if n > votes[best] || (n == votes[best] && l == fallback) {
+		for i, l := range d.langs {
+			n := votes[l]
+			if want[i] && (n > votes[best] || (n == votes[best] && l == fallback)) {
 				best = l
 			}
 		}

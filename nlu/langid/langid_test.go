@@ -168,6 +168,8 @@ func TestScripts(t *testing.T) {
 		{"script no language uses", "我的订单还没到", "tr", "tr", true},
 		{"latin brand names in cyrillic text", "Мой Samsung Galaxy сломался", "en", "ru", false},
 		{"a cyrillic word in english text", "I bought it on Ozon, it says заказ", "ru", "en", false},
+		// the function-word vote only chooses among the script's languages
+		{"english function words in cyrillic text", "Заказ не пришёл, please help me with the order", "en", "ru", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,6 +187,22 @@ func TestScripts(t *testing.T) {
 	}
 	if got := d2.Detect("да", "uk"); got.Language != "uk" || !got.Kept {
 		t.Errorf("short cyrillic between ru and uk = %+v, want uk kept", got)
+	}
+}
+
+// TestFunctionWordTie: two languages with as many function words go to
+// the same one every time, the one the bot lists first.
+func TestFunctionWordTie(t *testing.T) {
+	d, err := New([]string{"en", "pt", "es"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "que" and "para" are Portuguese and Spanish alike
+	const text = "que para weekend shopping mall downtown"
+	for range 50 {
+		if got := d.Detect(text, ""); got.Language != "pt" {
+			t.Fatalf("Detect(%q) = %+v, want pt every time", text, got)
+		}
 	}
 }
 
