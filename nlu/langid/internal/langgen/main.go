@@ -2,6 +2,9 @@
 //
 //	go run ./nlu/langid/internal/langgen [-out DIR] [code …]
 //
+// The defaults (-order 4 -max-grams 20000) are those of the committed
+// models.
+//
 // derives each language's model from the letter n-gram statistics that
 // lingua-go publishes (Apache-2.0, computed from the Leipzig Wortschatz news
 // corpora; see nlu/langid/NOTICE). The module is fetched at the pinned
@@ -71,8 +74,8 @@ func run(args []string, stdout io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("langgen", flag.ContinueOnError)
 	fs.StringVar(&o.out, "out", "nlu/langid/models", "directory of the model files")
-	fs.IntVar(&o.order, "order", 3, "longest n-gram kept (1 to 5)")
-	fs.IntVar(&o.maxGrams, "max-grams", 0, "keep at most this many n-grams of each order above 3, the likeliest (0: all)")
+	fs.IntVar(&o.order, "order", 4, "longest n-gram kept (1 to 5; the detector reads up to 4)")
+	fs.IntVar(&o.maxGrams, "max-grams", 20000, "keep at most this many n-grams of each order above 3, the likeliest (0: all)")
 	fs.StringVar(&o.corpus, "corpus", "", "count this plain-text file instead of lingua-go's statistics (needs -code)")
 	fs.StringVar(&o.code, "code", "", "with -corpus: the language's ISO 639-1 code")
 	fs.StringVar(&o.name, "name", "", "with -corpus: the language's English name (default: from the code)")

@@ -85,8 +85,7 @@ func TestCommittedModels(t *testing.T) {
 	}
 	out := t.TempDir()
 	codes := []string{"en", "ru", "el"}
-	// the flags the committed models were written with (nlu/README.md)
-	if err := run(append([]string{"-out", out, "-order", "4", "-max-grams", "20000"}, codes...), &bytes.Buffer{}); err != nil {
+	if err := run(append([]string{"-out", out}, codes...), &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, code := range codes {
