@@ -7,10 +7,9 @@ import (
 )
 
 // functionWords are the commonest words of each Latin-script language.
-// lingua's low-accuracy mode reads only trigrams and misreads short
-// sentences ("what is the capital of France" as German); several function
-// words of one language outvote it. Scripts with a language of their own
-// (Cyrillic, Arabic) need no help.
+// Letter n-grams can misread a short sentence of rare words; several
+// function words of one language outvote them. Scripts with a language
+// of their own (Cyrillic, Arabic) need no help.
 var functionWords = map[string]string{
 	"en": "the is are was were what where when why how this that with you your my and of to in it not have has do does did can will would for from at be been me we they them than there please thanks thank hello yes ok an or if about just still",
 	"tr": "bir ve bu şu ne için ile çok ama da de mi mı mu mü var yok ben sen biz siz daha gibi kadar değil nasıl neden nerede teşekkürler merhaba evet hayır lütfen olarak olan diye sonra ki her hiç bana beni benim",

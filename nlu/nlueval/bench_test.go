@@ -125,27 +125,36 @@ func BenchmarkSentiment(b *testing.B) {
 
 // BenchmarkLanguageID reports identification accuracy on the sentiment
 // texts with the ten languages of the demo's 10-language bot configured,
-// each text read as a new conversation.
+// and with an en/tr/ru bot, each text read as a new conversation.
 func BenchmarkLanguageID(b *testing.B) {
-	det, err := langid.New([]string{"en", "tr", "ru", "de", "es", "fr", "pt", "it", "ar", "nl"}, langid.Options{})
-	if err != nil {
-		b.Fatal(err)
+	configs := []struct {
+		name  string
+		langs []string
+	}{
+		{"10-languages", DefaultLanguages},
+		{"en-tr-ru", []string{"en", "tr", "ru"}},
 	}
-	for _, s := range sentimentSets {
-		b.Run(s.file, func(b *testing.B) {
-			rows := sentimentData(b, s.file)
-			for i := range rows {
-				rows[i].Label = s.lang
-			}
-			var r Report
-			for b.Loop() {
-				r, err = Language(det, rows)
-				if err != nil {
-					b.Fatal(err)
+	for _, c := range configs {
+		det, err := langid.New(c.langs, langid.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range sentimentSets {
+			b.Run(c.name+"/"+s.file, func(b *testing.B) {
+				rows := sentimentData(b, s.file)
+				for i := range rows {
+					rows[i].Label = s.lang
 				}
-			}
-			b.ReportMetric(r.Accuracy, "accuracy")
-			b.ReportMetric(r.LatencyP99, "p99-µs")
-		})
+				var r Report
+				for b.Loop() {
+					r, err = Language(det, rows)
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(r.Accuracy, "accuracy")
+				b.ReportMetric(r.LatencyP99, "p99-µs")
+			})
+		}
 	}
 }
