@@ -125,6 +125,7 @@ func TestStatus(t *testing.T) {
 		{baton.Errorf(baton.ECONFLICT, "x"), 409},
 		{baton.Errorf(baton.ETOOLARGE, "x"), 413},
 		{baton.Errorf(baton.EUNAVAILABLE, "x"), 503},
+		{baton.Errorf(baton.ERATELIMITED, "x"), 429},
 		{baton.Errorf(baton.EINTERNAL, "x"), 500},
 		{errors.New("driver exploded"), 500},
 		{fmt.Errorf("wrapped: %w", baton.Errorf(baton.ENOTFOUND, "x")), 404},
