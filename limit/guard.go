@@ -14,7 +14,8 @@ import (
 // Its warnings are aggregated: the first failure of an address logs one
 // line (at most MaxLines addresses per interval), everything after that is
 // counted into one summary line per interval. No line carries the
-// credential that was tried. A nil *Guard allows and logs nothing; one
+// credential that was tried. A nil *Guard allows everything and logs
+// nothing (the caller logs as it would without a guard); one
 // Guard can serve several sign-in paths (admin API, agent console) so that
 // they share an address's budget.
 type Guard struct {
@@ -43,12 +44,10 @@ type GuardOptions struct {
 // maxTracked bounds the distinct addresses a summary counts.
 const maxTracked = 10000
 
-// NewGuard returns a guard allowing r failures per client address, or nil
-// when r is off. what names the sign-in in messages ("admin API").
+// NewGuard returns a guard allowing r failures per client address; with r
+// off it refuses nothing but still aggregates the warnings. what names the
+// sign-in in messages ("admin API").
 func NewGuard(what string, r Rate, o GuardOptions) *Guard {
-	if r.Off() {
-		return nil
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -70,7 +69,7 @@ func NewGuard(what string, r Rate, o GuardOptions) *Guard {
 // ERATELIMITED error saying when to retry; call it before checking the
 // credential.
 func (g *Guard) Check(addr string) error {
-	if g == nil {
+	if g == nil || g.failures == nil {
 		return nil
 	}
 	now := g.failures.now()
@@ -90,7 +89,9 @@ func (g *Guard) Failed(addr, reason string) {
 	if g == nil {
 		return
 	}
-	g.failures.bucket(AddressKey(addr)).AllowN(g.failures.now(), 1)
+	if g.failures != nil {
+		g.failures.bucket(AddressKey(addr)).AllowN(g.failures.now(), 1)
+	}
 	g.note(addr, reason, false)
 }
 

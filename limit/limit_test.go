@@ -320,3 +320,19 @@ func TestParsePrefix(t *testing.T) {
 		t.Errorf("a host name: %v", err)
 	}
 }
+
+func TestGuardWithoutLimit(t *testing.T) {
+	logs := &syncBuffer{}
+	g := NewGuard("admin API", Rate{}, GuardOptions{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Every: time.Hour})
+	for i := 0; i < 100; i++ {
+		if err := g.Check("192.0.2.7"); err != nil {
+			t.Fatalf("attempt %d refused with the limit off: %v", i, err)
+		}
+		g.Failed("192.0.2.7", "wrong token")
+	}
+	g.Flush()
+	lines := logLines(logs)
+	if len(lines["authentication failed"]) != 1 || lines["authentication failures"][0]["failed"] != float64(99) {
+		t.Errorf("warnings not aggregated with the limit off:\n%s", logs.String())
+	}
+}
