@@ -98,11 +98,13 @@ func (k *Keyed) bucket(key string) *rate.Limiter {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	b, ok := k.buckets.Get(key)
-	if !ok {
-		b = k.rate.limiter()
+	if ok {
+		k.buckets.Add(key, b) // an existing entry keeps its own key
+		return b
 	}
 	// Keys come from request values (addresses, visitor ids) that the
 	// web framework reuses once the request ends: the map keeps a copy.
+	b = k.rate.limiter()
 	k.buckets.Add(strings.Clone(key), b)
 	return b
 }
@@ -114,11 +116,14 @@ func (k *Keyed) Allow(key string) error {
 		return nil
 	}
 	now := k.now()
-	r := k.bucket(key).ReserveN(now, 1)
-	wait := r.DelayFrom(now)
-	if wait == 0 {
+	b := k.bucket(key)
+	if b.AllowN(now, 1) {
 		return nil
 	}
+	// Refused: a reservation, given back at once, says how long until
+	// a token is there.
+	r := b.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
 	r.CancelAt(now)
 	return Refused(k.name, k.rate.String(), wait)
 }
