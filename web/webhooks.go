@@ -92,7 +92,8 @@ func (s *server) publicURL(c *fiber.Ctx) string {
 		}
 		base = scheme + "://" + string(c.Request().Host())
 	}
-	return strings.Clone(base + c.OriginalURL())
+	// base is never empty, so the concatenation is a new string.
+	return base + c.OriginalURL()
 }
 
 // header copies the request's headers; see serveRaw.

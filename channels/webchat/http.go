@@ -48,7 +48,7 @@ type Handler struct {
 	Timeout time.Duration
 
 	// Limits; a nil one limits nothing. Posts are limited per client
-	// address before the body is read and per visitor (or signed user)
+	// address before the body is parsed and per visitor (or signed user)
 	// after; Streams bounds open reply streams per visitor and in total.
 	PostsPerAddress *limit.Keyed
 	PostsPerVisitor *limit.Keyed
