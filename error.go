@@ -18,6 +18,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // authenticated but not allowed
 	ETOOLARGE     = "too_large"    // a body or value over its limit
 	EUNAVAILABLE  = "unavailable"  // a dependency is down; retrying may help
+	ERATELIMITED  = "rate_limited" // over a rate or concurrency limit; retry later
 )
 
 // Error is the domain error: a machine-readable code, a message fit for the
@@ -107,6 +108,26 @@ func HTTPStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case ERATELIMITED:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON body of every failed HTTP request, whichever
+// handler answers it: {"error": {"code": "...", "message": "..."}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the code and the client-safe message of an ErrorBody.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// NewErrorBody is the body for err: its code and its message, which for
+// internal errors is generic (see ErrorMessage).
+func NewErrorBody(err error) ErrorBody {
+	return ErrorBody{Error: ErrorDetail{Code: ErrorCode(err), Message: ErrorMessage(err)}}
 }

@@ -75,6 +75,7 @@ func TestHTTPStatus(t *testing.T) {
 		{baton.Errorf(baton.ECONFLICT, "x"), 409},
 		{baton.Errorf(baton.ETOOLARGE, "x"), 413},
 		{baton.Errorf(baton.EUNAVAILABLE, "x"), 503},
+		{baton.Errorf(baton.ERATELIMITED, "x"), 429},
 		{baton.Errorf(baton.EINTERNAL, "x"), 500},
 		{io.EOF, 500},
 		{fmt.Errorf("wrapped: %w", baton.Errorf(baton.ENOTFOUND, "x")), 404},

@@ -129,10 +129,15 @@ type InboundMessage struct {
 	Payload           string
 	ReplyTo           string
 	Attachments       []Attachment
-	Attributes        map[string]string // page context from web chat (url, product, order)
+	Attributes        map[string]string // page context from web chat (url, product, order); untrusted, kept on the conversation
 	Verified          bool              // identity vouched for (signed web chat user)
 	ExternalID        string            // the host app's user id when Verified
-	Timestamp         time.Time
+	// CustomerAttributes are attributes the host app signed together with
+	// the identity (plan, vip, email, ...). Only a channel that verified
+	// the signature sets them, and only with Verified; they are merged into
+	// the customer's attributes, which a page can never write.
+	CustomerAttributes map[string]string
+	Timestamp          time.Time
 }
 
 // StatusUpdate is a provider's report on an outbound message.

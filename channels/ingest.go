@@ -180,11 +180,19 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 		return fmt.Errorf("upsert customer: %w", err)
 	}
 	res.CustomerID = cust.ID
-	if in.Verified && in.ExternalID != "" && (!cust.Verified || cust.ExternalID != in.ExternalID) {
+	if in.Verified && in.ExternalID != "" && (!cust.Verified || cust.ExternalID != in.ExternalID || !hasAttrs(cust.Attributes, in.CustomerAttributes)) {
 		// Only a channel that checked the host app's signature sets
 		// Verified; the identity's address is derived from the same id, so
 		// this never merges an anonymous visitor into a verified customer.
+		// The attributes it signed with the id are the customer's, merged
+		// key by key (the host app sends "vip": "false" to take one back).
 		cust.Verified, cust.ExternalID = true, in.ExternalID
+		for k, v := range in.CustomerAttributes {
+			if cust.Attributes == nil {
+				cust.Attributes = map[string]string{}
+			}
+			cust.Attributes[k] = v
+		}
 		if err := tx.UpdateCustomer(ctx, cust); err != nil {
 			return fmt.Errorf("mark customer verified: %w", err)
 		}
@@ -352,6 +360,17 @@ func (g *Ingester) reopenTransition(ctx context.Context, tx baton.Store, bot bat
 	}
 	empty := ""
 	return baton.Transition{To: baton.StateQueued, Actor: "customer", Reason: reason, AgentID: &empty}, true
+}
+
+// hasAttrs reports whether have already holds every key of want with the
+// same value.
+func hasAttrs(have, want map[string]string) bool {
+	for k, v := range want {
+		if cur, ok := have[k]; !ok || cur != v {
+			return false
+		}
+	}
+	return true
 }
 
 func copyAttrs(m map[string]string) map[string]string {

@@ -11,8 +11,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/gofiber/fiber/v2"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/webchat"
 )
 
@@ -45,7 +47,7 @@ func TestWebChatInARealBrowser(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			e.deliver.Senders[baton.ChannelWebChat] = webchat.Sender{}
 			h := &webchat.Handler{
-				Sites:    map[string]webchat.Site{botID: {Title: "Acme help"}},
+				Sites:    map[string]webchat.Site{botID: {Title: "Acme help", IdentitySecret: chatSecret}},
 				Ingester: e.ing, Store: e.st, Clock: e.clock,
 				Poll: 50 * time.Millisecond, StreamFor: time.Minute, Logger: slog.New(slog.DiscardHandler),
 			}
@@ -99,6 +101,51 @@ func TestWebChatInARealBrowser(t *testing.T) {
 			conv := onlyConversation(t, e)
 			if conv.Attributes["product"] != "kettle" || conv.Attributes["order_id"] != "77" || !strings.HasPrefix(conv.Address, "visitor:") {
 				t.Fatalf("conversation from the page: %+v", conv)
+			}
+
+			// The host app opens the page with a signed user token in the
+			// fragment (and an old signed id in the query): the page
+			// speaks as the verified user, leaves no credential in its
+			// address bar and sends none in the stored URL.
+			token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+				"sub": "u-42", "exp": time.Now().Add(time.Hour).Unix(), "attributes": map[string]any{"vip": true},
+			}).SignedString([]byte(chatSecret))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := channels.HMACSHA256Hex([]byte(chatSecret), []byte("u-7"))
+			var href string
+			err = chromedp.Do(ctx,
+				chromedp.Navigate(base+"/chat/"+botID+"?product=boots&user_id=u-7&user_signature="+sig+"#user_token="+token),
+				chromedp.WaitVisible(chromedp.CSS("#text")),
+				chromedp.Steps(voidOf(chromedp.Poll[bool](`document.getElementById("state").textContent === "connected"`, chromedp.WithPollingTimeout(20*time.Second)))),
+				chromedp.SendKeys(chromedp.CSS("#text"), "Where are my boots?"),
+				chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+				chromedp.WaitVisible(chromedp.CSS(".msg.out")),
+			)
+			if err != nil {
+				t.Fatalf("browser with a token: %v", err)
+			}
+			if href, err = chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`)); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(href, "token") || strings.Contains(href, "user_") || !strings.Contains(href, "product=boots") {
+				t.Fatalf("address bar after load: %s", href)
+			}
+			ident, err := e.st.GetIdentity(context.Background(), botID, baton.ChannelWebChat, "user:u-42")
+			if err != nil {
+				t.Fatalf("the token's user: %v", err)
+			}
+			cust, _ := e.st.GetCustomer(context.Background(), ident.CustomerID)
+			if !cust.Verified || cust.Attributes["vip"] != "true" {
+				t.Fatalf("customer from the token: %+v", cust)
+			}
+			for _, c := range e.conversations() {
+				if c.Address == "user:u-42" {
+					if u := c.Attributes["url"]; strings.Contains(u, "token") || strings.Contains(u, "user_") || !strings.Contains(u, "product=boots") {
+						t.Fatalf("stored page URL %q", u)
+					}
+				}
 			}
 		})
 	}

@@ -12,10 +12,16 @@ import (
 	"github.com/batonhq/baton"
 )
 
-// requireAdmin guards the admin API with the configured bearer token.
+// requireAdmin guards the admin API with the configured bearer token. An
+// address over its failure rate is refused before its token is looked at;
+// failures are counted and logged, aggregated, by the guard.
 func (s *server) requireAdmin(c *fiber.Ctx) error {
 	if s.cfg.AdminToken == "" {
 		return baton.Errorf(baton.EFORBIDDEN, "the admin API is disabled: set server.admin_token or BATON_ADMIN_TOKEN")
+	}
+	client := s.cfg.Proxies.Client(c)
+	if err := s.cfg.AuthGuard.Check(client); err != nil {
+		return err
 	}
 	auth := c.Get(fiber.HeaderAuthorization)
 	token, ok := strings.CutPrefix(auth, "Bearer ")
@@ -23,8 +29,20 @@ func (s *server) requireAdmin(c *fiber.Ctx) error {
 	// length as well as its content.
 	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(s.cfg.AdminToken))
 	if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		reason := "wrong token"
+		switch {
+		case auth == "":
+			reason = "no Authorization header"
+		case !ok:
+			reason = "not a bearer token"
+		}
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="baton"`)
-		return baton.Errorf(baton.EUNAUTHORIZED, "a valid admin bearer token is required")
+		err := baton.Errorf(baton.EUNAUTHORIZED, "a valid admin bearer token is required")
+		if s.cfg.AuthGuard == nil {
+			return err
+		}
+		s.cfg.AuthGuard.Failed(client, reason)
+		return reported{err}
 	}
 	return c.Next()
 }
@@ -32,6 +50,9 @@ func (s *server) requireAdmin(c *fiber.Ctx) error {
 const (
 	defaultListLimit = 50
 	maxListLimit     = 500
+	// validStates are the states the conversation list filters on, named
+	// in its error so that the client can fix the request.
+	validStates = "bot, queued, assigned, snoozed, resolved or archived (comma-separated)"
 )
 
 // listConversations: GET /api/v1/conversations?bot=&state=a,b&queue=&agent=&limit=
@@ -46,7 +67,7 @@ func (s *server) listConversations(c *fiber.Ctx) error {
 		for _, st := range strings.Split(v, ",") {
 			state := baton.State(strings.TrimSpace(st))
 			if !state.Valid() {
-				return baton.Errorf(baton.EINVALID, "query parameter state: unknown state %q", st)
+				return baton.Errorf(baton.EINVALID, "query parameter state: unknown state; use %s", validStates)
 			}
 			f.States = append(f.States, state)
 		}
@@ -54,7 +75,7 @@ func (s *server) listConversations(c *fiber.Ctx) error {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxListLimit {
-			return baton.Errorf(baton.EINVALID, "query parameter limit: want a number from 1 to %d, got %q", maxListLimit, v)
+			return baton.Errorf(baton.EINVALID, "query parameter limit: want a number from 1 to %d", maxListLimit)
 		}
 		f.Limit = n
 	}
@@ -73,7 +94,7 @@ func (s *server) listConversations(c *fiber.Ctx) error {
 func (s *server) getConversation(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id < 1 {
-		return baton.Errorf(baton.EINVALID, "conversation id must be a positive number, got %q", c.Params("id"))
+		return baton.Errorf(baton.EINVALID, "conversation id must be a positive number")
 	}
 	ctx := c.UserContext()
 	conv, err := s.cfg.Store.GetConversation(ctx, id)

@@ -2,11 +2,14 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/limit"
 )
 
 // Status maps an error to its HTTP status. It is the one place where domain
@@ -47,28 +50,38 @@ func codeAndMessage(err error, status int) (code, message string) {
 	return code, fe.Message
 }
 
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
+// reported is an error whose warning was already logged, aggregated, by
+// whoever returned it (failed authentication): handleError logs it at
+// debug level only, so that a flood of them is not a flood of lines.
+type reported struct{ error }
+
+func (r reported) Unwrap() error { return r.error }
 
 // handleError answers every failed request with a JSON error and logs it
-// once: what failed and why, never the request body.
+// once: what failed and why, never the request body. A refusal over a
+// limit says when to retry and is logged at debug level: the requests
+// metric counts the 429s, and one line per refused request is what a
+// flood would turn into.
 func (s *server) handleError(c *fiber.Ctx, err error) error {
 	status := Status(err)
-	var body errorBody
+	var body baton.ErrorBody
 	body.Error.Code, body.Error.Message = codeAndMessage(err, status)
-	level := s.log.Warn
-	if status >= 500 {
-		level = s.log.Error
+	level := slog.LevelWarn
+	var rep reported
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case body.Error.Code == baton.ERATELIMITED, errors.As(err, &rep):
+		level = slog.LevelDebug
 	}
-	level("request failed",
-		"method", c.Method(),
-		"path", c.Path(),
-		"status", status,
-		"code", body.Error.Code,
-		"err", err.Error())
+	if wait, ok := limit.RetryAfter(err); ok {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(limit.RetryAfterSeconds(wait)))
+	}
+	s.log.LogAttrs(c.UserContext(), level, "request failed",
+		slog.String("method", c.Method()),
+		slog.String("path", c.Path()),
+		slog.Int("status", status),
+		slog.String("code", body.Error.Code),
+		slog.String("err", err.Error()))
 	return c.Status(status).JSON(body)
 }

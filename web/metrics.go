@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -47,15 +48,35 @@ func (m *httpMetrics) middleware(c *fiber.Ctx) error {
 	if err != nil {
 		status = Status(err)
 	}
+	// The route is the pattern fiber registered, a string that outlives
+	// the request; a request no route took (404, or 405 for a method the
+	// path does not take) is "unmatched", never its path.
 	route := c.Route().Path
 	var fe *fiber.Error
-	if errors.As(err, &fe) && fe.Code == fiber.StatusNotFound {
+	if errors.As(err, &fe) && (fe.Code == fiber.StatusNotFound || fe.Code == fiber.StatusMethodNotAllowed) {
 		route = "unmatched"
 	}
-	method := c.Method()
+	method := methodLabel(c.Method())
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	return err
+}
+
+// methodLabel returns the method as a label value that the registry may
+// keep. c.Method() aliases fasthttp's request buffer, which the next request
+// on the connection overwrites: a label kept from it would later read "GETT"
+// or "POS" and collide with another series, and /metrics would fail. The
+// label is one of fiber's own constant method names, never the request's
+// bytes; any other method (fasthttp accepts any token) is "other", which
+// also keeps a client from minting series with made-up methods.
+func methodLabel(method string) string {
+	for _, m := range [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace} {
+		if m == method {
+			return m
+		}
+	}
+	return "other"
 }
 
 func metricsHandler(reg *prometheus.Registry) fiber.Handler {

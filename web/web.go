@@ -16,6 +16,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/kb"
+	"github.com/batonhq/baton/limit"
 )
 
 // Store is what the web layer reads. baton.Store satisfies it.
@@ -36,7 +37,7 @@ type Config struct {
 	// /webhooks/{provider}/{bot} for GET (verification) and POST.
 	Webhooks map[string]baton.WebhookHandler
 	// Slack by kind ("events", "interactions", "commands"), mounted at
-	// POST /slack/{kind}.
+	// POST /slack/{kind} when there is at least one.
 	Slack map[string]baton.WebhookHandler
 	// WebChat, when set, serves the browser chat: GET /chat/{bot} (the
 	// page), POST /chat/{bot}/messages and GET /chat/{bot}/stream (server-
@@ -53,6 +54,12 @@ type Config struct {
 	PublicURL string
 	// AdminToken guards /api/v1; "" disables the admin API.
 	AdminToken string
+	// Proxies says which peers' X-Forwarded-For names the client; nil
+	// means the TCP peer is the client.
+	Proxies *limit.Proxies
+	// AuthGuard, when set, limits failed admin authentication per client
+	// address and aggregates the warnings about it.
+	AuthGuard *limit.Guard
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// means no metrics.
 	Registry *prometheus.Registry
@@ -153,7 +160,9 @@ func (s *server) routes(app *fiber.App) {
 
 	app.Get("/webhooks/:provider/:bot", s.webhook)
 	app.Post("/webhooks/:provider/:bot", s.webhook)
-	app.Post("/slack/:kind", s.slack)
+	if len(s.cfg.Slack) > 0 {
+		app.Post("/slack/:kind", s.slack)
+	}
 	if s.cfg.WebChat != nil {
 		app.Get("/chat/:bot", s.cfg.WebChat.Page)
 		app.Post("/chat/:bot/messages", s.cfg.WebChat.Post)

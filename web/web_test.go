@@ -125,6 +125,7 @@ func TestStatus(t *testing.T) {
 		{baton.Errorf(baton.ECONFLICT, "x"), 409},
 		{baton.Errorf(baton.ETOOLARGE, "x"), 413},
 		{baton.Errorf(baton.EUNAVAILABLE, "x"), 503},
+		{baton.Errorf(baton.ERATELIMITED, "x"), 429},
 		{baton.Errorf(baton.EINTERNAL, "x"), 500},
 		{errors.New("driver exploded"), 500},
 		{fmt.Errorf("wrapped: %w", baton.Errorf(baton.ENOTFOUND, "x")), 404},
@@ -432,7 +433,12 @@ func TestAdminAPI(t *testing.T) {
 				t.Errorf("body %s", body)
 			}
 		}},
-		{name: "unknown state", base: base, path: "/api/v1/conversations?state=lost", header: bearer, want: 400, wantCode: baton.EINVALID},
+		{name: "unknown state", base: base, path: "/api/v1/conversations?state=ana@example.com", header: bearer, want: 400, wantCode: baton.EINVALID, check: func(t *testing.T, body []byte) {
+			// The message lists the valid states, not what was sent.
+			if !strings.Contains(string(body), "bot, queued, assigned, snoozed, resolved or archived") || strings.Contains(string(body), "ana@") {
+				t.Errorf("body %s", body)
+			}
+		}},
 		{name: "bad limit", base: base, path: "/api/v1/conversations?limit=0", header: bearer, want: 400, wantCode: baton.EINVALID},
 		{name: "one with transcript and events", base: base, path: fmt.Sprintf("/api/v1/conversations/%d", id), header: bearer, want: 200, check: func(t *testing.T, body []byte) {
 			var out struct {

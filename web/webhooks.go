@@ -41,14 +41,16 @@ func (s *server) serveRaw(c *fiber.Ctx, h baton.WebhookHandler, what, botID stri
 	if len(body) > baton.MaxWebhookBody {
 		return baton.Errorf(baton.ETOOLARGE, "%s: body of %d bytes is over the %d byte limit", what, len(body), baton.MaxWebhookBody)
 	}
+	// fasthttp reuses its buffers once the handler returns, and every
+	// string fiber hands out (params, method, headers) aliases them; the
+	// adapter may keep any part of the request (to store or enqueue it),
+	// so it gets copies only.
 	req := &baton.WebhookRequest{
-		BotID:     botID,
-		Method:    c.Method(),
+		BotID:     strings.Clone(botID),
+		Method:    strings.Clone(c.Method()),
 		PublicURL: s.publicURL(c),
 		Header:    header(c),
-		// fasthttp reuses its buffers once the handler returns; the
-		// adapter may keep the body (to store or enqueue it).
-		Body: append([]byte(nil), body...),
+		Body:      append([]byte(nil), body...),
 	}
 	q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
 	if err != nil {
@@ -90,15 +92,17 @@ func (s *server) publicURL(c *fiber.Ctx) string {
 		}
 		base = scheme + "://" + string(c.Request().Host())
 	}
+	// base is never empty, so the concatenation is a new string.
 	return base + c.OriginalURL()
 }
 
+// header copies the request's headers; see serveRaw.
 func header(c *fiber.Ctx) http.Header {
 	h := http.Header{}
 	for k, vs := range c.GetReqHeaders() {
-		ck := textproto.CanonicalMIMEHeaderKey(k)
+		ck := textproto.CanonicalMIMEHeaderKey(strings.Clone(k))
 		for _, v := range vs {
-			h.Add(ck, v)
+			h.Add(ck, strings.Clone(v))
 		}
 	}
 	return h

@@ -17,6 +17,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
+	"github.com/batonhq/baton/limit"
 )
 
 //go:embed page.html
@@ -46,6 +47,16 @@ type Handler struct {
 	// Timeout bounds a POST's ingestion [10s].
 	Timeout time.Duration
 
+	// Limits; a nil one limits nothing. Posts are limited per client
+	// address before the body is parsed and per visitor (or signed user)
+	// after; Streams bounds open reply streams per visitor and in total.
+	PostsPerAddress *limit.Keyed
+	PostsPerVisitor *limit.Keyed
+	Streams         *limit.Slots
+	// Proxies says who the client is behind trusted proxies; nil means
+	// the TCP peer.
+	Proxies *limit.Proxies
+
 	pageOnce sync.Once
 	page     *template.Template
 	pageErr  error
@@ -65,21 +76,41 @@ func (h *Handler) logger() *slog.Logger {
 	return h.Logger
 }
 
+// site returns the bot of the path, copied: fiber's params alias a buffer
+// that the next request reuses, and the bot id goes into the store, the
+// signal and the limiters.
 func (h *Handler) site(c *fiber.Ctx) (string, Site, error) {
 	bot := c.Params("bot")
 	s, ok := h.Sites[bot]
 	if !ok {
 		return "", Site{}, baton.Errorf(baton.ENOTFOUND, "web chat: no web chat for bot %q", bot)
 	}
-	return bot, s, nil
+	return strings.Clone(bot), s, nil
 }
 
+// fail answers with the JSON error every route of the server answers with,
+// and logs the code and the reason (messages carry no value the client
+// sent). A refusal over a limit says when to retry and is logged at debug
+// level only: the requests metric counts the 429s, and a flood of them
+// must not be a flood of log lines.
 func (h *Handler) fail(c *fiber.Ctx, what string, err error) error {
 	status := baton.HTTPStatus(err)
-	h.logger().LogAttrs(c.UserContext(), slog.LevelWarn, "web chat request refused",
+	level := slog.LevelWarn
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case baton.ErrorCode(err) == baton.ERATELIMITED:
+		level = slog.LevelDebug
+	}
+	if wait, ok := limit.RetryAfter(err); ok {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(limit.RetryAfterSeconds(wait)))
+	}
+	h.logger().LogAttrs(c.UserContext(), level, "web chat request refused",
 		slog.String("what", what), slog.Int("status", status), slog.String("code", baton.ErrorCode(err)), slog.String("reason", baton.ErrorMessage(err)))
-	return c.Status(status).JSON(fiber.Map{"error": baton.ErrorMessage(err), "code": baton.ErrorCode(err)})
+	return c.Status(status).JSON(baton.NewErrorBody(err))
 }
+
+func streamKey(bot, address string) string { return bot + "\x00" + address }
 
 // Page serves the chat page.
 func (h *Handler) Page(c *fiber.Ctx) error {
@@ -97,17 +128,27 @@ func (h *Handler) Page(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'")
+	// The page may have been opened with a user token in its address; no
+	// request it makes passes that address on.
+	c.Set("Referrer-Policy", "no-referrer")
 	return h.page.Execute(c, map[string]string{"Bot": bot, "Title": title})
 }
 
 // Post stores one customer message: same ingestion path as every channel.
+// A post over a limit is refused before anything is stored.
 func (h *Handler) Post(c *fiber.Ctx) error {
 	bot, s, err := h.site(c)
 	if err != nil {
 		return h.fail(c, "post", err)
 	}
+	if err := h.PostsPerAddress.Allow(limit.AddressKey(h.Proxies.Client(c))); err != nil {
+		return h.fail(c, "post", err)
+	}
 	in, err := ParsePost(bot, s, c.Body(), h.now())
 	if err != nil {
+		return h.fail(c, "post", err)
+	}
+	if err := h.PostsPerVisitor.Allow(streamKey(bot, in.From)); err != nil {
 		return h.fail(c, "post", err)
 	}
 	timeout := h.Timeout
@@ -142,7 +183,18 @@ func (h *Handler) Stream(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, "stream", err)
 	}
-	id, err := Resolve(s, c.Query("visitor_id"), c.Query("user_id"), c.Query("user_signature"))
+	cr := Credentials{
+		VisitorID: c.Query("visitor_id"), UserToken: c.Query("user_token"),
+		UserID: c.Query("user_id"), UserSignature: c.Query("user_signature"),
+	}
+	id, err := Resolve(s, bot, cr, h.now())
+	if err != nil {
+		return h.fail(c, "stream", err)
+	}
+	// The identity's strings are built from the query, which the next
+	// request overwrites; the stream keeps its address for minutes.
+	address := strings.Clone(id.Address)
+	release, err := h.Streams.Acquire(streamKey(bot, address))
 	if err != nil {
 		return h.fail(c, "stream", err)
 	}
@@ -162,12 +214,14 @@ func (h *Handler) Stream(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderConnection, "keep-alive")
 	c.Set("X-Accel-Buffering", "no")
 	// The fiber context is recycled once this handler returns, and the
-	// strings it gives (params, query) alias its buffers: the writer gets
-	// copies of everything it needs.
-	bot = strings.Clone(bot)
-	address := strings.Clone(id.Address)
+	// strings it gives (params, query) alias its buffers: the writer has
+	// copies of everything it needs (bot and address, above). fasthttp
+	// runs the writer in a goroutine of its own at once, and it returns
+	// when the stream ends or the browser goes away: that is when the
+	// stream's slot is given back.
 	st, log, sig := h.Store, h.logger(), h.Signal
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer release()
 		ctx, cancel := context.WithTimeout(context.Background(), life)
 		defer cancel()
 		fmt.Fprintf(w, "retry: 1000\n\n")

@@ -37,7 +37,7 @@ func TestResolveIdentity(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			id, err := Resolve(c.site, c.visitor, c.user, c.sig)
+			id, err := Resolve(c.site, "acme", Credentials{VisitorID: c.visitor, UserID: c.user, UserSignature: c.sig}, now)
 			if c.wantErr {
 				if baton.ErrorCode(err) != baton.EINVALID {
 					t.Fatalf("want EINVALID, got %v", err)
@@ -69,6 +69,7 @@ func TestParsePost(t *testing.T) {
 		{"too long", `{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"` + strings.Repeat("a", MaxText+1) + `"}`, baton.EINVALID},
 		{"too large", `{"text":"` + strings.Repeat("a", MaxPostBody) + `"}`, baton.ETOOLARGE},
 		{"long attribute", `{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"x","attributes":{"url":"` + strings.Repeat("u", 600) + `"}}`, baton.EINVALID},
+		{"bad user token", `{"visitor_id":"0123456789abcdef","client_message_id":"c-00000001","text":"x","user_token":"a.b.c"}`, baton.EUNAUTHORIZED},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -85,7 +86,7 @@ func FuzzParseWebChat(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, err := ParsePost("acme", Site{IdentitySecret: secret}, body, now)
 		if err != nil {
-			if c := baton.ErrorCode(err); c != baton.EINVALID && c != baton.ETOOLARGE {
+			if c := baton.ErrorCode(err); c != baton.EINVALID && c != baton.ETOOLARGE && c != baton.EUNAUTHORIZED {
 				t.Fatalf("parse error without EINVALID: %v", err)
 			}
 			return

@@ -1,28 +1,28 @@
 // Package webchat is Baton's own browser channel and in-app entry point: an
 // anonymous visitor id, an optional identity the host app vouches for with
-// an HMAC-SHA256 signature, page attributes stored on the conversation, and
-// replies pushed over Server-Sent Events with catch-up from the last message
-// the browser saw.
+// a signed token (JWT, HS256), page attributes stored on the conversation,
+// and replies pushed over Server-Sent Events with catch-up from the last
+// message the browser saw.
 package webchat
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/channels"
 )
 
 // Site is one bot's web chat configuration.
 type Site struct {
-	// IdentitySecret is shared with the host app, which signs its user id
-	// with it (lowercase hex HMAC-SHA256 of the id). Empty means every
-	// visitor is anonymous.
+	// IdentitySecret is shared with the host app, which signs its users'
+	// tokens with it (and, deprecated, their bare ids). Empty means every
+	// visitor is anonymous and user tokens are refused.
 	IdentitySecret string
 	Title          string // shown on the chat page
 }
@@ -37,20 +37,19 @@ const (
 
 // PostRequest is what the chat page sends for one customer message.
 type PostRequest struct {
-	VisitorID       string            `json:"visitor_id"`
-	ClientMessageID string            `json:"client_message_id"` // makes a retried POST idempotent
-	Text            string            `json:"text"`
-	UserID          string            `json:"user_id,omitempty"`        // host app's user id
-	UserSignature   string            `json:"user_signature,omitempty"` // hex HMAC-SHA256(secret, user_id)
-	Name            string            `json:"name,omitempty"`
-	Attributes      map[string]string `json:"attributes,omitempty"` // url, product, order_id, ...
-}
-
-// Identity is who a web chat request speaks for.
-type Identity struct {
-	Address    string // "user:<id>" when verified, else "visitor:<id>"
-	Verified   bool
-	ExternalID string
+	VisitorID       string `json:"visitor_id"`
+	ClientMessageID string `json:"client_message_id"` // makes a retried POST idempotent
+	Text            string `json:"text"`
+	UserToken       string `json:"user_token,omitempty"` // the host app's signed token for its user
+	// Deprecated: the host app's user id and hex HMAC-SHA256(secret,
+	// user_id); use UserToken.
+	UserID        string `json:"user_id,omitempty"`
+	UserSignature string `json:"user_signature,omitempty"`
+	Name          string `json:"name,omitempty"`
+	// Attributes are page context (url, product, order_id, ...). The page
+	// is not trusted: they are kept on the conversation, apart from the
+	// customer attributes a user token carries.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // validID accepts the ids the page and host apps generate: 1 to 128
@@ -70,22 +69,10 @@ func validID(s string, min int) bool {
 	return true
 }
 
-// Resolve decides who is speaking. A user id with a valid signature is a
-// verified customer; anything else (no signature, a wrong one, or no secret
-// configured) falls back to the anonymous visitor id, in a separate address
-// space, so an anonymous visitor is never merged with a verified customer.
-func Resolve(site Site, visitorID, userID, signature string) (Identity, error) {
-	if userID != "" && site.IdentitySecret != "" && validID(userID, 1) &&
-		channels.VerifyHMACSHA256Hex([]byte(site.IdentitySecret), []byte(userID), signature) {
-		return Identity{Address: "user:" + userID, Verified: true, ExternalID: userID}, nil
-	}
-	if !validID(visitorID, 16) {
-		return Identity{}, baton.Errorf(baton.EINVALID, "web chat: visitor_id must be 16 to 128 characters of letters, digits, - _ . @ :")
-	}
-	return Identity{Address: "visitor:" + visitorID}, nil
-}
-
 // ParsePost turns a chat page POST into an inbound message for botID.
+// Error messages name the field and the rule, never the value sent: they
+// are logged, and values (an e-mail address as an attribute key, a token)
+// are personal data or credentials.
 func ParsePost(botID string, site Site, body []byte, now time.Time) (baton.InboundMessage, error) {
 	var in baton.InboundMessage
 	if len(body) > MaxPostBody {
@@ -95,12 +82,12 @@ func ParsePost(botID string, site Site, body []byte, now time.Time) (baton.Inbou
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return in, baton.Errorf(baton.EINVALID, "web chat: body is not a valid message: %w", err)
+		return in, baton.Errorf(baton.EINVALID, "web chat: body is not a valid message: %s", jsonProblem(err))
 	}
 	if dec.More() {
 		return in, baton.Errorf(baton.EINVALID, "web chat: trailing data after the JSON body")
 	}
-	id, err := Resolve(site, p.VisitorID, p.UserID, p.UserSignature)
+	id, err := Resolve(site, botID, Credentials{VisitorID: p.VisitorID, UserToken: p.UserToken, UserID: p.UserID, UserSignature: p.UserSignature}, now)
 	if err != nil {
 		return in, err
 	}
@@ -119,8 +106,15 @@ func ParsePost(botID string, site Site, body []byte, now time.Time) (baton.Inbou
 	}
 	attrs := map[string]string{}
 	for k, v := range p.Attributes {
-		if k == "" || len(k) > 64 || len(v) > maxAttrLen || !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return in, baton.Errorf(baton.EINVALID, "web chat: attribute %.64q: keys are 1 to 64 bytes, values at most %d", k, maxAttrLen)
+		if k == "" || len(k) > 64 || !utf8.ValidString(k) {
+			return in, baton.Errorf(baton.EINVALID, "web chat: attributes: every key must be 1 to 64 bytes of UTF-8")
+		}
+		// The page sends its own address, which a host app may have
+		// opened with identity parameters; no stored value keeps them
+		// (and a long token does not make the value too long).
+		v = StripIdentityParams(v)
+		if len(v) > maxAttrLen || !utf8.ValidString(v) {
+			return in, baton.Errorf(baton.EINVALID, "web chat: attributes: every value must be at most %d bytes of UTF-8", maxAttrLen)
 		}
 		attrs[k] = v
 	}
@@ -131,20 +125,42 @@ func ParsePost(botID string, site Site, body []byte, now time.Time) (baton.Inbou
 	if utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
 		name = ""
 	}
+	if id.Name != "" {
+		name = id.Name
+	}
 	return baton.InboundMessage{
-		BotID:             botID,
-		Channel:           baton.ChannelWebChat,
-		ProviderMessageID: "web:" + id.Address + ":" + p.ClientMessageID,
-		From:              id.Address,
-		ProfileName:       name,
-		Type:              baton.TypeText,
-		RawType:           "text",
-		Text:              text,
-		Attributes:        attrs,
-		Verified:          id.Verified,
-		ExternalID:        id.ExternalID,
-		Timestamp:         now,
+		BotID:              botID,
+		Channel:            baton.ChannelWebChat,
+		ProviderMessageID:  "web:" + id.Address + ":" + p.ClientMessageID,
+		From:               id.Address,
+		ProfileName:        name,
+		Type:               baton.TypeText,
+		RawType:            "text",
+		Text:               text,
+		Attributes:         attrs,
+		Verified:           id.Verified,
+		ExternalID:         id.ExternalID,
+		CustomerAttributes: id.Attributes,
+		Timestamp:          now,
 	}, nil
+}
+
+// jsonProblem describes a decoding error without the input: encoding/json
+// quotes unknown field names, which a page could fill with anything.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return "not valid JSON at byte " + strconv.FormatInt(syn.Offset, 10)
+	case errors.As(err, &typ):
+		// The first segment only: below it come map keys, which are data.
+		field, _, _ := strings.Cut(typ.Field, ".")
+		return "field " + field + " must be " + typ.Type.String()
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return "unknown field; the fields are visitor_id, client_message_id, text, user_token, user_id, user_signature, name, attributes"
+	}
+	return "not a JSON object"
 }
 
 // Sender "sends" a web chat reply: the browser reads the transcript over the

@@ -186,6 +186,8 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 		Bots:       cfg.DomainBots(),
 		PublicURL:  cfg.Server.PublicURL,
 		AdminToken: cfg.Server.AdminToken,
+		Proxies:    comp.limits.proxies,
+		AuthGuard:  comp.limits.auth,
 		Registry:   reg,
 		Logger:     log,
 		Version:    version(),
@@ -224,6 +226,8 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	if err := pool.Shutdown(sctx); err != nil {
 		log.Warn("job pool shutdown: jobs were cancelled", "err", err)
 	}
+	// The failures counted since the last summary are not lost.
+	comp.limits.auth.Flush()
 	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond).String())
 	if serveErr != nil {
 		return baton.Errorf(baton.EUNAVAILABLE, "http server: %w", serveErr)
@@ -238,6 +242,7 @@ type components struct {
 	slack    map[string]baton.WebhookHandler // by kind: events, interactions, commands
 	webChat  web.WebChat
 	jobs     map[string]baton.JobHandler // by job kind; only these are ever claimed
+	limits   *serverLimits
 }
 
 func sortedKinds(m map[string]baton.JobHandler) []string {

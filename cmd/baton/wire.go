@@ -91,9 +91,12 @@ func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logge
 		comp.webhooks["twilio"] = &twilio.Handler{Accounts: sms, Ingester: ing, Foreign: drop, Redact: redact}
 		senders[baton.ChannelSMS] = &twilio.Sender{Accounts: sms, BaseURL: twBase.url, Clock: clock, Redact: redact}
 	}
+	comp.limits = newServerLimits(cfg, log)
 	if len(sites) > 0 {
 		sig := &webchat.Signal{}
-		comp.webChat = &webchat.Handler{Sites: sites, Ingester: ing, Store: st, Clock: clock, Logger: log, Signal: sig}
+		comp.webChat = &webchat.Handler{Sites: sites, Ingester: ing, Store: st, Clock: clock, Logger: log, Signal: sig,
+			PostsPerAddress: comp.limits.postsPerAddress, PostsPerVisitor: comp.limits.postsPerVisitor,
+			Streams: comp.limits.streams, Proxies: comp.limits.proxies}
 		senders[baton.ChannelWebChat] = webchat.Sender{Signal: sig}
 	}
 	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log}

@@ -35,6 +35,13 @@ type Server struct {
 	// database before they are purged (unset: 7d and 30d).
 	KeepDoneJobs Duration `yaml:"keep_done_jobs"`
 	KeepDeadJobs Duration `yaml:"keep_dead_jobs"`
+	// TrustedProxies are the addresses and CIDR ranges of the reverse
+	// proxies in front of the server: only their ProxyHeader
+	// (X-Forwarded-For when unset) names the client. Without them the
+	// client is the TCP peer.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	ProxyHeader    string   `yaml:"proxy_header"`
+	Limits         Limits   `yaml:"limits"`
 }
 
 // OpenAI configures the optional OpenAI-compatible language services.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/limit"
 )
 
 func TestLoadValid(t *testing.T) {
@@ -48,6 +49,13 @@ func TestLoadValid(t *testing.T) {
 		{"agent status is not configuration", cfg.DomainAgents()[0].Status, baton.AgentStatus("")},
 		{"kb dir resolved against the file", cfg.Resolve(cfg.Bots[0].KB.Dir), mustAbs(t, "testdata/kb")},
 		{"sqlite by default", cfg.UsesPostgres(), false},
+		{"rate", cfg.Server.Limits.WebChatPostsPerVisitor.Value(), limit.Rate{N: 5, Per: 30 * time.Second}},
+		{"rate off", cfg.Server.Limits.WebChatPostsPerAddress.Value().Off(), true},
+		{"rate in days", cfg.Server.Limits.FailedAuthPerAddress.Value(), limit.Rate{N: 1000, Per: 7 * 24 * time.Hour}},
+		{"bot turns reserved for the bot", cfg.Server.Limits.BotTurnsPerConversation.Value(), limit.Rate{N: 4, Per: time.Minute}},
+		{"count off", cfg.Server.Limits.WebChatStreamsTotal.Value(), 0},
+		{"count default", cfg.Server.Limits.WebChatStreamsPerVisitor.Value(), 3},
+		{"trusted proxies", cfg.Server.Proxies() != nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,6 +181,19 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			secret: "s3cret-password",
 		},
 		{
+			file: "limits.yaml",
+			want: []string{
+				"server.limits.webchat_posts_per_visitor: not a rate (\"20 per minute\"); write <count>/<duration>",
+				"server.limits.webchat_posts_per_address: not a rate",
+				"server.limits.failed_auth_per_address: not a rate",
+				"server.limits.bot_turns_per_conversation: not a rate (\"6\")",
+				"server.limits.webchat_streams_per_visitor: not a count (\"many\")",
+				"server.limits.webchat_streams_total: not a count",
+				"server.trusted_proxies[1]: \"proxy.internal\" is not an IP address or CIDR range",
+				"server.proxy_header: \"X Forwarded\" is not an HTTP header name",
+			},
+		},
+		{
 			file: "not_yaml.yaml",
 			want: []string{"(file): not valid YAML"},
 		},
@@ -242,6 +263,12 @@ func TestNoFileIsAnEmptyValidConfig(t *testing.T) {
 	}
 	if cfg.Server.Addr != DefaultAddr || cfg.Server.DataDir != DefaultDataDir {
 		t.Errorf("defaults not applied: %+v", cfg.Server)
+	}
+	if cfg.Server.Limits != DefaultLimits() || cfg.Server.Limits.WebChatPostsPerVisitor.Value() != (limit.Rate{N: 20, Per: time.Minute}) {
+		t.Errorf("default limits not applied: %+v", cfg.Server.Limits)
+	}
+	if cfg.Server.Proxies() != nil {
+		t.Error("no proxy is trusted by default")
 	}
 }
 

@@ -164,6 +164,7 @@ func (c *Config) applyDefaults() {
 	if c.Server.DataDir == "" {
 		c.Server.DataDir = DefaultDataDir
 	}
+	c.Server.Limits.applyDefaults()
 	if c.OpenAI.Timeout == "" {
 		c.OpenAI.Timeout = "30s"
 	}

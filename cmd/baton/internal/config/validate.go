@@ -200,6 +200,7 @@ func (v *validator) server() {
 	}
 	v.duration("server.keep_done_jobs", s.KeepDoneJobs, false)
 	v.duration("server.keep_dead_jobs", s.KeepDeadJobs, false)
+	v.limits()
 }
 
 func (v *validator) openai() {
