@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
@@ -21,6 +22,21 @@ const DefaultAcknowledgement = "Thanks for your message. We have received it and
 type Acknowledger struct {
 	Store baton.Store
 	Text  string
+	// Budget, when set, is the cost guard on bot turns per conversation.
+	Budget TurnBudget
+}
+
+// TurnBudget spends one bot turn of a conversation's budget and returns 0,
+// or returns how long until the conversation may have one (and spends
+// nothing). It is asked only for turns that would answer, not for the
+// turns of a burst that a later turn answers.
+type TurnBudget func(conversationID int64) (wait time.Duration)
+
+// overBudget is the deferral of a turn over its conversation's budget: the
+// job runs again once a turn is there, and answers whatever the customer
+// wrote by then in one reply.
+func overBudget(convID int64, wait time.Duration) error {
+	return &baton.RetryLater{After: wait, Err: baton.Errorf(baton.ERATELIMITED, "conversation %d: bot turns over budget", convID)}
 }
 
 // HandleJob implements baton.JobHandler. It is idempotent: a turn whose
@@ -58,6 +74,11 @@ func (a *Acknowledger) HandleJob(ctx context.Context, j *baton.Job) error {
 		for _, l := range later {
 			if l.Direction == baton.DirectionIn || (l.Direction == baton.DirectionOut && l.Author == baton.AuthorBot) {
 				return nil // answered already, or a later turn will answer
+			}
+		}
+		if a.Budget != nil {
+			if wait := a.Budget(conv.ID); wait > 0 {
+				return overBudget(conv.ID, wait)
 			}
 		}
 		reply := &baton.Message{Author: baton.AuthorBot, Type: baton.TypeText, Text: text}

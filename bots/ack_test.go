@@ -3,9 +3,11 @@ package bots
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
@@ -91,5 +93,70 @@ func TestAcknowledger(t *testing.T) {
 	}
 	if err := (&Acknowledger{}).HandleJob(ctx, &baton.Job{Payload: []byte(`{}`)}); baton.ErrorCode(err) != baton.EINVALID {
 		t.Fatalf("empty payload: %v", err)
+	}
+}
+
+// The cost guard: a conversation over its bot-turn budget is not answered
+// now; its turn comes back once the budget allows, and a burst's coalesced
+// turns spend nothing.
+func TestAcknowledgerTurnBudget(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "b.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cust, err := st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: "b", Channel: baton.ChannelWebChat, Address: "visitor:x"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := &baton.Conversation{BotID: "b", CustomerID: cust.ID, Channel: baton.ChannelWebChat, Address: "visitor:x", State: baton.StateBot}
+	if err := st.CreateConversation(ctx, conv); err != nil {
+		t.Fatal(err)
+	}
+	left := 2
+	asked := 0
+	a := &Acknowledger{Store: st, Text: "got it", Budget: func(id int64) time.Duration {
+		asked++
+		if id != conv.ID {
+			t.Errorf("budget asked for conversation %d", id)
+		}
+		if left == 0 {
+			return 7 * time.Second
+		}
+		left--
+		return 0
+	}}
+	turn := func(text string) error {
+		m := &baton.Message{ConversationID: conv.ID, BotID: "b", Channel: baton.ChannelWebChat, ProviderID: "web:" + text,
+			Direction: baton.DirectionIn, Author: baton.AuthorCustomer, Type: baton.TypeText, Text: text}
+		if _, err := st.InsertMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		payload, _ := json.Marshal(channels.TurnPayload{MessageID: m.ID})
+		return a.HandleJob(ctx, &baton.Job{ID: m.ID, Kind: baton.JobTurn, ConversationID: conv.ID, Payload: payload})
+	}
+	for i, text := range []string{"one", "two"} {
+		if err := turn(text); err != nil {
+			t.Fatalf("turn %d: %v", i, err)
+		}
+	}
+	err = turn("three")
+	var later *baton.RetryLater
+	if !errors.As(err, &later) || later.After != 7*time.Second || baton.ErrorCode(err) != baton.ERATELIMITED {
+		t.Fatalf("third turn: %v, want a deferral of 7s", err)
+	}
+	msgs, _ := st.ListMessages(ctx, conv.ID, 0, 0)
+	out := 0
+	for _, m := range msgs {
+		if m.Direction == baton.DirectionOut {
+			out++
+		}
+	}
+	if out != 2 {
+		t.Fatalf("%d replies, want 2 (the third turn is deferred)", out)
+	}
+	if asked != 3 {
+		t.Fatalf("budget asked %d times, want 3", asked)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/batonhq/baton/cmd/baton/internal/config"
@@ -23,6 +24,10 @@ type serverLimits struct {
 	// (and the agent console's sign-in, when it has one), so that they
 	// share an address's budget.
 	auth *limit.Guard
+	// turns is the cost guard on bot turns per conversation. It is per
+	// process: with several replicas a conversation's turns may run on
+	// any of them, so the bound is this rate times the replicas.
+	turns *limit.Keyed
 }
 
 func newServerLimits(cfg *config.Config, log *slog.Logger) *serverLimits {
@@ -33,6 +38,17 @@ func newServerLimits(cfg *config.Config, log *slog.Logger) *serverLimits {
 		postsPerAddress: limit.NewKeyed("web chat posts per client address", l.WebChatPostsPerAddress.Value(), limit.Options{}),
 		streams: limit.NewSlots("web chat reply streams", "visitor",
 			l.WebChatStreamsPerVisitor.Value(), l.WebChatStreamsTotal.Value(), streamRetryAfter),
-		auth: limit.NewGuard("admin API", l.FailedAuthPerAddress.Value(), limit.GuardOptions{Logger: log}),
+		auth:  limit.NewGuard("admin API", l.FailedAuthPerAddress.Value(), limit.GuardOptions{Logger: log}),
+		turns: limit.NewKeyed("bot turns per conversation", l.BotTurnsPerConversation.Value(), limit.Options{}),
 	}
+}
+
+// turnBudget adapts the turn limiter to the bot's budget.
+func (l *serverLimits) turnBudget(convID int64) time.Duration {
+	err := l.turns.Allow(strconv.FormatInt(convID, 10))
+	if err == nil {
+		return 0
+	}
+	wait, _ := limit.RetryAfter(err)
+	return max(wait, time.Second)
 }

@@ -102,7 +102,7 @@ func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logge
 	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log}
 	// Until the triage bot lands, every turn is answered with an
 	// acknowledgement through the real outbox.
-	comp.jobs[baton.JobTurn] = &bots.Acknowledger{Store: st}
+	comp.jobs[baton.JobTurn] = &bots.Acknowledger{Store: st, Budget: comp.limits.turnBudget}
 	return comp, nil
 }
 
