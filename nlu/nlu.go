@@ -135,6 +135,9 @@ func (a *Analyzer) Analyze(ctx context.Context, text string, hist History) (bato
 	if a.intents != nil {
 		p := a.intents.Classify(clean)
 		an.Intent, an.IntentConfidence, an.OutOfScope = p.Intent, p.Confidence, p.OutOfScope
+		for _, s := range p.Top {
+			an.TopIntents = append(an.TopIntents, baton.IntentScore{Intent: s.Intent, Confidence: s.Confidence})
+		}
 	} else {
 		an.OutOfScope = true
 	}

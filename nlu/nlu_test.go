@@ -87,6 +87,10 @@ func TestAnalyze(t *testing.T) {
 					t.Errorf("intent %q (oos=%v, conf %.2f), want %q", an.Intent, an.OutOfScope, an.IntentConfidence, tc.intent)
 				}
 			}
+			if tc.intent != "" && (len(an.TopIntents) == 0 || an.TopIntents[0].Intent != tc.intent ||
+				an.TopIntents[0].Confidence != an.IntentConfidence) {
+				t.Errorf("top intents %+v, want %q first with the intent's confidence", an.TopIntents, tc.intent)
+			}
 			if an.WantsHuman != tc.wantsHuman {
 				t.Errorf("wants human %v (%q), want %v", an.WantsHuman, an.WantsHumanEvidence, tc.wantsHuman)
 			}
