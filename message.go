@@ -160,6 +160,17 @@ type MessageStore interface {
 	// were stored, after the message afterID (0 for all), at most limit (0
 	// for all).
 	ListMessages(ctx context.Context, conversationID int64, afterID int64, limit int) ([]*Message, error)
+	// BeginSend marks an outbound message in flight (queued → sending) at
+	// at, before it is handed to its provider, and reports whether it was
+	// in flight already: an earlier attempt died between the provider's
+	// call and recording the answer, so the provider may have the message
+	// and this send is in doubt. A message in any other status is ECONFLICT
+	// and is left as it is.
+	BeginSend(ctx context.Context, id int64, at time.Time) (inDoubt bool, err error)
+	// AbortSend puts an in-flight message back to queued: its provider
+	// answered that it did not take it, so the next attempt is not in
+	// doubt. A message that is not in flight is left as it is.
+	AbortSend(ctx context.Context, id int64, at time.Time) error
 	// SetProviderID records the provider's id of an outbound message once it
 	// was accepted, and marks it sent.
 	SetProviderID(ctx context.Context, id int64, providerID string, at time.Time) error

@@ -136,7 +136,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	}
 	pool := jobs.New(st, jobs.Options{Workers: f.workers, Logger: log, Observe: jm.observe,
 		KeepDone: cfg.Server.KeepDoneJobs.Value(), KeepDead: cfg.Server.KeepDeadJobs.Value()})
-	comp, err := wire(ctx, cfg, st, log, pool.Notify)
+	comp, err := wire(ctx, cfg, st, log, pool.Notify, jm.deliveryInDoubt)
 	if err != nil {
 		return err
 	}
@@ -247,10 +247,12 @@ func displayAddr(a net.Addr) string {
 	return tcp.String()
 }
 
-// jobMetrics counts finished job attempts by kind and outcome.
+// jobMetrics counts finished job attempts by kind and outcome, and the
+// deliveries that may have reached the customer twice.
 type jobMetrics struct {
 	total    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	inDoubt  *prometheus.CounterVec
 }
 
 func newJobMetrics(reg *prometheus.Registry) (*jobMetrics, error) {
@@ -264,8 +266,12 @@ func newJobMetrics(reg *prometheus.Registry) (*jobMetrics, error) {
 			Help:    "Job attempt duration by kind.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"kind"}),
+		inDoubt: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_deliveries_in_doubt_total",
+			Help: "Sends repeated after an attempt stopped between the provider's call and recording its answer: the customer may have the message twice.",
+		}, []string{"channel"}),
 	}
-	for _, c := range []prometheus.Collector{m.total, m.duration} {
+	for _, c := range []prometheus.Collector{m.total, m.duration, m.inDoubt} {
 		if err := reg.Register(c); err != nil {
 			return nil, baton.Errorf(baton.EINTERNAL, "register job metrics: %w", err)
 		}
@@ -276,4 +282,8 @@ func newJobMetrics(reg *prometheus.Registry) (*jobMetrics, error) {
 func (m *jobMetrics) observe(kind, outcome string, took time.Duration) {
 	m.total.WithLabelValues(kind, outcome).Inc()
 	m.duration.WithLabelValues(kind).Observe(took.Seconds())
+}
+
+func (m *jobMetrics) deliveryInDoubt(ch baton.ChannelKind) {
+	m.inDoubt.WithLabelValues(string(ch)).Inc()
 }

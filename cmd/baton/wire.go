@@ -17,8 +17,9 @@ import (
 
 // wire builds the channel adapters, the agent console, the bots and their
 // job handlers from the configuration. It is the one place a capability is
-// plugged into the server; notify wakes a job worker after an enqueue.
-func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, _ func()) (*components, error) {
+// plugged into the server; notify wakes a job worker after an enqueue;
+// inDoubt counts deliveries that may have reached the customer twice.
+func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, _ func(), inDoubt func(baton.ChannelKind)) (*components, error) {
 	clock := baton.SystemClock{}
 	botByID := map[string]baton.Bot{}
 	for _, b := range cfg.DomainBots() {
@@ -88,7 +89,7 @@ func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logge
 		comp.webChat = &webchat.Handler{Sites: sites, Ingester: ing, Store: st, Clock: clock, Logger: log, Signal: sig}
 		senders[baton.ChannelWebChat] = webchat.Sender{Signal: sig}
 	}
-	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log}
+	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log, InDoubt: inDoubt}
 	// Until the triage bot lands, every turn is answered with an
 	// acknowledgement through the real outbox.
 	comp.jobs[baton.JobTurn] = &bots.Acknowledger{Store: st}
