@@ -145,6 +145,47 @@ type StatusUpdate struct {
 	At         time.Time
 }
 
+// InboundAppend is an inbound message for the conversation its sender is
+// already in. See InboundStore.
+type InboundAppend struct {
+	Identity    ChannelIdentity // the sender (BotID, Channel, Address)
+	ProfileName string          // fills the customer's name when it is empty
+	// ExternalID, when set, requires a customer already verified with this
+	// id (a signed web chat user).
+	ExternalID string
+	States     []State  // the conversation states that take the message as they are
+	Message    *Message // its ConversationID comes from the conversation
+	InboundAt  time.Time
+	Turn       bool // enqueue the message's TurnJob, due now
+}
+
+// AppendResult says what AppendInbound did.
+type AppendResult struct {
+	Appended       bool // the message, its conversation's update and its turn job were stored
+	Duplicate      bool // the message was stored before: nothing was written
+	CustomerID     int64
+	ConversationID int64
+	TurnJobID      int64
+}
+
+// InboundStore stores the common inbound message, one that needs no
+// decision, in one step: on PostgreSQL one statement, one round trip.
+type InboundStore interface {
+	// AppendInbound stores a.Message in the latest conversation of
+	// a.Identity's customer on its channel that is not archived, when that
+	// conversation's state is one of a.States (and, with a.ExternalID, the
+	// customer is verified with that id), atomically: the message (a.Message.ID
+	// set), the conversation's LastInboundAt moved forward to a.InboundAt
+	// (with its Version bumped), the customer's empty name filled from
+	// a.ProfileName, and with a.Turn the message's TurnJob. A message whose
+	// channel and provider id are stored already writes nothing: Duplicate
+	// is set and a.Message.ID is the stored one. When there is no such
+	// identity or conversation nothing is written and Appended and
+	// Duplicate are false: the caller opens, wakes or reopens a conversation
+	// in a transaction of its own.
+	AppendInbound(ctx context.Context, a *InboundAppend) (AppendResult, error)
+}
+
 // MessageStore keeps transcripts.
 type MessageStore interface {
 	// InsertMessage stores m and sets m.ID and the times (CreatedAt zero =
