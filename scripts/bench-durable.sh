@@ -3,9 +3,10 @@
 # (fsync, synchronous_commit and full_page_writes on) next to its ceiling,
 # pgbench running the same transaction shape (one message row and one job
 # row per transaction, on Baton's own tables and indexes) at the same client
-# counts, in the same run. Each figure is the median of BATON_BENCH_RUNS
-# runs [5]; pgbench and the webhook benchmark alternate, so that noise from
-# other work on the machine hits both.
+# counts, in the same run. Each rate is the median of BATON_BENCH_RUNS runs
+# [7]; pgbench and the webhook benchmark alternate, and the ratio is the
+# median of the ratios of neighbouring runs, so that other work on the
+# machine, which comes and goes, weighs on both sides of each ratio.
 #
 # Run it through `BATON_PG_DURABLE=1 scripts/with-postgres.sh` (bench.sh
 # does): it refuses a cluster that does not sync its commits.
@@ -13,10 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 url=${BATON_TEST_DATABASE_URL:?run through BATON_PG_DURABLE=1 scripts/with-postgres.sh}
-runs=${BATON_BENCH_RUNS:-5}
+runs=${BATON_BENCH_RUNS:-7}
 clients=${BATON_BENCH_CLIENTS:-1 4}
-secs=${BATON_BENCH_SECONDS:-5}
-webhooks=${BATON_BENCH_WEBHOOKS:-6000}
+secs=${BATON_BENCH_SECONDS:-3}
+webhooks=${BATON_BENCH_WEBHOOKS:-5000}
 
 pgbin=$(pg_config --bindir 2>/dev/null || true)
 pgbench=$(command -v pgbench || true)
@@ -65,7 +66,7 @@ go test -c -o "$work/whatsapp.test" ./channels/whatsapp
 runs_of() { sort -g "$1" | awk '{printf "%.0f\n", $1}' | paste -sd' '; }
 median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-printf '%-8s %12s %12s %7s   %s\n' clients "webhook/s" "pgbench tx/s" ratio "(medians of $runs runs; durable PostgreSQL)"
+printf '%-8s %12s %12s %7s   %s\n' clients "webhook/s" "pgbench tx/s" ratio "(medians of $runs alternating runs; durable PostgreSQL)"
 for c in $clients; do
 	: >"$work/pg.$c"
 	: >"$work/wh.$c"
@@ -83,6 +84,7 @@ for c in $clients; do
 	}
 	pg=$(median <"$work/pg.$c")
 	wh=$(median <"$work/wh.$c")
-	printf '%-8s %12.0f %12.0f %6.2fx   webhook runs: %s; pgbench runs: %s\n' "$c" "$wh" "$pg" "$(awk -v a="$wh" -v b="$pg" 'BEGIN {print a / b}')" \
+	ratio=$(paste "$work/wh.$c" "$work/pg.$c" | awk '{print $1 / $2}' | median)
+	printf '%-8s %12.0f %12.0f %6.2fx   webhook runs: %s; pgbench runs: %s\n' "$c" "$wh" "$pg" "$ratio" \
 		"$(runs_of "$work/wh.$c")" "$(runs_of "$work/pg.$c")"
 done
