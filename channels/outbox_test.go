@@ -151,6 +151,23 @@ func (diesAfterTheProvider) SetProviderID(context.Context, int64, string, time.T
 	return baton.Errorf(baton.EUNAVAILABLE, "the process died")
 }
 
+// dieAfterTheProvider claims the next deliver job under lease and runs it as
+// a worker that dies once the provider accepted the message: the job stays
+// running under a lease nobody renews.
+func dieAfterTheProvider(t *testing.T, e *env, lease time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	j, err := e.st.ClaimJob(ctx, "dead-worker", []string{baton.JobDeliver}, lease)
+	if err != nil || j == nil {
+		t.Fatalf("claim = %v, %v", j, err)
+	}
+	dying := *e.deliver
+	dying.Store = diesAfterTheProvider{e.st}
+	if err := dying.HandleJob(ctx, j); err == nil {
+		t.Fatal("the dying attempt recorded its result")
+	}
+}
+
 func TestSendInDoubtAfterACrashIsCountedLoggedOnceAndSentAgain(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
@@ -159,21 +176,11 @@ func TestSendInDoubtAfterACrashIsCountedLoggedOnceAndSentAgain(t *testing.T) {
 			const secret = "Your order 4711 ships to Elm Street"
 			conv := customerConversation(t, e, "16505551234")
 			e.reply(conv, &baton.Message{Text: secret})
-			ctx := context.Background()
 
 			// The first worker claims the job, the provider accepts the
-			// message, and the worker dies before recording it: the job
-			// stays running under a lease nobody renews.
+			// message, and the worker dies before recording it.
 			const lease = 30 * time.Second
-			j, err := e.st.ClaimJob(ctx, "dead-worker", []string{baton.JobDeliver}, lease)
-			if err != nil || j == nil {
-				t.Fatalf("claim = %v, %v", j, err)
-			}
-			dying := *e.deliver
-			dying.Store = diesAfterTheProvider{e.st}
-			if err := dying.HandleJob(ctx, j); err == nil {
-				t.Fatal("the dying attempt recorded its result")
-			}
+			dieAfterTheProvider(t, e, lease)
 			if n := len(e.graph.Requests()); n != 1 {
 				t.Fatalf("%d sends by the dying attempt, want 1", n)
 			}
@@ -227,15 +234,7 @@ func TestWebChatSendsAreNeverInDoubt(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.reply(conv, &baton.Message{Text: "hello"})
-			j, err := e.st.ClaimJob(ctx, "dead-worker", []string{baton.JobDeliver}, time.Second)
-			if err != nil || j == nil {
-				t.Fatalf("claim = %v, %v", j, err)
-			}
-			dying := *e.deliver
-			dying.Store = diesAfterTheProvider{e.st}
-			if err := dying.HandleJob(ctx, j); err == nil {
-				t.Fatal("the dying attempt recorded its result")
-			}
+			dieAfterTheProvider(t, e, time.Second)
 			e.clock.Advance(2 * time.Second)
 			drainDeliveries(t, e)
 			if out := e.outbound(conv.ID); len(out) != 1 || out[0].Status != baton.StatusSent {
