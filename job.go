@@ -3,6 +3,7 @@ package baton
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -47,6 +48,25 @@ type Job struct {
 	LastError      string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+// TurnPayload is the payload of a turn job: the message that caused it.
+type TurnPayload struct {
+	MessageID int64 `json:"message_id"`
+}
+
+// TurnJob is the turn job of an inbound message, due at runAt: one per
+// message (the key), run in its conversation's order. The stores build the
+// same key and payload when they enqueue it themselves (AppendInbound).
+func TurnJob(conversationID, messageID int64, runAt time.Time) *Job {
+	payload, _ := json.Marshal(TurnPayload{MessageID: messageID})
+	return &Job{
+		Kind:           JobTurn,
+		ConversationID: conversationID,
+		Key:            "turn:" + strconv.FormatInt(messageID, 10),
+		Payload:        payload,
+		RunAt:          runAt,
+	}
 }
 
 // DefaultMaxAttempts is used when a job does not say.

@@ -150,6 +150,47 @@ type StatusUpdate struct {
 	At         time.Time
 }
 
+// InboundAppend is an inbound message for the conversation its sender is
+// already in. See InboundStore.
+type InboundAppend struct {
+	Identity    ChannelIdentity // the sender (BotID, Channel, Address)
+	ProfileName string          // fills the customer's name when it is empty
+	// ExternalID, when set, requires a customer already verified with this
+	// id (a signed web chat user).
+	ExternalID string
+	States     []State  // the conversation states that take the message as they are
+	Message    *Message // its ConversationID comes from the conversation
+	InboundAt  time.Time
+	Turn       bool // enqueue the message's TurnJob, due now
+}
+
+// AppendResult says what AppendInbound did.
+type AppendResult struct {
+	Appended       bool // the message, its conversation's update and its turn job were stored
+	Duplicate      bool // the message was stored before: nothing was written
+	CustomerID     int64
+	ConversationID int64
+	TurnJobID      int64
+}
+
+// InboundStore stores the common inbound message, one that needs no
+// decision, in one step: on PostgreSQL one statement, one round trip.
+type InboundStore interface {
+	// AppendInbound stores a.Message in the latest conversation of
+	// a.Identity's customer on its channel that is not archived, when that
+	// conversation's state is one of a.States (and, with a.ExternalID, the
+	// customer is verified with that id), atomically: the message (a.Message.ID
+	// set), the conversation's LastInboundAt moved forward to a.InboundAt
+	// (with its Version bumped), the customer's empty name filled from
+	// a.ProfileName, and with a.Turn the message's TurnJob. A message whose
+	// channel and provider id are stored already writes nothing: Duplicate
+	// is set and a.Message.ID is the stored one. When there is no such
+	// identity or conversation nothing is written and Appended and
+	// Duplicate are false: the caller opens, wakes or reopens a conversation
+	// in a transaction of its own.
+	AppendInbound(ctx context.Context, a *InboundAppend) (AppendResult, error)
+}
+
 // MessageStore keeps transcripts.
 type MessageStore interface {
 	// InsertMessage stores m and sets m.ID and the times (CreatedAt zero =
@@ -165,6 +206,17 @@ type MessageStore interface {
 	// were stored, after the message afterID (0 for all), at most limit (0
 	// for all).
 	ListMessages(ctx context.Context, conversationID int64, afterID int64, limit int) ([]*Message, error)
+	// BeginSend marks an outbound message in flight (queued → sending) at
+	// at, before it is handed to its provider, and reports whether it was
+	// in flight already: an earlier attempt died between the provider's
+	// call and recording the answer, so the provider may have the message
+	// and this send is in doubt. A message in any other status is ECONFLICT
+	// and is left as it is.
+	BeginSend(ctx context.Context, id int64, at time.Time) (inDoubt bool, err error)
+	// AbortSend puts an in-flight message back to queued: its provider
+	// answered that it did not take it, so the next attempt is not in
+	// doubt. A message that is not in flight is left as it is.
+	AbortSend(ctx context.Context, id int64, at time.Time) error
 	// SetProviderID records the provider's id of an outbound message once it
 	// was accepted, and marks it sent.
 	SetProviderID(ctx context.Context, id int64, providerID string, at time.Time) error

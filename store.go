@@ -8,6 +8,7 @@ type Store interface {
 	CustomerStore
 	ConversationStore
 	MessageStore
+	InboundStore
 	AgentStore
 	ArticleStore
 	JobStore

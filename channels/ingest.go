@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -149,6 +148,11 @@ func (g *Ingester) Ingest(ctx context.Context, st baton.Store, in baton.InboundM
 	if !ok {
 		return IngestResult{}, baton.Errorf(baton.ENOTFOUND, "inbound message: unknown bot %q", in.BotID)
 	}
+	if res, ok, err := g.appendInbound(ctx, st, &in); err != nil {
+		return IngestResult{}, fmt.Errorf("ingest %s message: %w", in.Channel, err)
+	} else if ok {
+		return res, nil
+	}
 	var res IngestResult
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -164,11 +168,70 @@ func (g *Ingester) Ingest(ctx context.Context, st baton.Store, in baton.InboundM
 	case err != nil:
 		return IngestResult{}, fmt.Errorf("ingest %s message: %w", in.Channel, err)
 	}
+	g.logStored(ctx, &in, res)
+	return res, nil
+}
+
+// appendStates are the conversation states that take a customer's message
+// as they are; every other one is for conversationFor to decide (a snoozed
+// one wakes, a resolved one may reopen, an archived one is replaced).
+var appendStates = []baton.State{baton.StateBot, baton.StateQueued, baton.StateAssigned}
+
+// appendInbound is the common case in one store call (one round trip on
+// PostgreSQL): a customer writing into the conversation they are in, with
+// nothing to decide. ok is false when the message needs the general path:
+// a new customer or conversation, a state change, page attributes to merge,
+// an identity to verify, an SMS keyword.
+func (g *Ingester) appendInbound(ctx context.Context, st baton.Store, in *baton.InboundMessage) (IngestResult, bool, error) {
+	if len(in.Attributes) > 0 || (in.Channel == baton.ChannelSMS && SMSKeyword(in.Text) != KeywordNone) {
+		return IngestResult{}, false, nil
+	}
+	a := &baton.InboundAppend{
+		Identity:    baton.ChannelIdentity{BotID: in.BotID, Channel: in.Channel, Address: in.From},
+		ProfileName: in.ProfileName,
+		States:      appendStates,
+		Message:     inboundToMessage(in, 0),
+		InboundAt:   inboundAt(in, g.now()),
+		Turn:        true,
+	}
+	if in.Verified {
+		// A verified message may only land on a customer already verified
+		// with the same id; anything else is the general path's to mark.
+		a.ExternalID = in.ExternalID
+		if a.ExternalID == "" {
+			return IngestResult{}, false, nil
+		}
+	}
+	r, err := st.AppendInbound(ctx, a)
+	if err != nil {
+		return IngestResult{}, false, err
+	}
+	res := IngestResult{MessageID: a.Message.ID, ConversationID: r.ConversationID, CustomerID: r.CustomerID, TurnJobID: r.TurnJobID}
+	switch {
+	case r.Duplicate:
+		res.Duplicate, res.TurnJobID = true, 0
+		return res, true, nil
+	case r.Appended:
+		g.logStored(ctx, in, res)
+		return res, true, nil
+	}
+	return IngestResult{}, false, nil
+}
+
+func (g *Ingester) logStored(ctx context.Context, in *baton.InboundMessage, res IngestResult) {
 	g.logger().LogAttrs(ctx, slog.LevelDebug, "inbound message stored",
 		slog.String("bot", in.BotID), slog.String("channel", string(in.Channel)),
 		slog.Int64("conversation", res.ConversationID), slog.Int64("message", res.MessageID),
 		slog.Bool("opened", res.Opened), slog.Bool("reopened", res.Reopened))
-	return res, nil
+}
+
+// inboundAt is when the customer wrote: the provider's messaging window runs
+// from then, not from when the webhook reached us.
+func inboundAt(in *baton.InboundMessage, now time.Time) time.Time {
+	if !in.Timestamp.IsZero() && in.Timestamp.Before(now) {
+		return in.Timestamp.UTC()
+	}
+	return now
 }
 
 func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, in *baton.InboundMessage, res *IngestResult) error {
@@ -213,12 +276,7 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 		return errDuplicate
 	}
 
-	at := now
-	if !in.Timestamp.IsZero() && in.Timestamp.Before(now) {
-		// The provider's messaging window runs from when the customer
-		// wrote, not from when the webhook reached us.
-		at = in.Timestamp.UTC()
-	}
+	at := inboundAt(in, now)
 	dirty := false
 	if conv.LastInboundAt == nil || conv.LastInboundAt.Before(at) {
 		conv.LastInboundAt = &at
@@ -264,14 +322,7 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 		}
 	}
 	if turn {
-		payload, _ := json.Marshal(TurnPayload{MessageID: msg.ID})
-		job := &baton.Job{
-			Kind:           baton.JobTurn,
-			ConversationID: conv.ID,
-			Key:            "turn:" + strconv.FormatInt(msg.ID, 10),
-			Payload:        payload,
-			RunAt:          now,
-		}
+		job := baton.TurnJob(conv.ID, msg.ID, now)
 		if _, err := tx.Enqueue(ctx, job); err != nil {
 			return fmt.Errorf("enqueue turn: %w", err)
 		}
@@ -281,9 +332,7 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 }
 
 // TurnPayload is the payload of a turn job: the message that caused it.
-type TurnPayload struct {
-	MessageID int64 `json:"message_id"`
-}
+type TurnPayload = baton.TurnPayload
 
 // conversationFor finds the conversation an inbound message belongs to,
 // following the domain state machine: a snoozed conversation wakes up to its

@@ -65,14 +65,22 @@ func EnqueueReply(ctx context.Context, tx baton.Store, conv *baton.Conversation,
 // marks permanent failures failed with the provider's reason, and leaves
 // transient ones to the job queue's backoff.
 //
-// Duplicate sends: none of WhatsApp's, Messenger's or Twilio's send API
-// references documents an idempotency key for sends, so a crash (or a lost database connection) after
-// the provider accepted a message and before SetProviderID committed leaves
-// the message queued; the job's lease then expires and the message is sent a
-// second time. The window is one provider round trip plus one small write.
-// Everything else is idempotent: a message that is no longer queued is never
-// sent again, and a job whose message was already sent just completes. The
-// web chat, being ours, uses the message id itself and cannot duplicate.
+// Duplicate sends: none of WhatsApp's, Messenger's or Twilio's send APIs
+// takes an idempotency key, so a process that dies (kill -9, a lost
+// database connection) after the provider accepted a message and before its
+// id was recorded cannot know whether the message went out; the job runs
+// again when its lease expires and sends it a second time. That window (one
+// provider round trip plus one small write) cannot be closed, so it is made
+// visible: the message is marked in flight (sending) before the call, and
+// an attempt that finds the mark is in doubt, counted through InDoubt and
+// logged once, and sent again (at least once). A provider's answer that it
+// did not take the message clears the mark, so an ordinary retry is never
+// counted. Everything else is exactly once: a message that is no longer
+// queued or in flight is never sent again, a job whose message was sent
+// just completes, and once the provider accepted a message its id is
+// recorded even when the job's context is being cancelled (a graceful stop
+// whose deadline passed). The web chat, being ours, is keyed by the message
+// id and is never in doubt.
 type Deliverer struct {
 	Store   baton.Store
 	Senders map[baton.ChannelKind]baton.Sender
@@ -80,7 +88,14 @@ type Deliverer struct {
 	Logger  *slog.Logger
 	// Timeout bounds one send; the default is 30 s.
 	Timeout time.Duration
+	// InDoubt, when set, is called once per in-doubt send: one that may
+	// repeat a message the provider already took.
+	InDoubt func(ch baton.ChannelKind)
 }
+
+// recordTimeout bounds the writes that record a send the provider
+// accepted; they run even when the job's context was cancelled.
+const recordTimeout = 10 * time.Second
 
 func (d *Deliverer) now() time.Time {
 	if d.Clock == nil {
@@ -127,6 +142,20 @@ func (d *Deliverer) HandleJob(ctx context.Context, j *baton.Job) error {
 	if sender == nil {
 		return d.fail(ctx, m, "no_sender", fmt.Sprintf("no sender configured for channel %s", conv.Channel))
 	}
+	// The web chat's "send" is keyed by the message id: repeating it
+	// cannot duplicate anything, so it needs no in-flight mark.
+	marked := conv.Channel != baton.ChannelWebChat
+	if marked {
+		inDoubt, err := d.Store.BeginSend(ctx, m.ID, d.now())
+		switch {
+		case baton.ErrorCode(err) == baton.ECONFLICT:
+			return nil // sent or failed meanwhile
+		case err != nil:
+			return fmt.Errorf("deliver message %d: mark in flight: %w", m.ID, err)
+		case inDoubt:
+			d.inDoubt(ctx, m, conv.Channel, j.Attempts)
+		}
+	}
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -135,10 +164,14 @@ func (d *Deliverer) HandleJob(ctx context.Context, j *baton.Job) error {
 	providerID, err := sender.Send(sctx, conv, m)
 	cancel()
 	if err == nil {
-		if err := d.Store.SetProviderID(ctx, m.ID, providerID, d.now()); err != nil {
+		// The provider has the message: record it even if the job is being
+		// cancelled, or the next attempt would send it again.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		if err := d.Store.SetProviderID(rctx, m.ID, providerID, d.now()); err != nil {
 			return fmt.Errorf("deliver message %d: record provider id: %w", m.ID, err)
 		}
-		d.touchOutbound(ctx, conv.ID)
+		d.touchOutbound(rctx, conv.ID)
 		return nil
 	}
 	code, reason := FailureDetail(err)
@@ -159,10 +192,31 @@ func (d *Deliverer) HandleJob(ctx context.Context, j *baton.Job) error {
 	if j.Attempts >= max {
 		return d.fail(ctx, m, code, fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, reason))
 	}
+	var refused *SendError
+	if marked && errors.As(err, &refused) {
+		// The provider answered and did not take the message: the retry
+		// is an ordinary one. Without an answer (a timeout, a reset
+		// connection) the mark stays: the provider may have it.
+		if aerr := d.Store.AbortSend(ctx, m.ID, d.now()); aerr != nil {
+			d.logger().LogAttrs(ctx, slog.LevelWarn, "could not clear the in-flight mark of a refused send; its retry will count as in doubt",
+				slog.Int64("message", m.ID), slog.String("error", aerr.Error()))
+		}
+	}
 	d.logger().LogAttrs(ctx, slog.LevelWarn, "delivery failed, will retry",
 		slog.Int64("message", m.ID), slog.String("channel", string(conv.Channel)),
 		slog.Int("attempt", j.Attempts), slog.String("code", code))
 	return err
+}
+
+// inDoubt reports a send that may repeat one the provider already took. The
+// log line names the message, never its text or the customer's address.
+func (d *Deliverer) inDoubt(ctx context.Context, m *baton.Message, ch baton.ChannelKind, attempt int) {
+	if d.InDoubt != nil {
+		d.InDoubt(ch)
+	}
+	d.logger().LogAttrs(ctx, slog.LevelWarn, "delivery in doubt: an earlier attempt stopped between the provider's call and recording its answer; sending again (at least once)",
+		slog.Int64("message", m.ID), slog.Int64("conversation", m.ConversationID), slog.String("channel", string(ch)),
+		slog.Int("attempt", attempt))
 }
 
 // touchOutbound records when the conversation last got a message out. It is

@@ -3,7 +3,8 @@
 #
 # Runs CMD against a throwaway PostgreSQL cluster with pgvector:
 #   - starts a private cluster (trust auth, loopback only, unix socket in a temp
-#     dir, durability switched off because the data is thrown away),
+#     dir, durability switched off because the data is thrown away, unless
+#     BATON_PG_DURABLE=1),
 #   - exports BATON_TEST_DATABASE_URL and BATON_REQUIRE_POSTGRES=1,
 #   - runs CMD, then always stops the cluster and removes its files (also on
 #     failure or interrupt) and exits with CMD's status.
@@ -14,6 +15,10 @@
 # Environment:
 #   BATON_PG_MAJOR   PostgreSQL major version to use (default 15)
 #   BATON_PG_KEEP=1  keep the cluster's log and data dir on exit (debugging)
+#   BATON_PG_DURABLE=1
+#                    run the cluster as production does (fsync, synchronous_commit
+#                    and full_page_writes on): throughput figures are measured
+#                    on it, never on the fast throwaway settings
 set -euo pipefail
 
 if [[ $# -eq 0 ]]; then
@@ -182,12 +187,17 @@ as_pg "$bindir/initdb" -D "$tmp/data" -U postgres -E UTF8 "$locale_opt" \
 mkdir -p "$tmp/sock"
 [[ $(id -u) -eq 0 ]] && chown postgres: "$tmp/sock"
 
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [[ ${BATON_PG_DURABLE:-} == 1 ]]; then
+	durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+fi
+
 port=""
 for _ in 1 2 3 4 5 6 7 8; do
 	p=$((20000 + RANDOM % 40000))
 	port_in_use "$p" && continue
 	if as_pg "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/postgres.log" -w -t 60 -o \
-		"-c listen_addresses=127.0.0.1 -p $p -k $tmp/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB -c max_locks_per_transaction=256" \
+		"-c listen_addresses=127.0.0.1 -p $p -k $tmp/sock $durability -c max_connections=300 -c shared_buffers=128MB -c max_locks_per_transaction=256" \
 		start >>"$setup_log" 2>&1; then
 		port=$p
 		started=1
@@ -208,7 +218,9 @@ IFS='|' read -r server_version vector_version <<<"$versions"
 
 export BATON_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/$DB_NAME?sslmode=disable"
 export BATON_REQUIRE_POSTGRES=1
-echo "$ME: PostgreSQL $server_version on 127.0.0.1:$port, pgvector $vector_version" >&2
+durable=off
+[[ ${BATON_PG_DURABLE:-} == 1 ]] && durable=on
+echo "$ME: PostgreSQL $server_version on 127.0.0.1:$port, pgvector $vector_version, durable $durable" >&2
 
 # The command runs in the background so that a TERM/INT sent to this script
 # interrupts the wait at once (a trap on a foreground child only runs after the

@@ -167,7 +167,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	redact := baton.RedactFunc(pii.String)
 	pool := jobs.New(st, jobs.Options{Workers: f.workers, Logger: log, Observe: jm.observe, Redact: redact,
 		KeepDone: cfg.Server.KeepDoneJobs.Value(), KeepDead: cfg.Server.KeepDeadJobs.Value()})
-	comp, err := wire(ctx, cfg, st, log, pool.Notify, redact, wm.foreign)
+	comp, err := wire(ctx, cfg, st, log, pool.Notify, redact, wm.foreign, jm.deliveryInDoubt)
 	if err != nil {
 		return err
 	}
@@ -278,10 +278,12 @@ func displayAddr(a net.Addr) string {
 	return tcp.String()
 }
 
-// jobMetrics counts finished job attempts by kind and outcome.
+// jobMetrics counts finished job attempts by kind and outcome, and the
+// deliveries that may have reached the customer twice.
 type jobMetrics struct {
 	total    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	inDoubt  *prometheus.CounterVec
 }
 
 func newJobMetrics(reg *prometheus.Registry) (*jobMetrics, error) {
@@ -295,8 +297,12 @@ func newJobMetrics(reg *prometheus.Registry) (*jobMetrics, error) {
 			Help:    "Job attempt duration by kind.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"kind"}),
+		inDoubt: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_deliveries_in_doubt_total",
+			Help: "Sends repeated after an attempt stopped between the provider's call and recording its answer: the customer may have the message twice.",
+		}, []string{"channel"}),
 	}
-	for _, c := range []prometheus.Collector{m.total, m.duration} {
+	for _, c := range []prometheus.Collector{m.total, m.duration, m.inDoubt} {
 		if err := reg.Register(c); err != nil {
 			return nil, baton.Errorf(baton.EINTERNAL, "register job metrics: %w", err)
 		}
@@ -332,4 +338,8 @@ func newWebhookMetrics(reg *prometheus.Registry) (*webhookMetrics, error) {
 
 func (m *webhookMetrics) foreign(provider string, n int) {
 	m.foreignTotal.WithLabelValues(provider).Add(float64(n))
+}
+
+func (m *jobMetrics) deliveryInDoubt(ch baton.ChannelKind) {
+	m.inDoubt.WithLabelValues(string(ch)).Inc()
 }

@@ -81,6 +81,7 @@ func TestJobMetrics(t *testing.T) {
 	m.observe("turn", "done", 10*time.Millisecond)
 	m.observe("turn", "done", 20*time.Millisecond)
 	m.observe("deliver", "dead", time.Millisecond)
+	m.deliveryInDoubt(baton.ChannelWhatsApp)
 	tests := []struct {
 		kind, outcome string
 		want          float64
@@ -96,6 +97,12 @@ func TestJobMetrics(t *testing.T) {
 			}
 		})
 	}
+	if got := labelled(t, reg, "baton_deliveries_in_doubt_total", "channel", "whatsapp"); got != 1 {
+		t.Errorf("baton_deliveries_in_doubt_total{channel=whatsapp} = %v, want 1", got)
+	}
+	if got := labelled(t, reg, "baton_deliveries_in_doubt_total", "channel", "sms"); got != 0 {
+		t.Errorf("baton_deliveries_in_doubt_total{channel=sms} = %v, want 0", got)
+	}
 	if _, err := newJobMetrics(reg); err == nil {
 		t.Error("registering the job metrics twice must fail")
 	}
@@ -103,6 +110,13 @@ func TestJobMetrics(t *testing.T) {
 
 // counter reads a counter with the given kind and outcome labels from reg.
 func counter(t *testing.T, reg *prometheus.Registry, name, kind, outcome string) float64 {
+	t.Helper()
+	return labelled(t, reg, name, "kind", kind, "outcome", outcome)
+}
+
+// labelled reads the counter of reg named name whose labels include the
+// given name/value pairs.
+func labelled(t *testing.T, reg *prometheus.Registry, name string, pairs ...string) float64 {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
@@ -117,7 +131,11 @@ func counter(t *testing.T, reg *prometheus.Registry, name, kind, outcome string)
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			if labels["kind"] == kind && labels["outcome"] == outcome {
+			match := true
+			for i := 0; i+1 < len(pairs); i += 2 {
+				match = match && labels[pairs[i]] == pairs[i+1]
+			}
+			if match {
 				return m.GetCounter().GetValue()
 			}
 		}

@@ -18,9 +18,10 @@ import (
 // wire builds the channel adapters, the agent console, the bots and their
 // job handlers from the configuration. It is the one place a capability is
 // plugged into the server; notify wakes a job worker after an enqueue,
-// redact cleans provider text before it is kept or logged, and foreign
-// counts webhook events addressed to a number or Page no bot has.
-func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, _ func(), redact baton.Redactor, foreign func(provider string, n int)) (*components, error) {
+// redact cleans provider text before it is kept or logged, foreign counts
+// webhook events addressed to a number or Page no bot has, and inDoubt
+// counts deliveries that may have reached the customer twice.
+func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, _ func(), redact baton.Redactor, foreign func(provider string, n int), inDoubt func(baton.ChannelKind)) (*components, error) {
 	clock := baton.SystemClock{}
 	botByID := map[string]baton.Bot{}
 	for _, b := range cfg.DomainBots() {
@@ -99,7 +100,7 @@ func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logge
 			Streams: comp.limits.streams, Proxies: comp.limits.proxies}
 		senders[baton.ChannelWebChat] = webchat.Sender{Signal: sig}
 	}
-	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log}
+	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log, InDoubt: inDoubt}
 	// Until the triage bot lands, every turn is answered with an
 	// acknowledgement through the real outbox.
 	comp.jobs[baton.JobTurn] = &bots.Acknowledger{Store: st, Budget: comp.limits.turnBudget}

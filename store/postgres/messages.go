@@ -161,6 +161,50 @@ func (s *Store) ListMessages(ctx context.Context, conversationID int64, afterID 
 	return out, nil
 }
 
+// BeginSend marks a queued or sending message sending in one statement; the
+// row lock of the subquery makes the status it reports the one it replaced.
+func (s *Store) BeginSend(ctx context.Context, id int64, at time.Time) (bool, error) {
+	var was string
+	err := s.q().QueryRow(ctx, `
+		UPDATE messages m SET status = 'sending', updated_at = $2
+		FROM (SELECT id, status FROM messages WHERE id = $1 FOR UPDATE) old
+		WHERE m.id = old.id AND old.status IN ('queued', 'sending')
+		RETURNING old.status`, id, at.UTC().Truncate(time.Microsecond)).Scan(&was)
+	if err == nil {
+		return was == string(baton.StatusSending), nil
+	}
+	if err != pgx.ErrNoRows {
+		return false, wrapErr(err, "begin send")
+	}
+	return false, s.notSendable(ctx, id)
+}
+
+// notSendable explains why a message could not begin a send.
+func (s *Store) notSendable(ctx context.Context, id int64) error {
+	var status string
+	err := s.q().QueryRow(ctx, `SELECT status FROM messages WHERE id = $1`, id).Scan(&status)
+	if err != nil {
+		return wrapErr(err, fmt.Sprintf("begin send of message %d", id))
+	}
+	return baton.Errorf(baton.ECONFLICT, "message %d is %s: only a queued message can be sent", id, status)
+}
+
+// AbortSend moves a sending message back to queued.
+func (s *Store) AbortSend(ctx context.Context, id int64, at time.Time) error {
+	tag, err := s.q().Exec(ctx, `UPDATE messages SET status = 'queued', updated_at = $2 WHERE id = $1 AND status = 'sending'`,
+		id, at.UTC().Truncate(time.Microsecond))
+	if err != nil {
+		return wrapErr(err, "abort send")
+	}
+	if tag.RowsAffected() == 0 {
+		var one int
+		if err := s.q().QueryRow(ctx, `SELECT 1 FROM messages WHERE id = $1`, id).Scan(&one); err != nil {
+			return wrapErr(err, fmt.Sprintf("abort send of message %d", id))
+		}
+	}
+	return nil
+}
+
 // SetProviderID records the provider's id and moves the status to sent
 // (forward only: a status that already went further stays).
 func (s *Store) SetProviderID(ctx context.Context, id int64, providerID string, at time.Time) error {

@@ -144,6 +144,43 @@ func (s *Store) ListMessages(ctx context.Context, conversationID int64, afterID 
 	return out, translate(rows.Err(), "list messages")
 }
 
+// BeginSend marks a queued or sending message sending. The write lock
+// makes the read and the update one step.
+func (s *Store) BeginSend(ctx context.Context, id int64, at time.Time) (bool, error) {
+	var inDoubt bool
+	err := s.writeOne(ctx, "begin send of message "+itoa(id), func(q querier) error {
+		var status string
+		if err := q.QueryRowContext(ctx, `SELECT status FROM messages WHERE id = ?`, id).Scan(&status); err != nil {
+			return err
+		}
+		switch baton.DeliveryStatus(status) {
+		case baton.StatusQueued:
+		case baton.StatusSending:
+			inDoubt = true
+		default:
+			return baton.Errorf(baton.ECONFLICT, "message %d is %s: only a queued message can be sent", id, status)
+		}
+		_, err := q.ExecContext(ctx, `UPDATE messages SET status = 'sending', updated_at = ? WHERE id = ?`, ts(at), id)
+		return err
+	})
+	return inDoubt, err
+}
+
+// AbortSend moves a sending message back to queued.
+func (s *Store) AbortSend(ctx context.Context, id int64, at time.Time) error {
+	return s.writeOne(ctx, "abort send of message "+itoa(id), func(q querier) error {
+		var status string
+		if err := q.QueryRowContext(ctx, `SELECT status FROM messages WHERE id = ?`, id).Scan(&status); err != nil {
+			return err
+		}
+		if baton.DeliveryStatus(status) != baton.StatusSending {
+			return nil
+		}
+		_, err := q.ExecContext(ctx, `UPDATE messages SET status = 'queued', updated_at = ? WHERE id = ?`, ts(at), id)
+		return err
+	})
+}
+
 // SetProviderID records the provider's id of an accepted outbound message
 // and moves it to sent (forward only).
 func (s *Store) SetProviderID(ctx context.Context, id int64, providerID string, at time.Time) error {
