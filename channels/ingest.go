@@ -180,10 +180,11 @@ var appendStates = []baton.State{baton.StateBot, baton.StateQueued, baton.StateA
 // appendInbound is the common case in one store call (one round trip on
 // PostgreSQL): a customer writing into the conversation they are in, with
 // nothing to decide. ok is false when the message needs the general path:
-// a new customer or conversation, a state change, page attributes to merge,
-// an identity to verify, an SMS keyword.
+// a new customer or conversation, a state change, page attributes or
+// signed customer attributes to merge, an identity to verify, an SMS
+// keyword.
 func (g *Ingester) appendInbound(ctx context.Context, st baton.Store, in *baton.InboundMessage) (IngestResult, bool, error) {
-	if len(in.Attributes) > 0 || (in.Channel == baton.ChannelSMS && SMSKeyword(in.Text) != KeywordNone) {
+	if len(in.Attributes) > 0 || len(in.CustomerAttributes) > 0 || (in.Channel == baton.ChannelSMS && SMSKeyword(in.Text) != KeywordNone) {
 		return IngestResult{}, false, nil
 	}
 	a := &baton.InboundAppend{

@@ -453,7 +453,13 @@ func (p *Pool) finish(j *baton.Job, owner string, err error, interrupted bool, s
 		if retry {
 			outcome = OutcomeRetry
 			runAt := p.opts.Clock.Now().Add(delay)
-			log.Warn("job failed, will retry", "err", msg, "retry_in", delay)
+			if baton.ErrorCode(err) == baton.ERATELIMITED {
+				// A budget said "not yet" (the bot's turns per
+				// conversation): nothing failed.
+				log.Info("job deferred", "err", msg, "retry_in", delay)
+			} else {
+				log.Warn("job failed, will retry", "err", msg, "retry_in", delay)
+			}
 			serr = p.store.RetryJob(ctx, j.ID, owner, msg, runAt)
 		} else {
 			outcome = OutcomeDead
