@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/channels"
 )
 
 // DefaultAcknowledgement is what Acknowledger says when not told otherwise.
@@ -44,7 +43,7 @@ func overBudget(convID int64, wait time.Duration) error {
 // nothing, so a retried or duplicated turn never sends twice, and a burst of
 // messages gets one acknowledgement.
 func (a *Acknowledger) HandleJob(ctx context.Context, j *baton.Job) error {
-	var p channels.TurnPayload
+	var p baton.TurnPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil || p.MessageID == 0 {
 		return baton.Errorf(baton.EINVALID, "turn job %d: payload has no message id", j.ID)
 	}
@@ -82,6 +81,6 @@ func (a *Acknowledger) HandleJob(ctx context.Context, j *baton.Job) error {
 			}
 		}
 		reply := &baton.Message{Author: baton.AuthorBot, Type: baton.TypeText, Text: text}
-		return channels.EnqueueReply(ctx, tx, conv, reply)
+		return baton.EnqueueReply(ctx, tx, conv, reply)
 	})
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/store/sqlite"
 )
 
@@ -62,7 +61,7 @@ func TestAcknowledger(t *testing.T) {
 					first = m.ID
 				}
 			}
-			payload, _ := json.Marshal(channels.TurnPayload{MessageID: first})
+			payload, _ := json.Marshal(baton.TurnPayload{MessageID: first})
 			a := &Acknowledger{Store: st, Text: "got it"}
 			for run := 0; run < 2; run++ { // a re-run must not answer twice
 				if err := a.HandleJob(ctx, &baton.Job{ID: 1, Kind: baton.JobTurn, ConversationID: conv.ID, Payload: payload}); err != nil {
@@ -133,7 +132,7 @@ func TestAcknowledgerTurnBudget(t *testing.T) {
 		if _, err := st.InsertMessage(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		payload, _ := json.Marshal(channels.TurnPayload{MessageID: m.ID})
+		payload, _ := json.Marshal(baton.TurnPayload{MessageID: m.ID})
 		return a.HandleJob(ctx, &baton.Job{ID: m.ID, Kind: baton.JobTurn, ConversationID: conv.ID, Payload: payload})
 	}
 	for i, text := range []string{"one", "two"} {

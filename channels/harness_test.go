@@ -353,7 +353,7 @@ func (e *env) outbound(convID int64) []*baton.Message {
 // reply enqueues msg on the conversation the way the bot or an agent does.
 func (e *env) reply(conv *baton.Conversation, msg *baton.Message) {
 	e.t.Helper()
-	err := e.st.Tx(context.Background(), func(tx baton.Store) error { return channels.EnqueueReply(context.Background(), tx, conv, msg) })
+	err := e.st.Tx(context.Background(), func(tx baton.Store) error { return baton.EnqueueReply(context.Background(), tx, conv, msg) })
 	if err != nil {
 		e.t.Fatal(err)
 	}

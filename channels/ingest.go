@@ -315,7 +315,7 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 		case KeywordHelp:
 			if help := g.SMSHelp[in.BotID]; help != "" {
 				res.Keyword = string(kw)
-				if err := EnqueueReply(ctx, tx, conv, &baton.Message{Author: baton.AuthorSystem, Type: baton.TypeText, Text: help}); err != nil {
+				if err := baton.EnqueueReply(ctx, tx, conv, &baton.Message{Author: baton.AuthorSystem, Type: baton.TypeText, Text: help}); err != nil {
 					return fmt.Errorf("answer SMS HELP: %w", err)
 				}
 				turn = false
@@ -331,9 +331,6 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 	}
 	return nil
 }
-
-// TurnPayload is the payload of a turn job: the message that caused it.
-type TurnPayload = baton.TurnPayload
 
 // conversationFor finds the conversation an inbound message belongs to,
 // following the domain state machine: a snoozed conversation wakes up to its

@@ -13,53 +13,6 @@ import (
 	"github.com/batonhq/baton"
 )
 
-// DeliverPayload is the payload of a deliver job.
-type DeliverPayload struct {
-	MessageID int64 `json:"message_id"`
-}
-
-// EnqueueReply stores msg as an outbound message of conv (status queued) and
-// enqueues the deliver job that will send it, both on tx, so that a reply is
-// either durable and on its way or not there at all. Call it inside a
-// Store.Tx together with whatever caused the reply.
-func EnqueueReply(ctx context.Context, tx baton.Store, conv *baton.Conversation, msg *baton.Message) error {
-	if conv == nil || conv.ID == 0 {
-		return baton.Errorf(baton.EINVALID, "reply: no conversation")
-	}
-	if msg.Text == "" && len(msg.Attachments) == 0 && len(msg.Metadata) == 0 {
-		return baton.Errorf(baton.EINVALID, "reply to conversation %d: nothing to send (no text, attachment or template)", conv.ID)
-	}
-	if msg.Author == "" {
-		msg.Author = baton.AuthorBot
-	}
-	if msg.Type == "" {
-		msg.Type = baton.TypeText
-	}
-	if _, err := OutboundOf(msg); err != nil {
-		return err
-	}
-	msg.ConversationID = conv.ID
-	msg.BotID = conv.BotID
-	msg.Channel = conv.Channel
-	msg.Direction = baton.DirectionOut
-	msg.Status = baton.StatusQueued
-	msg.ProviderID = ""
-	if _, err := tx.InsertMessage(ctx, msg); err != nil {
-		return fmt.Errorf("reply to conversation %d: store message: %w", conv.ID, err)
-	}
-	payload, _ := json.Marshal(DeliverPayload{MessageID: msg.ID})
-	job := &baton.Job{
-		Kind:           baton.JobDeliver,
-		ConversationID: conv.ID, // replies of one conversation go out in order
-		Key:            "deliver:" + strconv.FormatInt(msg.ID, 10),
-		Payload:        payload,
-	}
-	if _, err := tx.Enqueue(ctx, job); err != nil {
-		return fmt.Errorf("reply to conversation %d: enqueue delivery: %w", conv.ID, err)
-	}
-	return nil
-}
-
 // Deliverer is the baton.JobHandler of deliver jobs: it sends one queued
 // outbound message through its channel's Sender, records the provider's id,
 // marks permanent failures failed with the provider's reason, and leaves
@@ -113,7 +66,7 @@ func (d *Deliverer) logger() *slog.Logger {
 
 // HandleJob implements baton.JobHandler.
 func (d *Deliverer) HandleJob(ctx context.Context, j *baton.Job) error {
-	var p DeliverPayload
+	var p baton.DeliverPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil || p.MessageID == 0 {
 		return baton.Errorf(baton.EINVALID, "deliver job %d: payload has no message id", j.ID)
 	}

@@ -175,7 +175,7 @@ func invalid(format string, args ...any) error {
 }
 
 func buildMessage(psid string, msg *baton.Message) (map[string]any, error) {
-	out, err := channels.OutboundOf(msg)
+	out, err := baton.OutboundOf(msg)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func conv(lastInboundAgo time.Duration) *baton.Conversation {
 
 func TestSendMessagingTypes(t *testing.T) {
 	quick := &baton.Message{Author: baton.AuthorBot, Text: "Did that help?"}
-	channels.SetOutbound(quick, channels.Outbound{Buttons: []channels.Choice{{ID: "YES", Title: "Yes"}, {ID: "NO", Title: "No"}}})
+	baton.SetOutbound(quick, baton.Outbound{Buttons: []baton.Choice{{ID: "YES", Title: "Yes"}, {ID: "NO", Title: "No"}}})
 	cases := []struct {
 		name string
 		ago  time.Duration

@@ -59,7 +59,7 @@ func TestSendMessagingServiceAndChoices(t *testing.T) {
 	p := channeltest.NewProvider(t, okReply)
 	acct := Account{AccountSID: testSID, AuthToken: "t", MessagingServiceSID: "MG123"}
 	msg := &baton.Message{Text: "Pick one:"}
-	channels.SetOutbound(msg, channels.Outbound{Buttons: []channels.Choice{{ID: "a", Title: "Track order"}, {ID: "b", Title: "Refund"}}})
+	baton.SetOutbound(msg, baton.Outbound{Buttons: []baton.Choice{{ID: "a", Title: "Track order"}, {ID: "b", Title: "Refund"}}})
 	if _, err := newSender(p, acct).Send(context.Background(), smsConv(), msg); err != nil {
 		t.Fatal(err)
 	}

@@ -328,7 +328,7 @@ func (s *Sender) Send(ctx context.Context, conv *baton.Conversation, msg *baton.
 const maxBody = 1600 // Twilio's limit for one (concatenated) SMS
 
 func buildForm(to string, msg *baton.Message, acct Account) (url.Values, error) {
-	out, err := channels.OutboundOf(msg)
+	out, err := baton.OutboundOf(msg)
 	if err != nil {
 		return nil, err
 	}

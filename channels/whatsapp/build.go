@@ -4,7 +4,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/channels"
 )
 
 // Limits of the Cloud API that are cheaper to check here than to learn from
@@ -23,7 +22,7 @@ func invalid(format string, args ...any) error {
 }
 
 // buildMessage is the Cloud API request body for msg to the customer at to.
-func buildMessage(to string, msg *baton.Message, out channels.Outbound) (map[string]any, error) {
+func buildMessage(to string, msg *baton.Message, out baton.Outbound) (map[string]any, error) {
 	body := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
 	if msg.ReplyTo != "" {
 		body["context"] = map[string]string{"message_id": msg.ReplyTo}

@@ -99,8 +99,8 @@ func conv(lastInboundAgo time.Duration) *baton.Conversation {
 	return &baton.Conversation{ID: 7, BotID: "b1", Channel: baton.ChannelWhatsApp, Address: "{{Recipient-Phone-Number}}", LastInboundAt: &last}
 }
 
-func withOutbound(m *baton.Message, o channels.Outbound) *baton.Message {
-	channels.SetOutbound(m, o)
+func withOutbound(m *baton.Message, o baton.Outbound) *baton.Message {
+	baton.SetOutbound(m, o)
 	return m
 }
 
@@ -114,7 +114,7 @@ func TestSendMatchesReferenceBodies(t *testing.T) {
 		{"send_image_by_id.json", &baton.Message{Attachments: []baton.Attachment{{Kind: baton.TypeImage, MediaID: "<IMAGE_OBJECT_ID>"}}}},
 		{"send_image_by_url.json", &baton.Message{Attachments: []baton.Attachment{{Kind: baton.TypeImage, URL: "http(s)://image-url"}}}},
 		{"send_document_by_url.json", &baton.Message{Attachments: []baton.Attachment{{Kind: baton.TypeDocument, URL: "<http(s)://document-url>", Caption: "<DOCUMENT-CAPTION-TEXT>"}}}},
-		{"send_interactive_reply_buttons.json", withOutbound(&baton.Message{Text: "<BUTTON_TEXT>"}, channels.Outbound{Buttons: []channels.Choice{
+		{"send_interactive_reply_buttons.json", withOutbound(&baton.Message{Text: "<BUTTON_TEXT>"}, baton.Outbound{Buttons: []baton.Choice{
 			{ID: "<UNIQUE_BUTTON_ID_1>", Title: "<BUTTON_TITLE_1>"}, {ID: "<UNIQUE_BUTTON_ID_2>", Title: "<BUTTON_TITLE_2>"}}})},
 	}
 	for _, c := range cases {
@@ -149,10 +149,10 @@ func TestSendMatchesReferenceBodies(t *testing.T) {
 func TestSendListAndTemplate(t *testing.T) {
 	g := newGraph(t)
 	s := newSender(g, nil)
-	list := withOutbound(&baton.Message{Text: "<BODY_TEXT>"}, channels.Outbound{List: &channels.List{Button: "<BUTTON_TEXT>", Sections: []channels.Section{
-		{Title: "<LIST_SECTION_1_TITLE>", Rows: []channels.Row{{ID: "<LIST_SECTION_1_ROW_1_ID>", Title: "<SECTION_1_ROW_1_TITLE>", Description: "<SECTION_1_ROW_1_DESC>"}}},
+	list := withOutbound(&baton.Message{Text: "<BODY_TEXT>"}, baton.Outbound{List: &baton.List{Button: "<BUTTON_TEXT>", Sections: []baton.Section{
+		{Title: "<LIST_SECTION_1_TITLE>", Rows: []baton.Row{{ID: "<LIST_SECTION_1_ROW_1_ID>", Title: "<SECTION_1_ROW_1_TITLE>", Description: "<SECTION_1_ROW_1_DESC>"}}},
 	}}})
-	tpl := withOutbound(&baton.Message{}, channels.Outbound{Template: &channels.Template{Name: "order_update", Language: "en_US", BodyParams: []string{"A-1001"}}})
+	tpl := withOutbound(&baton.Message{}, baton.Outbound{Template: &baton.Template{Name: "order_update", Language: "en_US", BodyParams: []string{"A-1001"}}})
 	for _, m := range []*baton.Message{list, tpl} {
 		if _, err := s.Send(context.Background(), conv(time.Hour), m); err != nil {
 			t.Fatal(err)
@@ -173,13 +173,13 @@ func TestSendListAndTemplate(t *testing.T) {
 }
 
 func TestSendRejectsBadMessagesWithoutCallingTheAPI(t *testing.T) {
-	four := []channels.Choice{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}, {ID: "c", Title: "C"}, {ID: "d", Title: "D"}}
+	four := []baton.Choice{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}, {ID: "c", Title: "C"}, {ID: "d", Title: "D"}}
 	cases := []struct {
 		name string
 		msg  *baton.Message
 	}{
-		{"four buttons", withOutbound(&baton.Message{Text: "pick"}, channels.Outbound{Buttons: four})},
-		{"buttons without body", withOutbound(&baton.Message{}, channels.Outbound{Buttons: four[:1]})},
+		{"four buttons", withOutbound(&baton.Message{Text: "pick"}, baton.Outbound{Buttons: four})},
+		{"buttons without body", withOutbound(&baton.Message{}, baton.Outbound{Buttons: four[:1]})},
 		{"empty", &baton.Message{}},
 		{"media without id or link", &baton.Message{Attachments: []baton.Attachment{{Kind: baton.TypeImage}}}},
 		{"two attachments", &baton.Message{Attachments: []baton.Attachment{{Kind: baton.TypeImage, URL: "u"}, {Kind: baton.TypeImage, URL: "v"}}}},

@@ -132,20 +132,20 @@ func (h *Handler) applyStatus(ctx context.Context, acct Account, u baton.StatusU
 		if err != nil {
 			return fmt.Errorf("whatsapp status: %w", err)
 		}
-		if out, err := channels.OutboundOf(m); err != nil || out.Template != nil || m.Direction != baton.DirectionOut {
+		if out, err := baton.OutboundOf(m); err != nil || out.Template != nil || m.Direction != baton.DirectionOut {
 			return nil // a template that failed is not retried as a template
 		}
 		conv, err := tx.GetConversation(ctx, m.ConversationID)
 		if err != nil {
 			return fmt.Errorf("whatsapp status: %w", err)
 		}
-		t := channels.Template{Name: acct.Template.Name, Language: acct.Template.Language}
+		t := baton.Template{Name: acct.Template.Name, Language: acct.Template.Language}
 		if acct.Template.WithText && m.Text != "" {
 			t.BodyParams = []string{m.Text}
 		}
 		reply := &baton.Message{Author: m.Author, AuthorID: m.AuthorID, Type: baton.TypeTemplate, Text: m.Text}
-		channels.SetOutbound(reply, channels.Outbound{Template: &t})
-		return channels.EnqueueReply(ctx, tx, conv, reply)
+		baton.SetOutbound(reply, baton.Outbound{Template: &t})
+		return baton.EnqueueReply(ctx, tx, conv, reply)
 	})
 }
 
@@ -193,7 +193,7 @@ func (s *Sender) Send(ctx context.Context, conv *baton.Conversation, msg *baton.
 	if err != nil {
 		return "", err
 	}
-	out, err := channels.OutboundOf(msg)
+	out, err := baton.OutboundOf(msg)
 	if err != nil {
 		return "", err
 	}
@@ -223,11 +223,11 @@ func (s *Sender) sendTemplateInstead(ctx context.Context, acct Account, conv *ba
 			Reason: why + " and no template is configured: the customer must write first",
 		}).Err()
 	}
-	t := channels.Template{Name: acct.Template.Name, Language: acct.Template.Language}
+	t := baton.Template{Name: acct.Template.Name, Language: acct.Template.Language}
 	if acct.Template.WithText && msg.Text != "" {
 		t.BodyParams = []string{msg.Text}
 	}
-	body, err := buildMessage(conv.Address, &baton.Message{}, channels.Outbound{Template: &t})
+	body, err := buildMessage(conv.Address, &baton.Message{}, baton.Outbound{Template: &t})
 	if err != nil {
 		return "", err
 	}

@@ -1,10 +1,6 @@
-package channels
+package baton
 
-import (
-	"encoding/json"
-
-	"github.com/batonhq/baton"
-)
+import "encoding/json"
 
 // Outbound is the structured part of an outbound message that the plain
 // Message fields cannot say: reply buttons, a list, a provider template. It
@@ -51,22 +47,22 @@ type Template struct {
 
 // OutboundOf reads the structured part of msg; a message without metadata
 // has none.
-func OutboundOf(msg *baton.Message) (Outbound, error) {
+func OutboundOf(msg *Message) (Outbound, error) {
 	var o Outbound
 	if len(msg.Metadata) == 0 || string(msg.Metadata) == "null" {
 		return o, nil
 	}
 	if err := json.Unmarshal(msg.Metadata, &o); err != nil {
-		return o, baton.Errorf(baton.EINVALID, "message %d: metadata is not valid outbound JSON: %w", msg.ID, err)
+		return o, Errorf(EINVALID, "message %d: metadata is not valid outbound JSON: %w", msg.ID, err)
 	}
 	if o.Template != nil && (o.Template.Name == "" || o.Template.Language == "") {
-		return o, baton.Errorf(baton.EINVALID, "message %d: template needs a name and a language", msg.ID)
+		return o, Errorf(EINVALID, "message %d: template needs a name and a language", msg.ID)
 	}
 	return o, nil
 }
 
 // SetOutbound stores o in msg.Metadata.
-func SetOutbound(msg *baton.Message, o Outbound) {
+func SetOutbound(msg *Message, o Outbound) {
 	b, _ := json.Marshal(o)
 	msg.Metadata = b
 }
