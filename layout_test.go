@@ -37,7 +37,7 @@ var layoutRules = []layoutRule{
 	{From: "nlu", Never: []string{"bots", "handoff", "channels", "kb", "web", "store"}, Why: "language services are a capability others use"},
 	{From: "handoff", Never: []string{"store", "web", "channels", "bots"}, Why: "ownership policy works through domain interfaces"},
 	{From: "store", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "web", "jobs"}, Except: []string{"nlu/stem"}, Why: "stores keep rows; they know only the domain (and the stemmers their keyword index shares with Postgres's)"},
-	{From: "jobs", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "web", "store"}, Why: "the job runtime runs handlers over the domain's JobStore"},
+	{From: "jobs", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "web"}, NeverOutsideTests: []string{"store"}, Why: "the job runtime runs handlers over the domain's JobStore (its tests run it on the real stores)"},
 	{From: "web", Never: []string{"bots", "channels", "handoff", "nlu", "jobs"}, NeverOutsideTests: []string{"store"}, Why: "the HTTP surface mounts handlers it is given"},
 }
 
@@ -47,7 +47,7 @@ var layoutRules = []layoutRule{
 var layoutDebt = map[string]bool{
 	"bots -> store/sqlite":                       true,
 	"channels -> bots":                           true,
-	"channels -> store/jobs":                     true,
+	"channels -> jobs":                           true,
 	"channels -> store/postgres":                 true,
 	"channels -> store/postgres/pgtest":          true,
 	"channels -> store/sqlite":                   true,

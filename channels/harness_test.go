@@ -22,7 +22,7 @@ import (
 	"github.com/batonhq/baton/channels/messenger"
 	"github.com/batonhq/baton/channels/twilio"
 	"github.com/batonhq/baton/channels/whatsapp"
-	"github.com/batonhq/baton/store/jobs"
+	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/store/postgres"
 	"github.com/batonhq/baton/store/postgres/pgtest"
 	"github.com/batonhq/baton/store/sqlite"

@@ -15,7 +15,7 @@ import (
 	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/channeltest"
 	"github.com/batonhq/baton/channels/webchat"
-	"github.com/batonhq/baton/store/jobs"
+	"github.com/batonhq/baton/jobs"
 )
 
 // deliveries watches a Deliverer: its in-doubt count per channel and its

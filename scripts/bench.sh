@@ -12,7 +12,7 @@ bench() { go test -run '^$' -benchmem "$@" | grep -vE '^(goos|goarch|pkg|cpu):';
 section "Stores: insert+enqueue and claim+complete (SQLite, PostgreSQL)"
 bench -bench '^BenchmarkStore$' -benchtime 3s ./store/sqlite ./store/postgres
 section "Job worker pool"
-bench -bench '^BenchmarkPool$' ./store/jobs
+bench -bench '^BenchmarkPool$' ./jobs
 section "Webhooks: verified WhatsApp webhook -> stored -> 200 (bare fiber hello-world as the ceiling; throwaway cluster, commits not synced)"
 BATON_BENCH_CONNS=${BATON_BENCH_CONNS:-4} bench -bench '^BenchmarkWebhook$' -benchtime 5000x ./channels/whatsapp
 section "Webhooks on a durable PostgreSQL: webhook -> durable -> 200 against pgbench's rate for the same transaction (a cluster of its own)"

@@ -18,9 +18,9 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/kb"
 	"github.com/batonhq/baton/nlu/pii"
-	"github.com/batonhq/baton/store/jobs"
 	"github.com/batonhq/baton/web"
 )
 

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/store/jobs"
+	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/store/sqlite"
 	"github.com/batonhq/baton/store/storetest"
 )
