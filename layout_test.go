@@ -54,7 +54,6 @@ var layoutDebt = map[string]bool{
 	"channels/whatsapp -> store/postgres":        true,
 	"channels/whatsapp -> store/postgres/pgtest": true,
 	"channels/whatsapp -> store/sqlite":          true,
-	"kb -> store/sqlite":                         true,
 	"channels/webchat -> store/postgres":         true,
 	"channels/webchat -> store/postgres/pgtest":  true,
 	"channels/webchat -> store/sqlite":           true,

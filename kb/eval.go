@@ -149,7 +149,8 @@ type EvalOptions struct {
 	FAQ     string // TSV id, title, body
 	Queries string // TSV id, question
 	Modes   []Mode // nil = keyword, vector, hybrid
-	// Open makes the throwaway store (default: SQLite in a temp dir).
+	// Open makes the throwaway store in a temp dir (required: the KB does
+	// not choose a store itself).
 	Open     OpenFunc
 	Embedder baton.Embedder // nil = the offline hash embedder
 	Language string         // of the FAQ (default en)
@@ -246,7 +247,7 @@ func EvalFAQ(ctx context.Context, opt EvalOptions) (EvalReport, error) {
 		}
 	}
 	if opt.Open == nil {
-		opt.Open = OpenSQLite
+		return rep, baton.Errorf(baton.EINVALID, "eval: no store to build the throwaway KB in (EvalOptions.Open)")
 	}
 	modes := opt.Modes
 	if len(modes) == 0 {

@@ -11,11 +11,12 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/store/postgres"
+	"github.com/batonhq/baton/store/sqlite"
 )
 
 func TestEvalFAQ(t *testing.T) {
 	ctx := context.Background()
-	rep, err := EvalFAQ(ctx, EvalOptions{
+	rep, err := EvalFAQ(ctx, EvalOptions{Open: openSQLite,
 		FAQ: "testdata/faq/faqs.tsv", Queries: "testdata/faq/queries.tsv", OutOfKB: "testdata/faq/oos.txt",
 	})
 	if err != nil {
@@ -64,7 +65,7 @@ func TestEvalFAQ(t *testing.T) {
 
 func TestRunEvalJSON(t *testing.T) {
 	var buf bytes.Buffer
-	err := RunEval(context.Background(), EvalOptions{
+	err := RunEval(context.Background(), EvalOptions{Open: openSQLite,
 		FAQ: "testdata/faq/faqs.tsv", Queries: "testdata/faq/queries.tsv", Modes: []Mode{ModeKeyword},
 	}, true, &buf)
 	if err != nil {
@@ -92,7 +93,7 @@ func TestEvalRejectsBadFiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := EvalFAQ(context.Background(), EvalOptions{FAQ: tc.faq, Queries: tc.queries})
+			_, err := EvalFAQ(context.Background(), EvalOptions{Open: openSQLite, FAQ: tc.faq, Queries: tc.queries})
 			if baton.ErrorCode(err) != baton.EINVALID || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want EINVALID with %q", err, tc.want)
 			}
@@ -141,7 +142,7 @@ func BenchmarkStackFAQ(b *testing.B) {
 		name string
 		open OpenFunc
 	}
-	cases := []storeCase{{"sqlite", OpenSQLite}}
+	cases := []storeCase{{"sqlite", openSQLite}}
 	if url := os.Getenv("BATON_TEST_DATABASE_URL"); url != "" {
 		cases = append(cases, storeCase{"postgres", postgresOpener(url)})
 	}
@@ -189,7 +190,7 @@ func TestEvalProgress(t *testing.T) {
 		done, total int
 	}
 	var calls []call
-	_, err := EvalFAQ(context.Background(), EvalOptions{
+	_, err := EvalFAQ(context.Background(), EvalOptions{Open: openSQLite,
 		FAQ: "testdata/faq/faqs.tsv", Queries: "testdata/faq/queries.tsv", OutOfKB: "testdata/faq/oos.txt",
 		Modes:    []Mode{ModeKeyword, ModeHybrid},
 		Progress: func(stage string, done, total int) { calls = append(calls, call{stage, done, total}) },
@@ -222,7 +223,7 @@ func TestEvalReadsOutOfKBFirst(t *testing.T) {
 		FAQ: "testdata/faq/faqs.tsv", Queries: "testdata/faq/queries.tsv", OutOfKB: filepath.Join(t.TempDir(), "none.txt"),
 		Open: func(ctx context.Context, dir string) (baton.ArticleStore, func() error, error) {
 			opened = true
-			return OpenSQLite(ctx, dir)
+			return openSQLite(ctx, dir)
 		},
 	})
 	if baton.ErrorCode(err) != baton.EINVALID || !strings.Contains(err.Error(), "none.txt") {
@@ -230,5 +231,22 @@ func TestEvalReadsOutOfKBFirst(t *testing.T) {
 	}
 	if opened {
 		t.Error("a store was opened before the out-of-KB file was read")
+	}
+}
+
+// openSQLite is the throwaway store the tests evaluate in.
+func openSQLite(ctx context.Context, dir string) (baton.ArticleStore, func() error, error) {
+	s, err := sqlite.Open(ctx, filepath.Join(dir, "kb.db"), sqlite.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s.Close, nil
+}
+
+// The KB never chooses a store: an evaluation without one is refused.
+func TestEvalNeedsAStore(t *testing.T) {
+	_, err := EvalFAQ(context.Background(), EvalOptions{FAQ: "testdata/faq/faqs.tsv", Queries: "testdata/faq/queries.tsv"})
+	if baton.ErrorCode(err) != baton.EINVALID || !strings.Contains(err.Error(), "EvalOptions.Open") {
+		t.Fatalf("error %v, want EINVALID naming EvalOptions.Open", err)
 	}
 }

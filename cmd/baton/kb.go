@@ -223,6 +223,7 @@ directory is written.`,
 			var done func()
 			opt.Progress, out, done = e.progress()
 			defer done()
+			opt.Open = openThrowawaySQLite
 			return kb.RunEval(cmd.Context(), opt, asJSON, out)
 		},
 	}
