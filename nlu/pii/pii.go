@@ -94,6 +94,29 @@ func String(text string) string {
 	return s
 }
 
+// MaskCards replaces every payment card number in text with a mask that
+// keeps its last four digits ("•••• 1111"), leaving all other text as it
+// is: what the stored transcript, the handoff packet and the bot keep of a
+// card a customer pasted.
+func MaskCards(text string) string {
+	var b strings.Builder
+	last := 0
+	for _, s := range Find(text) {
+		if s.Type != Card {
+			continue
+		}
+		d := digitsOf(text[s.Start:s.End])
+		b.WriteString(text[last:s.Start])
+		b.WriteString("•••• " + d[len(d)-4:])
+		last = s.End
+	}
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
 func digitsOf(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {

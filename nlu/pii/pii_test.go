@@ -133,3 +133,18 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskCards(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"my card 4111 1111 1111 1111 was charged twice", "my card •••• 1111 was charged twice"},
+		{"4111-1111-1111-1111 and 5500005555555559", "•••• 1111 and •••• 5559"},
+		{"order 12345678 and +44 20 7946 0958, mail a@b.example", "order 12345678 and +44 20 7946 0958, mail a@b.example"},
+		{"not a card: 4111 1111 1111 1112", "not a card: 4111 1111 1111 1112"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := MaskCards(tc.in); got != tc.want {
+			t.Errorf("MaskCards(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
