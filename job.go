@@ -24,6 +24,9 @@ const (
 	JobSLA     = "sla"     // an SLA timer
 	JobCSAT    = "csat"    // ask for a satisfaction score
 	JobSlack   = "slack"   // mirror something to the agent console
+	// JobFollowUp takes a customer's silence after "did this help?" as a
+	// yes once its time comes.
+	JobFollowUp = "followup"
 )
 
 // Job is a durable unit of work. Jobs are enqueued in the same transaction
