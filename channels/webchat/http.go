@@ -167,12 +167,16 @@ func (h *Handler) Post(c *fiber.Ctx) error {
 
 // Event is one transcript entry as the stream sends it.
 type Event struct {
-	ID        int64     `json:"id"`
-	Direction string    `json:"direction"`
-	Author    string    `json:"author"`
-	Text      string    `json:"text"`
-	Status    string    `json:"status,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        int64  `json:"id"`
+	Direction string `json:"direction"`
+	Author    string `json:"author"`
+	Text      string `json:"text"`
+	Status    string `json:"status,omitempty"`
+	// Buttons are the choices a bot message offers ("did this help?",
+	// which article was meant); a click posts the button's id as the
+	// payload and its title as the text.
+	Buttons   []baton.Choice `json:"buttons,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
 }
 
 // Stream pushes the visitor's transcript as Server-Sent Events, starting
@@ -248,7 +252,13 @@ func (h *Handler) Stream(c *fiber.Ctx) error {
 					if m.Direction == baton.DirectionNote {
 						continue
 					}
-					b, _ := json.Marshal(Event{ID: m.ID, Direction: string(m.Direction), Author: string(m.Author), Text: m.Text, Status: string(m.Status), CreatedAt: m.CreatedAt})
+					ev := Event{ID: m.ID, Direction: string(m.Direction), Author: string(m.Author), Text: m.Text, Status: string(m.Status), CreatedAt: m.CreatedAt}
+					if m.Direction == baton.DirectionOut {
+						if o, err := baton.OutboundOf(m); err == nil {
+							ev.Buttons = o.Buttons
+						}
+					}
+					b, _ := json.Marshal(ev)
 					fmt.Fprintf(w, "id: %d\nevent: message\ndata: %s\n\n", m.ID, b)
 				}
 			}

@@ -99,3 +99,25 @@ func FuzzParseWebChat(f *testing.F) {
 		}
 	})
 }
+
+// A click on a bot's button posts its title as the text and its id as the
+// payload: the message is a button reply.
+func TestParsePostButton(t *testing.T) {
+	visitor := "0123456789abcdef0123"
+	body := `{"visitor_id":"` + visitor + `","client_message_id":"c-00000001","text":"Yes","payload":"baton:help:yes"}`
+	in, err := ParsePost("acme", Site{}, []byte(body), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Type != baton.TypeButton || in.Payload != "baton:help:yes" || in.Text != "Yes" {
+		t.Fatalf("parsed %+v", in)
+	}
+	typed, err := ParsePost("acme", Site{}, []byte(`{"visitor_id":"`+visitor+`","client_message_id":"c-00000002","text":"yes"}`), now)
+	if err != nil || typed.Type != baton.TypeText || typed.Payload != "" {
+		t.Fatalf("typed message %+v %v", typed, err)
+	}
+	long := `{"visitor_id":"` + visitor + `","client_message_id":"c-00000003","text":"x","payload":"` + strings.Repeat("p", 300) + `"}`
+	if _, err := ParsePost("acme", Site{}, []byte(long), now); baton.ErrorCode(err) != baton.EINVALID || strings.Contains(err.Error(), "ppp") {
+		t.Fatalf("an oversized payload: %v", err)
+	}
+}

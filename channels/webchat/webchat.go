@@ -33,6 +33,7 @@ const (
 	MaxText       = 4096
 	maxAttributes = 20
 	maxAttrLen    = 512
+	maxPayload    = 256
 )
 
 // PostRequest is what the chat page sends for one customer message.
@@ -40,7 +41,10 @@ type PostRequest struct {
 	VisitorID       string `json:"visitor_id"`
 	ClientMessageID string `json:"client_message_id"` // makes a retried POST idempotent
 	Text            string `json:"text"`
-	UserToken       string `json:"user_token,omitempty"` // the host app's signed token for its user
+	// Payload is the id of the button the visitor clicked (Text is its
+	// title); empty for a typed message.
+	Payload   string `json:"payload,omitempty"`
+	UserToken string `json:"user_token,omitempty"` // the host app's signed token for its user
 	// Deprecated: the host app's user id and hex HMAC-SHA256(secret,
 	// user_id); use UserToken.
 	UserID        string `json:"user_id,omitempty"`
@@ -103,6 +107,12 @@ func ParsePost(botID string, site Site, body []byte, now time.Time) (baton.Inbou
 		return in, baton.Errorf(baton.EINVALID, "web chat: client_message_id must be 8 to 128 characters of letters, digits, - _ . @ :")
 	case len(p.Attributes) > maxAttributes:
 		return in, baton.Errorf(baton.EINVALID, "web chat: %d attributes, at most %d", len(p.Attributes), maxAttributes)
+	case len(p.Payload) > maxPayload || !utf8.ValidString(p.Payload):
+		return in, baton.Errorf(baton.EINVALID, "web chat: payload must be at most %d bytes of UTF-8", maxPayload)
+	}
+	typ, rawType := baton.TypeText, "text"
+	if p.Payload != "" {
+		typ, rawType = baton.TypeButton, "button"
 	}
 	attrs := map[string]string{}
 	for k, v := range p.Attributes {
@@ -134,9 +144,10 @@ func ParsePost(botID string, site Site, body []byte, now time.Time) (baton.Inbou
 		ProviderMessageID:  "web:" + id.Address + ":" + p.ClientMessageID,
 		From:               id.Address,
 		ProfileName:        name,
-		Type:               baton.TypeText,
-		RawType:            "text",
+		Type:               typ,
+		RawType:            rawType,
 		Text:               text,
+		Payload:            p.Payload,
 		Attributes:         attrs,
 		Verified:           id.Verified,
 		ExternalID:         id.ExternalID,
@@ -158,7 +169,7 @@ func jsonProblem(err error) string {
 		field, _, _ := strings.Cut(typ.Field, ".")
 		return "field " + field + " must be " + typ.Type.String()
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return "unknown field; the fields are visitor_id, client_message_id, text, user_token, user_id, user_signature, name, attributes"
+		return "unknown field; the fields are visitor_id, client_message_id, text, payload, user_token, user_id, user_signature, name, attributes"
 	}
 	return "not a JSON object"
 }
