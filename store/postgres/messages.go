@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -158,6 +159,38 @@ func (s *Store) ListMessages(ctx context.Context, conversationID int64, afterID 
 	if err := rows.Err(); err != nil {
 		return nil, wrapErr(err, "list messages")
 	}
+	return out, nil
+}
+
+// ListRecentMessages returns the last limit messages of a conversation,
+// oldest first: the newest are read through the index backwards, then
+// reversed.
+func (s *Store) ListRecentMessages(ctx context.Context, conversationID int64, limit int) ([]*baton.Message, error) {
+	if limit < 0 {
+		return nil, baton.Errorf(baton.EINVALID, "list recent messages of conversation %d: limit %d; want 0 (all) or more", conversationID, limit)
+	}
+	lim := any(nil)
+	if limit > 0 {
+		lim = limit
+	}
+	rows, err := s.q().Query(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2`,
+		conversationID, lim)
+	if err != nil {
+		return nil, wrapErr(err, "list recent messages")
+	}
+	defer rows.Close()
+	var out []*baton.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, wrapErr(err, "list recent messages")
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(err, "list recent messages")
+	}
+	slices.Reverse(out)
 	return out, nil
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -142,6 +143,34 @@ func (s *Store) ListMessages(ctx context.Context, conversationID int64, afterID 
 		out = append(out, m)
 	}
 	return out, translate(rows.Err(), "list messages")
+}
+
+// ListRecentMessages returns the last limit messages of a conversation,
+// oldest first: the newest are read through the index backwards, then
+// reversed.
+func (s *Store) ListRecentMessages(ctx context.Context, conversationID int64, limit int) ([]*baton.Message, error) {
+	if limit < 0 {
+		return nil, baton.Errorf(baton.EINVALID, "list recent messages of conversation %d: limit %d; want 0 (all) or more", conversationID, limit)
+	}
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? ORDER BY id DESC`+limitClause(limit),
+		conversationID)
+	if err != nil {
+		return nil, translate(err, "list recent messages")
+	}
+	defer rows.Close()
+	var out []*baton.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, translate(err, "list recent messages")
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "list recent messages")
+	}
+	slices.Reverse(out)
+	return out, nil
 }
 
 // BeginSend marks a queued or sending message sending. The write lock
