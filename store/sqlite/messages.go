@@ -128,21 +128,8 @@ func (s *Store) GetMessageByProviderID(ctx context.Context, ch baton.ChannelKind
 
 // ListMessages returns a transcript page in storage order.
 func (s *Store) ListMessages(ctx context.Context, conversationID int64, afterID int64, limit int) ([]*baton.Message, error) {
-	rows, err := s.reader().QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id`+limitClause(limit),
+	return s.queryMessages(ctx, "list messages", `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id`+limitClause(limit),
 		conversationID, afterID)
-	if err != nil {
-		return nil, translate(err, "list messages")
-	}
-	defer rows.Close()
-	var out []*baton.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, translate(err, "list messages")
-		}
-		out = append(out, m)
-	}
-	return out, translate(rows.Err(), "list messages")
 }
 
 // ListRecentMessages returns the last limit messages of a conversation,
@@ -152,24 +139,29 @@ func (s *Store) ListRecentMessages(ctx context.Context, conversationID int64, li
 	if limit < 0 {
 		return nil, baton.Errorf(baton.EINVALID, "list recent messages of conversation %d: limit %d; want 0 (all) or more", conversationID, limit)
 	}
-	rows, err := s.reader().QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? ORDER BY id DESC`+limitClause(limit),
+	out, err := s.queryMessages(ctx, "list recent messages", `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? ORDER BY id DESC`+limitClause(limit),
 		conversationID)
+	slices.Reverse(out)
+	return out, err
+}
+
+func (s *Store) queryMessages(ctx context.Context, what, query string, args ...any) ([]*baton.Message, error) {
+	rows, err := s.reader().QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, translate(err, "list recent messages")
+		return nil, translate(err, what)
 	}
 	defer rows.Close()
 	var out []*baton.Message
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
-			return nil, translate(err, "list recent messages")
+			return nil, translate(err, what)
 		}
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, translate(err, "list recent messages")
+		return nil, translate(err, what)
 	}
-	slices.Reverse(out)
 	return out, nil
 }
 
