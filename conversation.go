@@ -169,11 +169,12 @@ func (c *Conversation) Apply(t Transition, at time.Time) (Event, error) {
 
 // ConversationFilter selects conversations for listing.
 type ConversationFilter struct {
-	BotID   string
-	States  []State
-	QueueID string
-	AgentID string
-	Limit   int
+	BotID      string
+	CustomerID int64 // 0 = any customer
+	States     []State
+	QueueID    string
+	AgentID    string
+	Limit      int
 }
 
 // ConversationStore keeps conversations and their event log.
@@ -197,7 +198,8 @@ type ConversationStore interface {
 	// appends the event, atomically. Illegal moves return EINVALID and
 	// change nothing.
 	TransitionConversation(ctx context.Context, id int64, t Transition) (*Conversation, *Event, error)
-	// ListConversations returns the matching conversations by id.
+	// ListConversations returns the matching conversations by id, the
+	// first f.Limit of them (0 for all).
 	ListConversations(ctx context.Context, f ConversationFilter) ([]*Conversation, error)
 	// AppendEvent stores e (At zero = now) and sets e.ID; e.Type is
 	// required.

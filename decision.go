@@ -17,6 +17,18 @@ const (
 	ActionNone     = "none"     // nothing to say (a person owns it, or the message asks for nothing)
 )
 
+// validActions names the actions in the order EINVALID messages list them.
+const validActions = "answer, action, clarify, escalate, archive, wait or none"
+
+// ValidAction reports whether a is one of the Action constants.
+func ValidAction(a string) bool {
+	switch a {
+	case ActionAnswer, ActionAction, ActionClarify, ActionEscalate, ActionArchive, ActionWait, ActionNone:
+		return true
+	}
+	return false
+}
+
 // Decision is the record of one bot turn: what the bot read, which
 // triggers it evaluated, what it did and how long that took. Agents, KB
 // authors and eval runs read it to see why the bot did what it did.
@@ -30,7 +42,7 @@ type Decision struct {
 	Analysis  *DecisionAnalysis // nil when the bot did not analyse (a person owns it)
 	Citations []Citation
 	Triggers  []TriggerResult
-	Took      time.Duration
+	Took      time.Duration // kept to the microsecond
 	// Detail says more about the action in a few words: the action's name,
 	// the slot asked for, "assumed resolved", the queue escalated to.
 	Detail string
@@ -39,6 +51,23 @@ type Decision struct {
 	// the last decision's state.
 	State     json.RawMessage
 	CreatedAt time.Time
+}
+
+// Validate reports what makes d unfit to store, with code EINVALID: a
+// missing or unknown action, a negative duration, a state that is not JSON.
+// Both stores call it, so that they refuse the same decisions.
+func (d *Decision) Validate() error {
+	switch {
+	case d.Action == "":
+		return Errorf(EINVALID, "decision on conversation %d: action is required; use %s", d.ConversationID, validActions)
+	case !ValidAction(d.Action):
+		return Errorf(EINVALID, "decision on conversation %d: unknown action %q; use %s", d.ConversationID, d.Action, validActions)
+	case d.Took < 0:
+		return Errorf(EINVALID, "decision on conversation %d: took %v; a duration cannot be negative", d.ConversationID, d.Took)
+	case len(d.State) > 0 && !json.Valid(d.State):
+		return Errorf(EINVALID, "decision on conversation %d: state is not valid JSON", d.ConversationID)
+	}
+	return nil
 }
 
 // DecisionAnalysis is the part of a message's analysis a decision keeps.
@@ -61,15 +90,20 @@ type Citation struct {
 
 // DecisionStore keeps the bot's decisions and the handoff packets.
 type DecisionStore interface {
-	// InsertDecision stores d (CreatedAt zero = now) and sets d.ID. An
-	// unknown conversation is ENOTFOUND; a missing action is EINVALID.
+	// InsertDecision stores d (CreatedAt zero = now) and sets d.ID and
+	// d.CreatedAt. An unknown conversation is ENOTFOUND; what
+	// Decision.Validate refuses (a missing or unknown action) is EINVALID.
+	// Nil and empty slices, a nil and a zero Analysis, come back as they
+	// went in; an empty State comes back nil.
 	InsertDecision(ctx context.Context, d *Decision) error
 	// ListDecisions returns a conversation's decisions, oldest first, the
-	// last limit of them (0 for all).
+	// last limit of them (0 for all; negative is EINVALID). An unknown
+	// conversation has none.
 	ListDecisions(ctx context.Context, conversationID int64, limit int) ([]*Decision, error)
 	// SavePacket stores the conversation's handoff packet, replacing the
-	// previous one (a transfer updates it); an unknown conversation is
-	// ENOTFOUND.
+	// previous one (a transfer updates it), and sets p.CreatedAt (the first
+	// save's: p.CreatedAt when set, else now) and p.UpdatedAt (now). An
+	// unknown conversation is ENOTFOUND.
 	SavePacket(ctx context.Context, p *HandoffPacket) error
 	// GetPacket returns the conversation's packet, or ENOTFOUND when it was
 	// never escalated.

@@ -21,7 +21,8 @@ type HandoffPacket struct {
 	QueueID        string            `json:"queue_id"`
 	Skills         []string          `json:"skills,omitempty"`
 	Priority       int               `json:"priority"`
-	CreatedAt      time.Time         `json:"created_at"`
+	CreatedAt      time.Time         `json:"created_at"` // the first escalation
+	UpdatedAt      time.Time         `json:"updated_at"` // the last change (a transfer)
 }
 
 // Escalation trigger names. They are fixed: evals, agents and dashboards

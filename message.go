@@ -206,6 +206,10 @@ type MessageStore interface {
 	// were stored, after the message afterID (0 for all), at most limit (0
 	// for all).
 	ListMessages(ctx context.Context, conversationID int64, afterID int64, limit int) ([]*Message, error)
+	// ListRecentMessages returns the last limit messages of a conversation
+	// (0 for all; negative is EINVALID), oldest first: a turn reads its
+	// recent transcript without loading a long history.
+	ListRecentMessages(ctx context.Context, conversationID int64, limit int) ([]*Message, error)
 	// BeginSend marks an outbound message in flight (queued → sending) at
 	// at, before it is handed to its provider, and reports whether it was
 	// in flight already: an earlier attempt died between the provider's

@@ -90,7 +90,8 @@ func (s *server) listConversations(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"conversations": out})
 }
 
-// getConversation: GET /api/v1/conversations/:id, with transcript and events.
+// getConversation: GET /api/v1/conversations/:id, with transcript, events,
+// the bot's decisions and, once escalated, the handoff packet.
 func (s *server) getConversation(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id < 1 {
@@ -109,16 +110,33 @@ func (s *server) getConversation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	decisions, err := s.cfg.Store.ListDecisions(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	packet, err := s.cfg.Store.GetPacket(ctx, id)
+	if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+		return err
+	}
 	out := struct {
 		Conversation conversationJSON `json:"conversation"`
 		Messages     []messageJSON    `json:"messages"`
 		Events       []eventJSON      `json:"events"`
-	}{Conversation: toConversationJSON(conv), Messages: []messageJSON{}, Events: []eventJSON{}}
+		Decisions    []decisionJSON   `json:"decisions"`
+		Packet       *packetJSON      `json:"packet"` // null until the conversation is escalated
+	}{Conversation: toConversationJSON(conv), Messages: []messageJSON{}, Events: []eventJSON{}, Decisions: []decisionJSON{}}
 	for _, m := range msgs {
 		out.Messages = append(out.Messages, toMessageJSON(m))
 	}
 	for _, e := range events {
 		out.Events = append(out.Events, toEventJSON(e))
+	}
+	for _, d := range decisions {
+		out.Decisions = append(out.Decisions, toDecisionJSON(d))
+	}
+	if packet != nil {
+		p := toPacketJSON(packet)
+		out.Packet = &p
 	}
 	return c.JSON(out)
 }
@@ -196,4 +214,119 @@ type eventJSON struct {
 func toEventJSON(e *baton.Event) eventJSON {
 	return eventJSON{ID: e.ID, Type: e.Type, From: string(e.From), To: string(e.To), Actor: e.Actor,
 		Reason: e.Reason, Data: e.Data, At: e.At}
+}
+
+type decisionJSON struct {
+	MessageID int64          `json:"message_id"`
+	Action    string         `json:"action"`
+	Analysis  *analysisJSON  `json:"analysis"` // null when the bot did not analyse
+	Citations []citationJSON `json:"citations"`
+	Triggers  []triggerJSON  `json:"triggers"`
+	TookMS    float64        `json:"took_ms"` // to the microsecond: an offline turn takes less than one
+	Detail    string         `json:"detail,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+type analysisJSON struct {
+	Language         string  `json:"language"`
+	Intent           string  `json:"intent"`
+	IntentConfidence float64 `json:"intent_confidence"`
+	OutOfScope       bool    `json:"out_of_scope"`
+	Sentiment        float64 `json:"sentiment"`
+	SentimentTrend   float64 `json:"sentiment_trend"`
+	WantsHuman       bool    `json:"wants_human"`
+}
+
+type citationJSON struct {
+	Slug  string  `json:"slug"`
+	Title string  `json:"title"`
+	Score float64 `json:"score"`
+}
+
+type triggerJSON struct {
+	Trigger   string  `json:"trigger"`
+	Value     float64 `json:"value"`
+	Threshold float64 `json:"threshold"`
+	Fired     bool    `json:"fired"`
+	Detail    string  `json:"detail,omitempty"`
+}
+
+func toDecisionJSON(d *baton.Decision) decisionJSON {
+	out := decisionJSON{
+		MessageID: d.MessageID, Action: d.Action, Citations: make([]citationJSON, 0, len(d.Citations)),
+		Triggers: toTriggersJSON(d.Triggers), TookMS: float64(d.Took.Microseconds()) / 1000,
+		Detail: d.Detail, CreatedAt: d.CreatedAt,
+	}
+	if a := d.Analysis; a != nil {
+		out.Analysis = &analysisJSON{
+			Language: a.Language, Intent: a.Intent, IntentConfidence: a.IntentConfidence, OutOfScope: a.OutOfScope,
+			Sentiment: a.Sentiment, SentimentTrend: a.SentimentTrend, WantsHuman: a.WantsHuman,
+		}
+	}
+	for _, c := range d.Citations {
+		out.Citations = append(out.Citations, citationJSON{Slug: c.Slug, Title: c.Title, Score: c.Score})
+	}
+	return out
+}
+
+// toTriggersJSON never returns nil: a client reads [] when nothing was
+// evaluated.
+func toTriggersJSON(ts []baton.TriggerResult) []triggerJSON {
+	out := make([]triggerJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, triggerJSON{Trigger: t.Trigger, Value: t.Value, Threshold: t.Threshold, Fired: t.Fired, Detail: t.Detail})
+	}
+	return out
+}
+
+type packetJSON struct {
+	ConversationID   int64               `json:"conversation_id"`
+	Summary          string              `json:"summary"`
+	Reasons          []triggerJSON       `json:"reasons"`
+	Customer         customerProfileJSON `json:"customer"`
+	Channel          string              `json:"channel"`
+	Attributes       map[string]string   `json:"attributes,omitempty"`
+	Language         string              `json:"language"`
+	Intent           string              `json:"intent,omitempty"`
+	IntentConfidence float64             `json:"intent_confidence,omitempty"`
+	Sentiment        float64             `json:"sentiment"`
+	SentimentTrend   float64             `json:"sentiment_trend"`
+	ArticlesTried    []articleRefJSON    `json:"articles_tried,omitempty"`
+	FailedAnswers    []string            `json:"failed_answers,omitempty"`
+	QueueID          string              `json:"queue_id"`
+	Skills           []string            `json:"skills,omitempty"`
+	Priority         int                 `json:"priority"`
+	CreatedAt        time.Time           `json:"created_at"`
+	UpdatedAt        time.Time           `json:"updated_at"`
+}
+
+type customerProfileJSON struct {
+	ID         int64             `json:"id"`
+	Name       string            `json:"name,omitempty"`
+	Verified   bool              `json:"verified"`
+	Address    string            `json:"address"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+type articleRefJSON struct {
+	Slug  string  `json:"slug"`
+	Title string  `json:"title"`
+	URL   string  `json:"url,omitempty"`
+	Score float64 `json:"score"`
+}
+
+func toPacketJSON(p *baton.HandoffPacket) packetJSON {
+	out := packetJSON{
+		ConversationID: p.ConversationID, Summary: p.Summary, Reasons: toTriggersJSON(p.Reasons),
+		Customer: customerProfileJSON{ID: p.Customer.ID, Name: p.Customer.Name, Verified: p.Customer.Verified,
+			Address: p.Customer.Address, Attributes: p.Customer.Attributes},
+		Channel: string(p.Channel), Attributes: p.Attributes, Language: p.Language, Intent: p.Intent,
+		IntentConfidence: p.IntentScore, Sentiment: p.Sentiment, SentimentTrend: p.SentimentTrend,
+		FailedAnswers: p.FailedAnswers, QueueID: p.QueueID, Skills: p.Skills, Priority: p.Priority,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+	for _, a := range p.ArticlesTried {
+		out.ArticlesTried = append(out.ArticlesTried, articleRefJSON{Slug: a.Slug, Title: a.Title, URL: a.URL, Score: a.Score})
+	}
+	return out
 }

@@ -26,6 +26,8 @@ type Store interface {
 	ListConversations(ctx context.Context, f baton.ConversationFilter) ([]*baton.Conversation, error)
 	ListMessages(ctx context.Context, conversationID int64, afterID int64, limit int) ([]*baton.Message, error)
 	ListEvents(ctx context.Context, conversationID int64) ([]*baton.Event, error)
+	ListDecisions(ctx context.Context, conversationID int64, limit int) ([]*baton.Decision, error)
+	GetPacket(ctx context.Context, conversationID int64) (*baton.HandoffPacket, error)
 }
 
 // Config is everything the app serves. Handlers are passed in so that the

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/store/sqlite"
+	"github.com/batonhq/baton/store/storetest"
 	"github.com/batonhq/baton/web"
 )
 
@@ -545,6 +547,122 @@ func TestWebChatRoutes(t *testing.T) {
 			status, _, body := do(t, tc.method, tc.base+tc.path, nil, nil)
 			if status != tc.status || !strings.Contains(string(body), tc.body) {
 				t.Errorf("status %d body %.200q, want %d containing %q", status, body, tc.status, tc.body)
+			}
+		})
+	}
+}
+
+// TestAdminConversationDecisions checks the decisions and the packet of
+// GET /api/v1/conversations/{id} against the wire format in testdata: every
+// name snake_case, lists never null, the packet null until escalation.
+func TestAdminConversationDecisions(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), sqlite.Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	escalated := seed(t, st)
+	msgs, err := st.ListMessages(ctx, escalated, 0, 1)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("seeded message: %v %v", msgs, err)
+	}
+	msgID := msgs[0].ID
+	for _, d := range []*baton.Decision{
+		{ConversationID: escalated, MessageID: msgID, Action: baton.ActionAnswer,
+			Analysis: &baton.DecisionAnalysis{Language: "en", Intent: "order_status", IntentConfidence: 0.87,
+				Sentiment: -0.25, SentimentTrend: -0.5},
+			Citations: []baton.Citation{{Slug: "shipping-times", Title: "Shipping times", Score: 0.91}},
+			Triggers:  []baton.TriggerResult{{Trigger: baton.TriggerNegativeSentiment, Value: -0.25, Threshold: -0.6}},
+			Took:      1234567 * time.Microsecond, Detail: "grounded", State: json.RawMessage(`{"asked":"order_number"}`),
+			CreatedAt: time.Date(2026, 3, 2, 8, 58, 0, 0, time.UTC)},
+		{ConversationID: escalated, MessageID: msgID, Action: baton.ActionEscalate,
+			Analysis: &baton.DecisionAnalysis{Language: "en", OutOfScope: true, Sentiment: -0.7, SentimentTrend: -0.45, WantsHuman: true},
+			Triggers: []baton.TriggerResult{{Trigger: baton.TriggerWantsHuman, Value: 1, Threshold: 1, Fired: true, Detail: "talk to a person"}},
+			Took:     850 * time.Microsecond, Detail: "general",
+			CreatedAt: time.Date(2026, 3, 2, 8, 59, 0, 0, time.UTC)},
+		{ConversationID: escalated, MessageID: msgID, Action: baton.ActionWait,
+			CreatedAt: time.Date(2026, 3, 2, 8, 59, 30, 0, time.UTC)},
+	} {
+		if err := st.InsertDecision(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conv, err := st.GetConversation(ctx, escalated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SavePacket(ctx, &baton.HandoffPacket{
+		ConversationID: escalated, Summary: "Asks where order A-1 is; wants a person.",
+		Reasons:  []baton.TriggerResult{{Trigger: baton.TriggerWantsHuman, Value: 1, Threshold: 1, Fired: true, Detail: "talk to a person"}},
+		Customer: baton.CustomerProfile{ID: conv.CustomerID, Name: "Sheena", Address: "16505551234"},
+		Channel:  baton.ChannelWhatsApp, Attributes: map[string]string{"order": "A-1"}, Language: "en",
+		Intent: "order_status", IntentScore: 0.87, Sentiment: -0.7, SentimentTrend: -0.45,
+		ArticlesTried: []baton.ArticleRef{{Slug: "shipping-times", Title: "Shipping times", Score: 0.91}},
+		FailedAnswers: []string{"Parcels arrive in 2 to 4 days."},
+		QueueID:       "general", Skills: []string{"orders"}, Priority: baton.PriorityHigh,
+		CreatedAt: time.Date(2026, 3, 2, 8, 59, 0, 0, time.UTC),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cust, err := st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: "shop", Channel: baton.ChannelSMS, Address: "+15550001"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := &baton.Conversation{BotID: "shop", CustomerID: cust.ID, Channel: baton.ChannelSMS, Address: "+15550001"}
+	if err := st.CreateConversation(ctx, quiet); err != nil {
+		t.Fatal(err)
+	}
+
+	golden, err := os.ReadFile(filepath.Join("testdata", "conversation_decisions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]map[string]any
+	golden = bytes.ReplaceAll(golden, []byte(`"$CUSTOMER"`), []byte(fmt.Sprint(conv.CustomerID)))
+	golden = bytes.ReplaceAll(golden, []byte(`"$CONVERSATION"`), []byte(fmt.Sprint(escalated)))
+	if err := json.Unmarshal(golden, &want); err != nil {
+		t.Fatalf("testdata: %v", err)
+	}
+	base, _ := serve(t, web.Config{Store: st, AdminToken: adminToken})
+	tests := []struct {
+		name string
+		id   int64
+	}{
+		{"escalated", escalated},
+		{"never escalated", quiet.ID},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := do(t, "GET", fmt.Sprintf("%s/api/v1/conversations/%d", base, tc.id), nil,
+				map[string]string{"Authorization": "Bearer " + adminToken})
+			if status != 200 {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatal(err)
+			}
+			w := want[tc.name]
+			for _, field := range []string{"decisions", "packet"} {
+				gotField, ok := got[field]
+				if !ok {
+					t.Errorf("%s missing from %s", field, body)
+					continue
+				}
+				wantField := w[field]
+				if field == "decisions" {
+					// The message id is the seeded one's.
+					for _, d := range wantField.([]any) {
+						d.(map[string]any)["message_id"] = float64(msgID)
+					}
+				}
+				if !reflect.DeepEqual(gotField, wantField) {
+					g, _ := json.MarshalIndent(gotField, "", "  ")
+					e, _ := json.MarshalIndent(wantField, "", "  ")
+					t.Errorf("%s =\n%s\nwant\n%s", field, g, e)
+				}
 			}
 		})
 	}

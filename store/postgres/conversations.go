@@ -193,8 +193,8 @@ func (s *Store) ListConversations(ctx context.Context, f baton.ConversationFilte
 	cs, err := collectConversations(s.q().Query(ctx, `
 		SELECT `+convCols+` FROM conversations
 		WHERE ($1 = '' OR bot_id = $1) AND (cardinality($2::text[]) = 0 OR state = ANY($2))
-			AND ($3 = '' OR queue_id = $3) AND ($4 = '' OR agent_id = $4)
-		ORDER BY id LIMIT $5`, f.BotID, states, f.QueueID, f.AgentID, limit))
+			AND ($3 = '' OR queue_id = $3) AND ($4 = '' OR agent_id = $4) AND ($6::bigint = 0 OR customer_id = $6)
+		ORDER BY id LIMIT $5`, f.BotID, states, f.QueueID, f.AgentID, limit, f.CustomerID))
 	if err != nil {
 		return nil, wrapErr(err, "list conversations")
 	}

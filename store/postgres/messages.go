@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -141,24 +142,34 @@ func (s *Store) ListMessages(ctx context.Context, conversationID int64, afterID 
 	if limit > 0 {
 		lim = limit
 	}
-	rows, err := s.q().Query(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-		conversationID, afterID, lim)
+	ms, err := collectMessages(s.q().Query(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		conversationID, afterID, lim))
+	return ms, wrapErr(err, "list messages")
+}
+
+// ListRecentMessages returns the last limit messages of a conversation,
+// oldest first: the newest are read through the index backwards, then
+// reversed.
+func (s *Store) ListRecentMessages(ctx context.Context, conversationID int64, limit int) ([]*baton.Message, error) {
+	if limit < 0 {
+		return nil, baton.Errorf(baton.EINVALID, "list recent messages of conversation %d: limit %d; want 0 (all) or more", conversationID, limit)
+	}
+	lim := any(nil)
+	if limit > 0 {
+		lim = limit
+	}
+	ms, err := collectMessages(s.q().Query(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2`,
+		conversationID, lim))
+	slices.Reverse(ms)
+	return ms, wrapErr(err, "list recent messages")
+}
+
+func collectMessages(rows pgx.Rows, err error) ([]*baton.Message, error) {
 	if err != nil {
-		return nil, wrapErr(err, "list messages")
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*baton.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, wrapErr(err, "list messages")
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapErr(err, "list messages")
-	}
-	return out, nil
+	// Appending to nil keeps "no messages" nil, as the SQLite store has it.
+	return pgx.AppendRows([]*baton.Message(nil), rows, func(row pgx.CollectableRow) (*baton.Message, error) { return scanMessage(row) })
 }
 
 // BeginSend marks a queued or sending message sending in one statement; the

@@ -670,7 +670,7 @@ func TestClaimWhileAnotherClaimIsUncommitted(t *testing.T) {
 func TestMigrateAppliesOnlyPending(t *testing.T) {
 	st := openStore(t, nil)
 	ctx := testCtx(t)
-	if _, err := st.pool.Exec(ctx, `DROP TABLE gaps, chunk_terms, chunk_corpus, chunk_postings, article_sources; DROP INDEX jobs_finished; DELETE FROM schema_migrations WHERE version > 1`); err != nil {
+	if _, err := st.pool.Exec(ctx, `DROP TABLE gaps, chunk_terms, chunk_corpus, chunk_postings, article_sources, decisions, handoff_packets; DROP INDEX jobs_finished; DELETE FROM schema_migrations WHERE version > 1`); err != nil {
 		t.Fatal(err)
 	}
 	if code := baton.ErrorCode(st.Ping(ctx)); code != baton.EUNAVAILABLE {
@@ -684,6 +684,9 @@ func TestMigrateAppliesOnlyPending(t *testing.T) {
 	}
 	if err := st.RecordGap(ctx, &baton.Gap{BotID: "shop", Question: "q", Reason: baton.GapUnanswered}); err != nil {
 		t.Fatalf("gaps table not back: %v", err)
+	}
+	if _, err := st.ListDecisions(ctx, 1, 0); err != nil {
+		t.Fatalf("decisions table not back: %v", err)
 	}
 }
 

@@ -175,6 +175,9 @@ func (s *Store) ListConversations(ctx context.Context, f baton.ConversationFilte
 	if f.BotID != "" {
 		where, args = append(where, "bot_id = ?"), append(args, f.BotID)
 	}
+	if f.CustomerID != 0 {
+		where, args = append(where, "customer_id = ?"), append(args, f.CustomerID)
+	}
 	if len(f.States) > 0 {
 		where = append(where, "state IN ("+placeholders(len(f.States))+")")
 		for _, st := range f.States {

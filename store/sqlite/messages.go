@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -127,21 +128,41 @@ func (s *Store) GetMessageByProviderID(ctx context.Context, ch baton.ChannelKind
 
 // ListMessages returns a transcript page in storage order.
 func (s *Store) ListMessages(ctx context.Context, conversationID int64, afterID int64, limit int) ([]*baton.Message, error) {
-	rows, err := s.reader().QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id`+limitClause(limit),
+	return s.queryMessages(ctx, "list messages", `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id`+limitClause(limit),
 		conversationID, afterID)
+}
+
+// ListRecentMessages returns the last limit messages of a conversation,
+// oldest first: the newest are read through the index backwards, then
+// reversed.
+func (s *Store) ListRecentMessages(ctx context.Context, conversationID int64, limit int) ([]*baton.Message, error) {
+	if limit < 0 {
+		return nil, baton.Errorf(baton.EINVALID, "list recent messages of conversation %d: limit %d; want 0 (all) or more", conversationID, limit)
+	}
+	out, err := s.queryMessages(ctx, "list recent messages", `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? ORDER BY id DESC`+limitClause(limit),
+		conversationID)
+	slices.Reverse(out)
+	return out, err
+}
+
+func (s *Store) queryMessages(ctx context.Context, what, query string, args ...any) ([]*baton.Message, error) {
+	rows, err := s.reader().QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, translate(err, "list messages")
+		return nil, translate(err, what)
 	}
 	defer rows.Close()
 	var out []*baton.Message
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
-			return nil, translate(err, "list messages")
+			return nil, translate(err, what)
 		}
 		out = append(out, m)
 	}
-	return out, translate(rows.Err(), "list messages")
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, what)
+	}
+	return out, nil
 }
 
 // BeginSend marks a queued or sending message sending. The write lock

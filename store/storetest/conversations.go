@@ -137,20 +137,25 @@ func (s *suite) testConversations(t *testing.T) {
 
 	t.Run("list filters", func(t *testing.T) {
 		st, _, ctx := s.fresh(t)
-		var ids []int64
-		for i, spec := range []struct {
+		var (
+			ids       []int64
+			customers []int64
+		)
+		for _, spec := range []struct {
 			bot   string
+			addr  string // one customer per bot and address
 			to    baton.State
 			queue string
 			agent string
 		}{
-			{"shop", baton.StateBot, "", ""},
-			{"shop", baton.StateQueued, "billing", ""},
-			{"shop", baton.StateAssigned, "billing", "ada"},
-			{"shop", baton.StateQueued, "tech", ""},
-			{"other", baton.StateQueued, "billing", ""},
+			{"shop", "+2000", baton.StateBot, "", ""},
+			{"shop", "+2001", baton.StateQueued, "billing", ""},
+			{"shop", "+2002", baton.StateAssigned, "billing", "ada"},
+			{"shop", "+2003", baton.StateQueued, "tech", ""},
+			{"other", "+2004", baton.StateQueued, "billing", ""},
+			{"shop", "+2000", baton.StateResolved, "", ""},
 		} {
-			c := seedConversation(t, ctx, st, spec.bot, "+200"+string(rune('0'+i)))
+			c := seedConversation(t, ctx, st, spec.bot, spec.addr)
 			if spec.to != baton.StateBot {
 				tr := baton.Transition{To: spec.to, Actor: "system", QueueID: ptr(spec.queue)}
 				if spec.agent != "" {
@@ -159,7 +164,10 @@ func (s *suite) testConversations(t *testing.T) {
 				_, _, err := st.TransitionConversation(ctx, c.ID, tr)
 				must(t, err, "transition")
 			}
-			ids = append(ids, c.ID)
+			ids, customers = append(ids, c.ID), append(customers, c.CustomerID)
+		}
+		if customers[5] != customers[0] || customers[1] == customers[0] {
+			t.Fatalf("customers = %v, want the first and the last conversation to share theirs", customers)
 		}
 		cases := []struct {
 			name string
@@ -167,7 +175,12 @@ func (s *suite) testConversations(t *testing.T) {
 			want []int64
 		}{
 			{"all", baton.ConversationFilter{}, ids},
-			{"bot", baton.ConversationFilter{BotID: "shop"}, ids[:4]},
+			{"bot", baton.ConversationFilter{BotID: "shop"}, []int64{ids[0], ids[1], ids[2], ids[3], ids[5]}},
+			{"customer", baton.ConversationFilter{CustomerID: customers[0]}, []int64{ids[0], ids[5]}},
+			{"customer and state", baton.ConversationFilter{BotID: "shop", CustomerID: customers[0], States: []baton.State{baton.StateResolved}}, []int64{ids[5]}},
+			{"customer, first only", baton.ConversationFilter{CustomerID: customers[0], Limit: 1}, []int64{ids[0]}},
+			{"other customer", baton.ConversationFilter{CustomerID: customers[2]}, []int64{ids[2]}},
+			{"unknown customer", baton.ConversationFilter{CustomerID: 999999}, nil},
 			{"states", baton.ConversationFilter{BotID: "shop", States: []baton.State{baton.StateQueued, baton.StateAssigned}}, ids[1:4]},
 			{"queue", baton.ConversationFilter{QueueID: "billing"}, []int64{ids[1], ids[2], ids[4]}},
 			{"agent", baton.ConversationFilter{AgentID: "ada"}, []int64{ids[2]}},

@@ -219,6 +219,48 @@ func (s *suite) testMessages(t *testing.T) {
 				}
 			})
 		}
+		recent := []struct {
+			name    string
+			limit   int
+			wantIDs []int64
+		}{
+			{"recent: all", 0, want},
+			{"recent: last three, oldest first", 3, want[4:]},
+			{"recent: last one", 1, want[6:]},
+			{"recent: exactly all", 7, want},
+			{"recent: more than there are", 50, want},
+		}
+		for _, tc := range recent {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := st.ListRecentMessages(ctx, conv.ID, tc.limit)
+				must(t, err, "ListRecentMessages")
+				var ids []int64
+				for _, m := range got {
+					ids = append(ids, m.ID)
+				}
+				if !reflect.DeepEqual(ids, tc.wantIDs) {
+					t.Fatalf("ids = %v, want %v", ids, tc.wantIDs)
+				}
+			})
+		}
+		t.Run("recent: same rows as the transcript", func(t *testing.T) {
+			all, err := st.ListMessages(ctx, conv.ID, 0, 0)
+			must(t, err, "ListMessages")
+			last, err := st.ListRecentMessages(ctx, conv.ID, 2)
+			must(t, err, "ListRecentMessages")
+			if !reflect.DeepEqual(last, all[len(all)-2:]) {
+				t.Fatalf("recent = %+v, want %+v", last, all[len(all)-2:])
+			}
+		})
+		t.Run("recent: negative limit and unknown conversation", func(t *testing.T) {
+			_, err := st.ListRecentMessages(ctx, conv.ID, -1)
+			wantCode(t, err, baton.EINVALID, "ListRecentMessages limit -1")
+			none, err := st.ListRecentMessages(ctx, 123456, 5)
+			must(t, err, "ListRecentMessages unknown")
+			if len(none) != 0 {
+				t.Fatalf("unknown conversation has %d recent messages", len(none))
+			}
+		})
 		got, err := st.ListMessages(ctx, conv.ID, 0, 0)
 		must(t, err, "ListMessages")
 		if got[1].Status != baton.StatusQueued || got[1].Direction != baton.DirectionOut {

@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store) {
 	t.Run("MessageStatus", s.testMessageStatus)
 	t.Run("Sending", s.testSending)
 	t.Run("AppendInbound", s.testAppendInbound)
+	t.Run("Decisions", s.testDecisions)
+	t.Run("Packets", s.testPackets)
 	t.Run("Agents", s.testAgents)
 	t.Run("Tx", s.testTx)
 	t.Run("Articles", s.testArticles)
