@@ -434,11 +434,17 @@ func laterCustomerMessage(recent []*baton.Message, id int64) bool {
 }
 
 // customerTexts splits the customer's messages into this turn's burst (the
-// ones after the last decided message, up to id) and the earlier ones.
+// ones after the last decided message and after the last message anyone
+// sent them, up to id) and the earlier ones.
 func customerTexts(recent []*baton.Message, last *baton.Decision, id int64) (burst, previous []string) {
 	after := int64(0)
 	if last != nil {
 		after = last.MessageID
+	}
+	for _, m := range recent {
+		if m.Direction == baton.DirectionOut && m.ID < id && m.ID > after {
+			after = m.ID
+		}
 	}
 	for _, m := range recent {
 		if m.Direction != baton.DirectionIn || m.Author != baton.AuthorCustomer || m.ID > id || m.Type == baton.TypeReaction {

@@ -26,7 +26,7 @@ func TestCustomerTexts(t *testing.T) {
 		burst, before string
 		later         bool
 	}{
-		{"first turn of a burst", nil, 3, "hi|where is my order", "", true},
+		{"the first turn reads what came after the last reply", nil, 3, "where is my order", "hi", true},
 		{"a burst after the last decision, reactions left out", &baton.Decision{MessageID: 3}, 7, "SS-12345|and can I change the address?", "hi|where is my order", true},
 		{"the newest message", &baton.Decision{MessageID: 7}, 8, "later message", "hi|where is my order|SS-12345|and can I change the address?", false},
 	}
