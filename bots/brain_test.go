@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"text/template"
 	"time"
@@ -265,12 +266,21 @@ func TestDecideFailuresAndClarifying(t *testing.T) {
 }
 
 func TestDecideRunsActions(t *testing.T) {
-	var calls []string
-	var delay time.Duration
+	var (
+		mu    sync.Mutex
+		calls []string
+		delay time.Duration
+	)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		calls = append(calls, r.URL.Path)
-		if delay > 0 {
-			time.Sleep(delay)
+		d := delay
+		mu.Unlock()
+		if d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+			}
 		}
 		json.NewEncoder(w).Encode(map[string]string{"status": "shipped"})
 	}))
@@ -323,8 +333,12 @@ func TestDecideRunsActions(t *testing.T) {
 		})
 	}
 	t.Run("a message with the value runs at once", func(t *testing.T) {
+		mu.Lock()
 		n := len(calls)
+		mu.Unlock()
 		o, _ := b.Decide(ctx, Turn{Conversation: conv(baton.ChannelWebChat), Text: "where is order SS-12345"})
+		mu.Lock()
+		defer mu.Unlock()
 		if o.Replies[0].Text != "Order SS-12345 is shipped." || len(calls) != n+1 || calls[n] != "/orders/SS-12345" {
 			t.Fatalf("%q, calls %v", texts(o.Replies), calls)
 		}
@@ -343,8 +357,10 @@ func TestDecideRunsActions(t *testing.T) {
 		}
 	})
 	t.Run("a timeout escalates with the reason", func(t *testing.T) {
+		mu.Lock()
 		delay = time.Second
-		defer func() { delay = 0 }()
+		mu.Unlock()
+		defer func() { mu.Lock(); delay = 0; mu.Unlock() }()
 		o, _ := b.Decide(ctx, Turn{Conversation: conv(baton.ChannelWebChat), Text: "where is order SS-12345"})
 		if o.Action != baton.ActionEscalate || strings.Join(firedNames(o), ",") != baton.TriggerActionFailed ||
 			!strings.Contains(o.Detail, "no answer within") || o.Replies[0].Text != b.Texts.Say("en", TextActionFailed) {
