@@ -39,6 +39,7 @@ var layoutRules = []layoutRule{
 	{From: "store", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "web", "jobs"}, Except: []string{"nlu/stem"}, Why: "stores keep rows; they know only the domain (and the stemmers their keyword index shares with Postgres's)"},
 	{From: "jobs", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "web"}, NeverOutsideTests: []string{"store"}, Why: "the job runtime runs handlers over the domain's JobStore (its tests run it on the real stores)"},
 	{From: "web", Never: []string{"bots", "channels", "handoff", "nlu", "jobs"}, NeverOutsideTests: []string{"store"}, Why: "the HTTP surface mounts handlers it is given"},
+	{From: "config", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "store", "web", "jobs"}, Why: "configuration is data: the assembly and the commands turn it into components"},
 }
 
 // layoutDebt lists the forbidden imports that exist today and are being

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/limit"
 )
 

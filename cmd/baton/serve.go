@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/kb"
 	"github.com/batonhq/baton/nlu/pii"

@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/store/sqlite"
 )
 

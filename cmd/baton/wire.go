@@ -12,7 +12,7 @@ import (
 	"github.com/batonhq/baton/channels/twilio"
 	"github.com/batonhq/baton/channels/webchat"
 	"github.com/batonhq/baton/channels/whatsapp"
-	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/config"
 )
 
 // wire builds the channel adapters, the agent console, the bots and their
