@@ -39,7 +39,17 @@ var layoutRules = []layoutRule{
 	{From: "store", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "web", "jobs"}, Except: []string{"nlu/stem"}, Why: "stores keep rows; they know only the domain (and the stemmers their keyword index shares with Postgres's)"},
 	{From: "jobs", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "web"}, NeverOutsideTests: []string{"store"}, Why: "the job runtime runs handlers over the domain's JobStore (its tests run it on the real stores)"},
 	{From: "web", Never: []string{"bots", "channels", "handoff", "nlu", "jobs"}, NeverOutsideTests: []string{"store"}, Why: "the HTTP surface mounts handlers it is given"},
+	{From: "app", Why: "the assembly plugs every capability together: it may import anything"},
 	{From: "config", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "store", "web", "jobs"}, Why: "configuration is data: the assembly and the commands turn it into components"},
+}
+
+// importedOnlyBy names the packages that only some may import (tests
+// included), and who.
+var importedOnlyBy = map[string][]string{
+	// The assembly is the top: the binary serves it, eval runs and its own
+	// end-to-end tests drive it; a capability importing it would depend on
+	// everything.
+	"app": {"app", "cmd", "evals"},
 }
 
 // layoutDebt lists the forbidden imports that exist today and are being
@@ -85,6 +95,13 @@ func TestImportLayout(t *testing.T) {
 					continue
 				}
 				bad = append(bad, key+" ("+imp.file+"): "+r.Why)
+			}
+		}
+	}
+	for _, imp := range imports {
+		for target, allowed := range importedOnlyBy {
+			if under(imp.to, target) && !excepted(imp.from, allowed) {
+				bad = append(bad, imp.from+" -> "+imp.to+" ("+imp.file+"): only "+strings.Join(allowed, ", ")+" may import "+target)
 			}
 		}
 	}
