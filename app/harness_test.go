@@ -150,9 +150,7 @@ func randID() string {
 // every provider API at its fake.
 func testConfig(t testing.TB, graphURL, twilioURL string, o envOptions) *config.Config {
 	t.Helper()
-	off := config.Rate("off")
-	limits := config.Limits{WebChatPostsPerVisitor: off, WebChatPostsPerAddress: off, FailedAuthPerAddress: off, BotTurnsPerConversation: off,
-		WebChatStreamsPerVisitor: "off", WebChatStreamsTotal: "off"}
+	limits := offLimits()
 	if o.limits != nil {
 		o.limits(&limits)
 	}
@@ -187,6 +185,13 @@ func testConfig(t testing.TB, graphURL, twilioURL string, o envOptions) *config.
 		t.Fatalf("test configuration: %v", problems)
 	}
 	return cfg
+}
+
+// offLimits turns every limit off: tests that need one set it.
+func offLimits() config.Limits {
+	off := config.Rate("off")
+	return config.Limits{WebChatPostsPerVisitor: off, WebChatPostsPerAddress: off, FailedAuthPerAddress: off, BotTurnsPerConversation: off,
+		WebChatStreamsPerVisitor: "off", WebChatStreamsTotal: "off"}
 }
 
 // fastJobs are pool settings that let retries come due within a test.
