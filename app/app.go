@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,9 @@ import (
 	"github.com/batonhq/baton/web"
 )
 
+// agentSyncTimeout bounds saving the configured agents at start.
+const agentSyncTimeout = time.Minute
+
 // Options are what the caller decides; everything else comes from the
 // configuration.
 type Options struct {
@@ -35,11 +39,12 @@ type Options struct {
 	Store  baton.Store
 	Logger *slog.Logger // [discard]
 	Clock  baton.Clock  // [baton.SystemClock]
-	// Workers is the number of concurrent job workers Start launches [4].
+	// Workers is the number of concurrent job workers Start launches
+	// [Jobs.Workers, else 4].
 	Workers int
-	// Jobs tunes the pool (leases, backoff, polling, store timeout);
-	// Workers, Clock, Logger, Redact, Observe and the retention of
-	// finished jobs are set by the app over whatever it holds.
+	// Jobs tunes the pool (leases, backoff, polling, store timeout); its
+	// Clock, Logger, Redact, Observe and the retention of finished jobs
+	// (server.keep_done_jobs, keep_dead_jobs) are the app's.
 	Jobs jobs.Options
 	// HTTPClient makes the calls to the providers' APIs
 	// [http.DefaultClient, under each sender's timeout]. Their base URLs
@@ -57,19 +62,19 @@ type Options struct {
 // both.
 type App struct {
 	store    baton.Store
-	log      *slog.Logger
 	registry *prometheus.Registry
 	pool     *jobs.Pool
 	web      *fiber.App
 	parts    *components
 }
 
-// New assembles the pipeline for cfg over opt.Store: it saves the
-// configured agents, imports each bot's kb.dir (a bad file or a failing
+// New assembles the pipeline for a validated cfg over opt.Store: it saves
+// the configured agents, imports each bot's kb.dir (a bad file or a failing
 // import is logged, and the app is built with what could be imported),
 // registers the metrics, builds the channel adapters, the outbox and the
-// turn handler, registers their jobs and builds the HTTP app. Nothing runs
-// until Start and Serve; on an error nothing is left running.
+// turn handler, registers their jobs and builds the HTTP app. ctx bounds
+// that start-up work and is not kept. Nothing runs until Start and Serve;
+// on an error nothing is left running.
 func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	if cfg == nil || opt.Store == nil {
 		return nil, baton.Errorf(baton.EINVALID, "app: a configuration and a store are required")
@@ -86,7 +91,10 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		opt.Redactor = baton.RedactFunc(pii.String)
 	}
 	st, log := opt.Store, opt.Logger
-	if err := syncAgents(ctx, st, cfg.DomainAgents()); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, agentSyncTimeout)
+	err := syncAgents(sctx, st, cfg.DomainAgents())
+	cancel()
+	if err != nil {
 		return nil, err
 	}
 	emb, err := Embedder(cfg)
@@ -140,7 +148,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{store: st, log: log, registry: reg, pool: pool, web: w, parts: parts}, nil
+	return &App{store: st, registry: reg, pool: pool, web: w, parts: parts}, nil
 }
 
 // Start launches the job workers.
