@@ -276,7 +276,7 @@ func (p *Pool) work(n int) {
 			return
 		default:
 		}
-		j, err := p.claim(owner)
+		j, err := p.claim(context.Background(), owner, p.kinds)
 		switch {
 		case err != nil:
 			p.opts.Logger.Error("job pool: claim failed", "worker", n, "err", err)
@@ -285,7 +285,7 @@ func (p *Pool) work(n int) {
 			idle = min(max(2*idle, p.opts.IdleMin), p.opts.IdleMax)
 		default:
 			idle = 0
-			p.run(j, owner)
+			p.run(p.jobCtx, "shutdown", j, owner)
 			continue
 		}
 		t := time.NewTimer(idle)
@@ -358,16 +358,50 @@ func (p *Pool) purge() {
 	}
 }
 
-func (p *Pool) claim(owner string) (*baton.Job, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), p.opts.StoreTimeout)
+func (p *Pool) claim(ctx context.Context, owner string, kinds []string) (*baton.Job, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.StoreTimeout)
 	defer cancel()
-	return p.store.ClaimJob(ctx, owner, p.kinds, p.opts.Lease)
+	return p.store.ClaimJob(ctx, owner, kinds, p.opts.Lease)
 }
 
-// run executes one claimed job and records the verdict.
-func (p *Pool) run(j *baton.Job, owner string) {
+// RunDue runs every job of the registered kinds that is due now, one after
+// the other in the caller's goroutine, with the handlers, leases, retries
+// and dead letters of the workers, until none is due; it returns how many
+// attempts it made. Jobs scheduled later, or waiting for a retry, stay for
+// later. It needs no Start: tests, "baton chat" and eval runs drain the
+// queue with it and know, when it returns, that the work they caused is
+// done. Cancelling ctx cancels the running job, which is given back to run
+// again at once, and returns ctx's error. A job that a RetryLater or a zero
+// backoff makes due again at once runs again in the same call, as a worker
+// would run it.
+func (p *Pool) RunDue(ctx context.Context) (ran int, err error) {
+	kinds := p.Kinds()
+	if len(kinds) == 0 {
+		return 0, nil // an empty kind list would claim every kind
+	}
+	owner := p.opts.Owner + "/sync"
+	for {
+		if err := ctx.Err(); err != nil {
+			return ran, err
+		}
+		j, err := p.claim(ctx, owner, kinds)
+		if err != nil {
+			return ran, fmt.Errorf("run due jobs: %w", err)
+		}
+		if j == nil {
+			return ran, nil
+		}
+		p.run(ctx, "the caller", j, owner)
+		ran++
+	}
+}
+
+// run executes one claimed job under parent and records the verdict. A job
+// that fails once parent is cancelled (by stopper: a shutdown, a caller
+// that gave up) was interrupted, not refused: it runs again at once.
+func (p *Pool) run(parent context.Context, stopper string, j *baton.Job, owner string) {
 	start := time.Now()
-	ctx, cancel := context.WithCancel(p.jobCtx)
+	ctx, cancel := context.WithCancel(parent)
 	lost := make(chan struct{})
 	keepDone := make(chan struct{})
 	go func() {
@@ -384,8 +418,11 @@ func (p *Pool) run(j *baton.Job, owner string) {
 		return
 	default:
 	}
-	interrupted := err != nil && p.jobCtx.Err() != nil
-	p.finish(j, owner, err, interrupted, start)
+	interruptedBy := ""
+	if err != nil && parent.Err() != nil {
+		interruptedBy = stopper
+	}
+	p.finish(j, owner, err, interruptedBy, start)
 }
 
 // call runs the handler, turning a panic into an internal error so that one
@@ -429,7 +466,7 @@ func (p *Pool) keepLease(ctx context.Context, j *baton.Job, owner string, cancel
 	}
 }
 
-func (p *Pool) finish(j *baton.Job, owner string, err error, interrupted bool, start time.Time) {
+func (p *Pool) finish(j *baton.Job, owner string, err error, interruptedBy string, start time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.StoreTimeout)
 	defer cancel()
 	log := p.opts.Logger.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
@@ -442,12 +479,12 @@ func (p *Pool) finish(j *baton.Job, owner string, err error, interrupted bool, s
 	switch {
 	case err == nil:
 		serr = p.store.CompleteJob(ctx, j.ID, owner)
-	case interrupted:
-		// Shutdown cut it short; that says nothing about the job, so it
-		// runs again as soon as a worker is free.
+	case interruptedBy != "":
+		// A shutdown or the caller cut it short; that says nothing about
+		// the job, so it runs again as soon as a worker is free.
 		outcome = OutcomeRetry
-		log.Warn("job interrupted by shutdown", "err", msg)
-		serr = p.store.RetryJob(ctx, j.ID, owner, "interrupted by shutdown: "+msg, p.opts.Clock.Now())
+		log.Warn("job interrupted by "+interruptedBy, "err", msg)
+		serr = p.store.RetryJob(ctx, j.ID, owner, "interrupted by "+interruptedBy+": "+msg, p.opts.Clock.Now())
 	default:
 		retry, delay := p.verdict(j, err)
 		if retry {

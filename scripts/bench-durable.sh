@@ -61,7 +61,7 @@ INSERT INTO jobs (kind, conversation_id, key, payload, status, run_at, attempts,
 END;
 SQL
 
-go test -c -o "$work/whatsapp.test" ./channels/whatsapp
+go test -c -o "$work/app.test" ./app
 
 runs_of() { sort -g "$1" | awk '{printf "%.0f\n", $1}' | paste -sd' '; }
 median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -74,7 +74,7 @@ for c in $clients; do
 		psql -c 'TRUNCATE messages, jobs'
 		"$pgbench" -n -M prepared -c "$c" -j "$c" -T "$secs" -f "$work/ingest.sql" "$url" 2>/dev/null |
 			sed -n 's/^tps = \([0-9.]*\) .*/\1/p' >>"$work/pg.$c"
-		BATON_BENCH_CONNS=$c "$work/whatsapp.test" -test.run '^$' -test.bench '^BenchmarkWebhook/postgres$' \
+		BATON_BENCH_CONNS=$c "$work/app.test" -test.run '^$' -test.bench '^BenchmarkWebhook/postgres$' \
 			-test.benchtime "${webhooks}x" -test.count 1 |
 			awk '{for (i = 2; i <= NF; i++) if ($i == "webhooks/s") print $(i - 1)}' >>"$work/wh.$c"
 	done

@@ -14,7 +14,7 @@ bench -bench '^BenchmarkStore$' -benchtime 3s ./store/sqlite ./store/postgres
 section "Job worker pool"
 bench -bench '^BenchmarkPool$' ./jobs
 section "Webhooks: verified WhatsApp webhook -> stored -> 200 (bare fiber hello-world as the ceiling; throwaway cluster, commits not synced)"
-BATON_BENCH_CONNS=${BATON_BENCH_CONNS:-4} bench -bench '^BenchmarkWebhook$' -benchtime 5000x ./channels/whatsapp
+BATON_BENCH_CONNS=${BATON_BENCH_CONNS:-4} bench -bench '^BenchmarkWebhook$' -benchtime 5000x ./app
 section "Webhooks on a durable PostgreSQL: webhook -> durable -> 200 against pgbench's rate for the same transaction (a cluster of its own)"
 BATON_PG_DURABLE=1 scripts/with-postgres.sh scripts/bench-durable.sh
 section "NLU: Banking77, CLINC150, sentiment, language identification"

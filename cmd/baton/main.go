@@ -1,7 +1,8 @@
 // Command baton is the Baton support platform in one binary: the server
 // (serve), a zero-configuration demo (demo), database migrations (migrate)
-// and the tools later issues add. Configuration loading and the wiring of
-// every package happen here and nowhere else.
+// and the tools later issues add. It reads flags and the configuration,
+// opens the store, listens and handles signals; the pipeline it serves is
+// assembled by package app.
 package main
 
 import (

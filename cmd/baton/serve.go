@@ -8,20 +8,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"sort"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/cmd/baton/internal/config"
-	"github.com/batonhq/baton/jobs"
-	"github.com/batonhq/baton/kb"
-	"github.com/batonhq/baton/nlu/pii"
-	"github.com/batonhq/baton/web"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/config"
 )
 
 // serveFlags are the flags of serve and demo.
@@ -142,66 +136,18 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	if err := st.Migrate(openCtx); err != nil {
 		return baton.WrapError(baton.ErrorCode(err), err, "migrate")
 	}
-	if err := syncAgents(openCtx, st, cfg.DomainAgents()); err != nil {
-		return err
-	}
 	log.Info("store ready", "database", where, "bots", len(cfg.Bots), "queues", len(cfg.Queues), "agents", len(cfg.Agents))
-	emb, err := kbEmbedder(cfg)
-	if err != nil {
-		return err
-	}
-	importKBs(ctx, cfg, st, emb, log)
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	jm, err := newJobMetrics(reg)
-	if err != nil {
-		return err
-	}
-	wm, err := newWebhookMetrics(reg)
-	if err != nil {
-		return err
-	}
-	// Provider error text and job errors may carry a customer's number or
-	// address: they are redacted before they are kept or logged.
-	redact := baton.RedactFunc(pii.String)
-	pool := jobs.New(st, jobs.Options{Workers: f.workers, Logger: log, Observe: jm.observe, Redact: redact,
-		KeepDone: cfg.Server.KeepDoneJobs.Value(), KeepDead: cfg.Server.KeepDeadJobs.Value()})
-	comp, err := wire(ctx, cfg, st, log, pool.Notify, redact, wm.foreign, jm.deliveryInDoubt)
-	if err != nil {
-		return err
-	}
-	for _, kind := range sortedKinds(comp.jobs) {
-		if err := pool.Register(kind, comp.jobs[kind]); err != nil {
-			return err
-		}
-	}
-
-	app, err := web.New(web.Config{
-		Store:      st,
-		Webhooks:   comp.webhooks,
-		Slack:      comp.slack,
-		WebChat:    comp.webChat,
-		KB:         &kb.Manager{Store: st, Embedder: emb},
-		Bots:       cfg.DomainBots(),
-		PublicURL:  cfg.Server.PublicURL,
-		AdminToken: cfg.Server.AdminToken,
-		Proxies:    comp.limits.proxies,
-		AuthGuard:  comp.limits.auth,
-		Registry:   reg,
-		Logger:     log,
-		Version:    version(),
-	})
+	a, err := app.New(ctx, cfg, app.Options{Store: st, Logger: log, Workers: f.workers, Version: version()})
 	if err != nil {
 		return err
 	}
 	// Workers start last: every failure above leaves nothing running.
-	if err := pool.Start(); err != nil {
+	if err := a.Start(); err != nil {
 		return err
 	}
 	url := "http://" + displayAddr(ln.Addr())
 	served := make(chan error, 1)
-	go func() { served <- app.Listener(ln) }()
+	go func() { served <- a.Serve(ln) }()
 	log.Info("listening", "url", url, "addr", ln.Addr().String())
 	if ready != nil {
 		ready(url)
@@ -220,47 +166,12 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	start := time.Now()
 	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
 	defer cancel()
-	if err := app.ShutdownWithContext(sctx); err != nil {
-		log.Error("http shutdown", "err", err)
+	if err := a.Shutdown(sctx); err != nil {
+		log.Warn("shutdown cut short", "err", err)
 	}
-	if err := pool.Shutdown(sctx); err != nil {
-		log.Warn("job pool shutdown: jobs were cancelled", "err", err)
-	}
-	// The failures counted since the last summary are not lost.
-	comp.limits.auth.Flush()
 	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond).String())
 	if serveErr != nil {
 		return baton.Errorf(baton.EUNAVAILABLE, "http server: %w", serveErr)
-	}
-	return nil
-}
-
-// components are what the capability packages contribute to a running
-// server.
-type components struct {
-	webhooks map[string]baton.WebhookHandler // by provider: whatsapp, messenger, twilio
-	slack    map[string]baton.WebhookHandler // by kind: events, interactions, commands
-	webChat  web.WebChat
-	jobs     map[string]baton.JobHandler // by job kind; only these are ever claimed
-	limits   *serverLimits
-}
-
-func sortedKinds(m map[string]baton.JobHandler) []string {
-	kinds := make([]string, 0, len(m))
-	for k := range m {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	return kinds
-}
-
-// syncAgents saves the configured agents. Their definitions come from the
-// configuration; their status is run-time state the upsert leaves alone.
-func syncAgents(ctx context.Context, st baton.AgentStore, agents []baton.Agent) error {
-	for i := range agents {
-		if err := st.UpsertAgent(ctx, &agents[i]); err != nil {
-			return baton.WrapError(baton.ErrorCode(err), err, "save agent "+agents[i].ID)
-		}
 	}
 	return nil
 }
@@ -276,70 +187,4 @@ func displayAddr(a net.Addr) string {
 		return fmt.Sprintf("127.0.0.1:%d", tcp.Port)
 	}
 	return tcp.String()
-}
-
-// jobMetrics counts finished job attempts by kind and outcome, and the
-// deliveries that may have reached the customer twice.
-type jobMetrics struct {
-	total    *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	inDoubt  *prometheus.CounterVec
-}
-
-func newJobMetrics(reg *prometheus.Registry) (*jobMetrics, error) {
-	m := &jobMetrics{
-		total: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "baton_jobs_total",
-			Help: "Finished job attempts by kind and outcome (done, retry, dead, lost).",
-		}, []string{"kind", "outcome"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "baton_job_duration_seconds",
-			Help:    "Job attempt duration by kind.",
-			Buckets: prometheus.DefBuckets,
-		}, []string{"kind"}),
-		inDoubt: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "baton_deliveries_in_doubt_total",
-			Help: "Sends repeated after an attempt stopped between the provider's call and recording its answer: the customer may have the message twice.",
-		}, []string{"channel"}),
-	}
-	for _, c := range []prometheus.Collector{m.total, m.duration, m.inDoubt} {
-		if err := reg.Register(c); err != nil {
-			return nil, baton.Errorf(baton.EINTERNAL, "register job metrics: %w", err)
-		}
-	}
-	return m, nil
-}
-
-func (m *jobMetrics) observe(kind, outcome string, took time.Duration) {
-	m.total.WithLabelValues(kind, outcome).Inc()
-	m.duration.WithLabelValues(kind).Observe(took.Seconds())
-}
-
-// webhookMetrics counts what provider webhooks carried that no bot owns.
-type webhookMetrics struct {
-	foreignTotal *prometheus.CounterVec
-}
-
-func newWebhookMetrics(reg *prometheus.Registry) (*webhookMetrics, error) {
-	m := &webhookMetrics{foreignTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "baton_webhook_foreign_recipients_total",
-		Help: "Webhook events (messages, statuses, receipts) addressed to a number, Page or account no bot is configured with: acknowledged, not stored.",
-	}, []string{"provider"})}
-	if err := reg.Register(m.foreignTotal); err != nil {
-		return nil, baton.Errorf(baton.EINTERNAL, "register webhook metrics: %w", err)
-	}
-	// Every provider is exported from the start, at 0, so that an alert
-	// on an increase works from the first event.
-	for _, p := range []string{"whatsapp", "messenger", "twilio"} {
-		m.foreignTotal.WithLabelValues(p)
-	}
-	return m, nil
-}
-
-func (m *webhookMetrics) foreign(provider string, n int) {
-	m.foreignTotal.WithLabelValues(provider).Add(float64(n))
-}
-
-func (m *jobMetrics) deliveryInDoubt(ch baton.ChannelKind) {
-	m.inDoubt.WithLabelValues(string(ch)).Inc()
 }

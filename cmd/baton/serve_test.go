@@ -7,141 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/cmd/baton/internal/config"
-	"github.com/batonhq/baton/store/sqlite"
+	"github.com/batonhq/baton/config"
 )
-
-// TestSyncAgentsKeepsStatus: a restart updates what the configuration says
-// about an agent and keeps what happened at run time.
-func TestSyncAgentsKeepsStatus(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqliteFile), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cfg, err := config.Load("testdata/serve.yaml", config.MapEnv(map[string]string{"TEST_ADMIN_TOKEN": "0123456789abcdef"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	agents := cfg.DomainAgents()
-	if err := syncAgents(ctx, st, agents); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetAgentStatus(ctx, "ana", baton.AgentOnline); err != nil {
-		t.Fatal(err)
-	}
-	agents = cfg.DomainAgents()
-	agents[0].Name = "Ana Lima"
-	if err := syncAgents(ctx, st, agents); err != nil {
-		t.Fatal(err)
-	}
-	got, err := st.GetAgent(ctx, "ana")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct{ name, got, want string }{
-		{"status survives a restart", string(got.Status), string(baton.AgentOnline)},
-		{"configuration is applied", got.Name, "Ana Lima"},
-		{"capacity from configuration", strconv.Itoa(got.Capacity[baton.ChannelWebChat]), "2"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.got != tc.want {
-				t.Errorf("got %q, want %q", tc.got, tc.want)
-			}
-		})
-	}
-	fresh := cfg.DomainAgents()
-	fresh[0].ID = "new"
-	if err := syncAgents(ctx, st, fresh[:1]); err != nil {
-		t.Fatal(err)
-	}
-	if a, err := st.GetAgent(ctx, "new"); err != nil || a.Status != baton.AgentOffline {
-		t.Errorf("a new agent = %+v, %v; want offline", a, err)
-	}
-}
-
-func TestJobMetrics(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	m, err := newJobMetrics(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.observe("turn", "done", 10*time.Millisecond)
-	m.observe("turn", "done", 20*time.Millisecond)
-	m.observe("deliver", "dead", time.Millisecond)
-	m.deliveryInDoubt(baton.ChannelWhatsApp)
-	tests := []struct {
-		kind, outcome string
-		want          float64
-	}{
-		{"turn", "done", 2},
-		{"deliver", "dead", 1},
-		{"turn", "retry", 0},
-	}
-	for _, tc := range tests {
-		t.Run(tc.kind+"/"+tc.outcome, func(t *testing.T) {
-			if got := counter(t, reg, "baton_jobs_total", tc.kind, tc.outcome); got != tc.want {
-				t.Errorf("baton_jobs_total = %v, want %v", got, tc.want)
-			}
-		})
-	}
-	if got := labelled(t, reg, "baton_deliveries_in_doubt_total", "channel", "whatsapp"); got != 1 {
-		t.Errorf("baton_deliveries_in_doubt_total{channel=whatsapp} = %v, want 1", got)
-	}
-	if got := labelled(t, reg, "baton_deliveries_in_doubt_total", "channel", "sms"); got != 0 {
-		t.Errorf("baton_deliveries_in_doubt_total{channel=sms} = %v, want 0", got)
-	}
-	if _, err := newJobMetrics(reg); err == nil {
-		t.Error("registering the job metrics twice must fail")
-	}
-}
-
-// counter reads a counter with the given kind and outcome labels from reg.
-func counter(t *testing.T, reg *prometheus.Registry, name, kind, outcome string) float64 {
-	t.Helper()
-	return labelled(t, reg, name, "kind", kind, "outcome", outcome)
-}
-
-// labelled reads the counter of reg named name whose labels include the
-// given name/value pairs.
-func labelled(t *testing.T, reg *prometheus.Registry, name string, pairs ...string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			match := true
-			for i := 0; i+1 < len(pairs); i += 2 {
-				match = match && labels[pairs[i]] == pairs[i+1]
-			}
-			if match {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
-}
 
 // lockedBuffer is written by the server goroutine and read by the test.
 type lockedBuffer struct {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/config"
 )
 
 // TestServeBudgetsBotTurns: server.limits.bot_turns_per_conversation holds

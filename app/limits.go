@@ -1,11 +1,11 @@
-package main
+package app
 
 import (
 	"log/slog"
 	"strconv"
 	"time"
 
-	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/limit"
 )
 

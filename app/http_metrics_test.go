@@ -1,23 +1,15 @@
-package web_test
+package app_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/channels"
-	"github.com/batonhq/baton/channels/webchat"
-	"github.com/batonhq/baton/web"
 )
 
 // TestMetricsUnderMixedTraffic: concurrent web chat posts, webhooks and
@@ -25,23 +17,8 @@ import (
 // over and over; the method label of every recorded series must still be
 // the method of a real request, and /metrics must keep answering.
 func TestMetricsUnderMixedTraffic(t *testing.T) {
-	st := openStore(t)
-	bot := baton.Bot{ID: "shop", Name: "Shop", Languages: []string{"en"}}
-	ing := &channels.Ingester{
-		Store:  st,
-		Bots:   func(id string) (baton.Bot, bool) { return bot, id == bot.ID },
-		Logger: slog.New(slog.DiscardHandler),
-	}
-	chat := &webchat.Handler{
-		Sites:    map[string]webchat.Site{bot.ID: {}},
-		Ingester: ing, Store: st, Logger: slog.New(slog.DiscardHandler),
-	}
-	rec := &recorder{resp: &baton.WebhookResponse{Status: 200}}
-	reg := prometheus.NewRegistry()
-	base, _ := serve(t, web.Config{
-		Store: st, Registry: reg, WebChat: chat, Bots: []baton.Bot{bot},
-		Webhooks: map[string]baton.WebhookHandler{"whatsapp": rec, "twilio": rec},
-	})
+	e := newEnv(t, stores()[0], envOptions{realClock: true})
+	base := e.serve()
 
 	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 	send := func(method, path string, body []byte) error {
@@ -75,11 +52,11 @@ func TestMetricsUnderMixedTraffic(t *testing.T) {
 					method, path string
 					body         []byte
 				}{
-					{"POST", "/chat/shop/messages", post},
-					{"POST", "/webhooks/whatsapp/shop", []byte(`{"object":"whatsapp_business_account"}`)},
+					{"POST", "/chat/" + botID + "/messages", post},
+					{"POST", "/webhooks/whatsapp/" + botID, []byte(`{"object":"whatsapp_business_account"}`)},
 					{"GET", "/healthz", nil},
 					{"GET", "/readyz", nil},
-					{"PUT", "/webhooks/twilio/shop", []byte("x")},
+					{"PUT", "/webhooks/twilio/" + botID, []byte("x")},
 					{"DELETE", "/healthz", nil},
 				} {
 					if err := send(r.method, r.path, r.body); err != nil {
@@ -95,8 +72,13 @@ func TestMetricsUnderMixedTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	status, _, body := do(t, "GET", base+"/metrics", nil, nil)
-	if status != 200 {
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if status := resp.StatusCode; status != 200 {
 		t.Fatalf("/metrics answered %d after mixed traffic: %.300s", status, body)
 	}
 	labels := regexp.MustCompile(`baton_http_request[a-z_]*\{method="([^"]*)"`).FindAllSubmatch(body, -1)

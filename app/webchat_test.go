@@ -1,4 +1,4 @@
-package channels_test
+package app_test
 
 import (
 	"bufio"
@@ -6,21 +6,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/webchat"
 )
-
-const chatSecret = "host-app-secret"
 
 type sseEvent struct {
 	id   string
@@ -84,17 +79,12 @@ func TestWebChat(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
-			e.deliver.Senders[baton.ChannelWebChat] = webchat.Sender{}
-			h := &webchat.Handler{
-				Sites:    map[string]webchat.Site{botID: {IdentitySecret: chatSecret, Title: "Acme help"}},
-				Ingester: e.ing, Store: e.st, Clock: e.clock,
-				Poll: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
-			}
-			app := fiber.New(fiber.Config{DisableStartupMessage: true})
-			app.Get("/chat/:bot", h.Page)
-			app.Post("/chat/:bot/messages", h.Post)
-			app.Get("/chat/:bot/stream", h.Stream)
-			base := listen(t, app)
+			// The streams see the conversation as another replica's
+			// would: no signal from the process that wrote, only what
+			// polling the store finds.
+			h := e.webChat()
+			h.Signal, h.Poll = nil, 20*time.Millisecond
+			base := e.serve()
 			post := func(body map[string]any) (int, map[string]any) {
 				t.Helper()
 				b, _ := json.Marshal(body)
@@ -114,7 +104,7 @@ func TestWebChat(t *testing.T) {
 			}
 			page, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 200 || !strings.Contains(string(page), "Acme help") || !strings.Contains(string(page), "EventSource") {
+			if resp.StatusCode != 200 || !strings.Contains(string(page), chatTitle) || !strings.Contains(string(page), "EventSource") {
 				t.Fatalf("page: %d", resp.StatusCode)
 			}
 
@@ -189,23 +179,14 @@ func TestWebChat(t *testing.T) {
 
 // TestWebChatSignalWakesStreams: with a poll interval of an hour, a
 // visitor's own message and the reply to it still reach their open stream
-// at once, because this process woke it; another visitor's stream is not
-// woken by them.
+// at once, because this process woke it (the app gives the web chat and
+// its sender one signal); another visitor's stream is not woken by them.
 func TestWebChatSignalWakesStreams(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
-			sig := &webchat.Signal{}
-			e.deliver.Senders[baton.ChannelWebChat] = webchat.Sender{Signal: sig}
-			h := &webchat.Handler{
-				Sites:    map[string]webchat.Site{botID: {IdentitySecret: chatSecret}},
-				Ingester: e.ing, Store: e.st, Clock: e.clock, Signal: sig,
-				Poll: time.Hour, Logger: slog.New(slog.DiscardHandler),
-			}
-			app := fiber.New(fiber.Config{DisableStartupMessage: true})
-			app.Post("/chat/:bot/messages", h.Post)
-			app.Get("/chat/:bot/stream", h.Stream)
-			base := listen(t, app)
+			e.webChat().Poll = time.Hour
+			base := e.serve()
 			const visitor, other = "v-signal-0000000001", "v-signal-0000000002"
 			stream := openStream(t, base+"/chat/"+botID+"/stream?visitor_id="+visitor, "")
 			quiet := openStream(t, base+"/chat/"+botID+"/stream?visitor_id="+other, "")

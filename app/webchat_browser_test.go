@@ -1,8 +1,7 @@
-package channels_test
+package app_test
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -10,12 +9,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/gofiber/fiber/v2"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
-	"github.com/batonhq/baton/channels/webchat"
 )
 
 // chromium finds Debian's headless-capable browser: $BATON_CHROMIUM, else
@@ -45,19 +42,14 @@ func TestWebChatInARealBrowser(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
-			e.deliver.Senders[baton.ChannelWebChat] = webchat.Sender{}
-			h := &webchat.Handler{
-				Sites:    map[string]webchat.Site{botID: {Title: "Acme help", IdentitySecret: chatSecret}},
-				Ingester: e.ing, Store: e.st, Clock: e.clock,
-				Poll: 50 * time.Millisecond, StreamFor: time.Minute, Logger: slog.New(slog.DiscardHandler),
+			h := e.webChat()
+			h.Poll, h.StreamFor = 50*time.Millisecond, time.Minute
+			base := e.serve()
+			// The app's own workers answer, as in a server; the env's
+			// cleanup stops them.
+			if err := e.app.Start(); err != nil {
+				t.Fatal(err)
 			}
-			app := fiber.New(fiber.Config{DisableStartupMessage: true})
-			app.Get("/chat/:bot", h.Page)
-			app.Post("/chat/:bot/messages", h.Post)
-			app.Get("/chat/:bot/stream", h.Stream)
-			base := listen(t, app)
-			stop := e.startPool()
-			defer stop()
 
 			opts := append(append([]chromedp.ExecAllocatorOption(nil), chromedp.DefaultExecAllocatorOptions[:]...),
 				chromedp.ExecPath(exe),

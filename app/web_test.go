@@ -1,53 +1,20 @@
-package channels_test
+package app_test
 
 import (
 	"bytes"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/web"
 )
-
-// serve runs the real web app with e's channel handlers on loopback; it
-// logs to e.logs.
-func serve(t *testing.T, e *env) string {
-	t.Helper()
-	app, err := web.New(web.Config{
-		Store:     e.st,
-		Webhooks:  e.handlers,
-		Bots:      []baton.Bot{e.bot},
-		PublicURL: publicBase,
-		Logger:    slog.New(slog.NewJSONHandler(e.logs, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return listen(t, app)
-}
-
-func listen(t *testing.T, app *fiber.App) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
-	return "http://" + ln.Addr().String()
-}
 
 func TestThroughTheWebRoutes(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
-			base := serve(t, e)
+			base := e.serve()
 			client := &http.Client{Timeout: 10 * time.Second}
 			do := func(provider, bot string, body []byte, sign bool) (int, string) {
 				t.Helper()

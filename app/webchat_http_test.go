@@ -1,4 +1,4 @@
-package webchat_test
+package app_test
 
 import (
 	"bufio"
@@ -7,15 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,100 +20,23 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/webchat"
-	"github.com/batonhq/baton/limit"
-	"github.com/batonhq/baton/store/postgres"
-	"github.com/batonhq/baton/store/postgres/pgtest"
-	"github.com/batonhq/baton/store/sqlite"
-	"github.com/batonhq/baton/web"
+	"github.com/batonhq/baton/config"
 )
 
-const (
-	bot        = "acme"
-	secret     = "host-app-secret-0123"
-	adminToken = "admin-token-0123456789"
-)
-
-type storeCase struct {
-	name string
-	open func(t *testing.T) baton.Store
-}
-
-// stores: SQLite always, PostgreSQL when the test database is configured.
-func stores() []storeCase {
-	out := []storeCase{{"sqlite", func(t *testing.T) baton.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}}}
-	if pgtest.Available() {
-		out = append(out, storeCase{"postgres", func(t *testing.T) baton.Store {
-			s, err := postgres.Open(context.Background(), pgtest.Schema(t), postgres.Options{MaxConns: 8})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		}})
-	}
-	return out
-}
-
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// chat is the real server (web.New with the web chat and the admin API) on
-// loopback, over a real store.
+// chat is the app's server on loopback, over a real store, on the system
+// clock (user tokens carry real expiry times), with the web chat limits of
+// the test.
 type chat struct {
 	t    *testing.T
-	st   baton.Store
-	h    *webchat.Handler
+	e    *env
 	base string
-	logs *logBuffer
 }
 
-func newChat(t *testing.T, sc storeCase, configure func(h *webchat.Handler)) *chat {
+func newChat(t *testing.T, sc storeCase, limits func(l *config.Limits)) *chat {
 	t.Helper()
-	st := sc.open(t)
-	logs := &logBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b := baton.Bot{ID: bot, Name: "Acme", Languages: []string{"en"}}
-	h := &webchat.Handler{
-		Sites: map[string]webchat.Site{bot: {IdentitySecret: secret}},
-		Ingester: &channels.Ingester{Store: st, Logger: log,
-			Bots: func(id string) (baton.Bot, bool) { return b, id == bot }},
-		Store: st, Logger: log, Poll: 20 * time.Millisecond,
-	}
-	if configure != nil {
-		configure(h)
-	}
-	app, err := web.New(web.Config{Store: st, WebChat: h, Bots: []baton.Bot{b}, AdminToken: adminToken, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
-	return &chat{t: t, st: st, h: h, base: "http://" + ln.Addr().String(), logs: logs}
+	e := newEnv(t, sc, envOptions{realClock: true, limits: limits})
+	e.webChat().Poll = 20 * time.Millisecond
+	return &chat{t: t, e: e, base: e.serve()}
 }
 
 type answer struct {
@@ -145,7 +64,7 @@ func (a answer) errorBody(t *testing.T) baton.ErrorDetail {
 func (c *chat) post(body map[string]any) answer {
 	c.t.Helper()
 	b, _ := json.Marshal(body)
-	return c.do("POST", "/chat/"+bot+"/messages", b, nil)
+	return c.do("POST", "/chat/"+botID+"/messages", b, nil)
 }
 
 func (c *chat) do(method, path string, body []byte, header map[string]string) answer {
@@ -168,13 +87,13 @@ func (c *chat) do(method, path string, body []byte, header map[string]string) an
 func (c *chat) messages() []*baton.Message {
 	c.t.Helper()
 	ctx := context.Background()
-	convs, err := c.st.ListConversations(ctx, baton.ConversationFilter{BotID: bot, Limit: 500})
+	convs, err := c.e.st.ListConversations(ctx, baton.ConversationFilter{BotID: botID, Limit: 500})
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	var out []*baton.Message
 	for _, cv := range convs {
-		ms, err := c.st.ListMessages(ctx, cv.ID, 0, 0)
+		ms, err := c.e.st.ListMessages(ctx, cv.ID, 0, 0)
 		if err != nil {
 			c.t.Fatal(err)
 		}
@@ -205,9 +124,7 @@ func TestPostLimits(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Run("per visitor", func(t *testing.T) {
-				c := newChat(t, sc, func(h *webchat.Handler) {
-					h.PostsPerVisitor = limit.NewKeyed("web chat posts per visitor", limit.Rate{N: 3, Per: time.Minute}, limit.Options{})
-				})
+				c := newChat(t, sc, func(l *config.Limits) { l.WebChatPostsPerVisitor = "3/1m" })
 				const visitor = "visitor-0000000001"
 				for i := 0; i < 3; i++ {
 					if a := c.post(msg(visitor, fmt.Sprintf("c-%08d", i), "hello")); a.status != 200 {
@@ -227,9 +144,7 @@ func TestPostLimits(t *testing.T) {
 				}
 			})
 			t.Run("per address", func(t *testing.T) {
-				c := newChat(t, sc, func(h *webchat.Handler) {
-					h.PostsPerAddress = limit.NewKeyed("web chat posts per client address", limit.Rate{N: 5, Per: time.Minute}, limit.Options{})
-				})
+				c := newChat(t, sc, func(l *config.Limits) { l.WebChatPostsPerAddress = "5/1m" })
 				for i := 0; i < 5; i++ {
 					if a := c.post(msg(fmt.Sprintf("visitor-%010d", i), "c-00000001", "new here")); a.status != 200 {
 						t.Fatalf("visitor %d: %d", i, a.status)
@@ -238,15 +153,15 @@ func TestPostLimits(t *testing.T) {
 				refused(t, c.post(msg("visitor-9999999999", "c-00000001", "new here too")))
 				// Nothing of the refused visitor exists: no customer, no
 				// conversation, no message.
-				if _, err := c.st.GetIdentity(context.Background(), bot, baton.ChannelWebChat, "visitor:visitor-9999999999"); baton.ErrorCode(err) != baton.ENOTFOUND {
+				if _, err := c.e.st.GetIdentity(context.Background(), botID, baton.ChannelWebChat, "visitor:visitor-9999999999"); baton.ErrorCode(err) != baton.ENOTFOUND {
 					t.Fatalf("the refused visitor was stored: %v", err)
 				}
 				if n := len(c.messages()); n != 5 {
 					t.Fatalf("%d messages, want 5", n)
 				}
 				// A refusal is not a warning per request.
-				if strings.Contains(c.logs.String(), `"level":"WARN"`) {
-					t.Errorf("a refusal logged a warning:\n%s", c.logs.String())
+				if strings.Contains(c.e.logs.String(), `"level":"WARN"`) {
+					t.Errorf("a refusal logged a warning:\n%s", c.e.logs.String())
 				}
 			})
 		})
@@ -258,7 +173,7 @@ func TestPostLimits(t *testing.T) {
 func (c *chat) stream(query string) (int, http.Header, func()) {
 	c.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/chat/"+bot+"/stream?"+query, nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/chat/"+botID+"/stream?"+query, nil)
 	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 	if err != nil {
 		cancel()
@@ -282,9 +197,7 @@ func (c *chat) stream(query string) (int, http.Header, func()) {
 
 func TestStreamLimits(t *testing.T) {
 	sc := stores()[0]
-	c := newChat(t, sc, func(h *webchat.Handler) {
-		h.Streams = limit.NewSlots("web chat reply streams", "visitor", 2, 3, 10*time.Second)
-	})
+	c := newChat(t, sc, func(l *config.Limits) { l.WebChatStreamsPerVisitor, l.WebChatStreamsTotal = "2", "3" })
 	a1, _, closeA1 := c.stream("visitor_id=visitor-aaaaaaaaaa")
 	a2, _, _ := c.stream("visitor_id=visitor-aaaaaaaaaa")
 	if a1 != 200 || a2 != 200 {
@@ -308,7 +221,7 @@ func TestStreamLimits(t *testing.T) {
 	closeA1()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		total, _ := c.h.Streams.Open("")
+		total, _ := c.e.webChat().Streams.Open("")
 		if total == 2 {
 			break
 		}
@@ -340,9 +253,9 @@ func TestIdentityAndStoredURL(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			c := newChat(t, sc, nil)
 			exp := time.Now().Add(time.Hour).Unix()
-			token := mintToken(t, secret, jwt.MapClaims{"sub": "u-42", "exp": exp, "name": "Ana",
+			token := mintToken(t, chatSecret, jwt.MapClaims{"sub": "u-42", "exp": exp, "name": "Ana",
 				"email": "ana@example.com", "attributes": map[string]any{"vip": true, "plan": "pro"}})
-			legacySig := channels.HMACSHA256Hex([]byte(secret), []byte("u-42"))
+			legacySig := channels.HMACSHA256Hex([]byte(chatSecret), []byte("u-42"))
 			pageURL := "https://shop.example/help?user_id=u-42&user_signature=" + legacySig + "&product=kettle#user_token=" + token
 			a := c.post(map[string]any{"client_message_id": "c-00000001", "text": "Where is my kettle?", "user_token": token,
 				"attributes": map[string]string{"url": pageURL, "vip": "false", "referrer": "https://mail.example/?token=abc&id=3"}})
@@ -354,7 +267,7 @@ func TestIdentityAndStoredURL(t *testing.T) {
 					ID int64 `json:"id"`
 				} `json:"conversations"`
 			}
-			l := c.do("GET", "/api/v1/conversations?bot="+bot, nil, map[string]string{"Authorization": "Bearer " + adminToken})
+			l := c.do("GET", "/api/v1/conversations?bot="+botID, nil, map[string]string{"Authorization": "Bearer " + adminToken})
 			if err := json.Unmarshal(l.body, &listed); err != nil || len(listed.Conversations) != 1 {
 				t.Fatalf("admin list: %d %s", l.status, l.body)
 			}
@@ -380,11 +293,11 @@ func TestIdentityAndStoredURL(t *testing.T) {
 			// The signed attributes are the customer's; the page's "vip"
 			// stayed page context and did not touch them.
 			ctx := context.Background()
-			ident, err := c.st.GetIdentity(ctx, bot, baton.ChannelWebChat, "user:u-42")
+			ident, err := c.e.st.GetIdentity(ctx, botID, baton.ChannelWebChat, "user:u-42")
 			if err != nil {
 				t.Fatal(err)
 			}
-			cust, err := c.st.GetCustomer(ctx, ident.CustomerID)
+			cust, err := c.e.st.GetCustomer(ctx, ident.CustomerID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -394,11 +307,11 @@ func TestIdentityAndStoredURL(t *testing.T) {
 			}
 
 			// A later token changes what it carries, key by key.
-			token2 := mintToken(t, secret, jwt.MapClaims{"sub": "u-42", "exp": exp, "attributes": map[string]any{"vip": false}})
+			token2 := mintToken(t, chatSecret, jwt.MapClaims{"sub": "u-42", "exp": exp, "attributes": map[string]any{"vip": false}})
 			if a := c.post(map[string]any{"client_message_id": "c-00000002", "text": "and now?", "user_token": token2}); a.status != 200 {
 				t.Fatalf("second token: %d %s", a.status, a.body)
 			}
-			cust, _ = c.st.GetCustomer(ctx, ident.CustomerID)
+			cust, _ = c.e.st.GetCustomer(ctx, ident.CustomerID)
 			if cust.Attributes["vip"] != "false" || cust.Attributes["plan"] != "pro" {
 				t.Fatalf("customer attributes after a second token: %v", cust.Attributes)
 			}
@@ -410,10 +323,10 @@ func TestIdentityAndStoredURL(t *testing.T) {
 
 			before := len(c.messages())
 			bad := []struct{ name, token, reason string }{
-				{"expired", mintToken(t, secret, jwt.MapClaims{"sub": "u-42", "exp": time.Now().Add(-time.Hour).Unix()}), "has expired"},
+				{"expired", mintToken(t, chatSecret, jwt.MapClaims{"sub": "u-42", "exp": time.Now().Add(-time.Hour).Unix()}), "has expired"},
 				{"wrong secret", mintToken(t, "not-the-secret-0123", jwt.MapClaims{"sub": "u-42", "exp": exp}), "signature does not match"},
 				{"HS512", func() string {
-					s, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, jwt.MapClaims{"sub": "u-42", "exp": exp}).SignedString([]byte(secret))
+					s, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, jwt.MapClaims{"sub": "u-42", "exp": exp}).SignedString([]byte(chatSecret))
 					return s
 				}(), "HS256"},
 			}
@@ -438,8 +351,8 @@ func TestIdentityAndStoredURL(t *testing.T) {
 			if s, _, _ := c.stream("user_token=" + url.QueryEscape(token)); s != 200 {
 				t.Fatalf("stream with a good token: %d", s)
 			}
-			if strings.Contains(c.logs.String(), token) || strings.Contains(c.logs.String(), "ana@example.com") {
-				t.Fatalf("a token or an e-mail address reached the log:\n%s", c.logs.String())
+			if strings.Contains(c.e.logs.String(), token) || strings.Contains(c.e.logs.String(), "ana@example.com") {
+				t.Fatalf("a token or an e-mail address reached the log:\n%s", c.e.logs.String())
 			}
 		})
 	}
@@ -458,19 +371,19 @@ func TestErrorsCarryNoValues(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"attribute key that is an e-mail address", "/chat/" + bot + "/messages",
+		{"attribute key that is an e-mail address", "/chat/" + botID + "/messages",
 			`{"visitor_id":"visitor-0123456789","client_message_id":"c-00000001","text":"hi","attributes":{"` + personal + strings.Repeat("x", 60) + `":"1"}}`, 400, baton.EINVALID},
-		{"attribute value over the limit", "/chat/" + bot + "/messages",
+		{"attribute value over the limit", "/chat/" + botID + "/messages",
 			`{"visitor_id":"visitor-0123456789","client_message_id":"c-00000001","text":"hi","attributes":{"email":"` + personal + strings.Repeat("x", 600) + `"}}`, 400, baton.EINVALID},
-		{"unknown field named by the client", "/chat/" + bot + "/messages",
+		{"unknown field named by the client", "/chat/" + botID + "/messages",
 			`{"visitor_id":"visitor-0123456789","client_message_id":"c-00000001","text":"hi","` + personal + `":1}`, 400, baton.EINVALID},
-		{"wrongly typed attribute", "/chat/" + bot + "/messages",
+		{"wrongly typed attribute", "/chat/" + botID + "/messages",
 			`{"visitor_id":"visitor-0123456789","client_message_id":"c-00000001","text":"hi","attributes":{"` + personal + `":1}}`, 400, baton.EINVALID},
-		{"visitor id that is no id", "/chat/" + bot + "/messages",
+		{"visitor id that is no id", "/chat/" + botID + "/messages",
 			`{"visitor_id":"` + personal + ` <x>","client_message_id":"c-00000001","text":"hi"}`, 400, baton.EINVALID},
-		{"token that is not one", "/chat/" + bot + "/messages",
+		{"token that is not one", "/chat/" + botID + "/messages",
 			`{"visitor_id":"visitor-0123456789","client_message_id":"c-00000001","text":"hi","user_token":"` + personal + `"}`, 401, baton.EUNAUTHORIZED},
-		{"body over the limit", "/chat/" + bot + "/messages", `{"text":"` + strings.Repeat("a", webchat.MaxPostBody) + `"}`, 413, baton.ETOOLARGE},
+		{"body over the limit", "/chat/" + botID + "/messages", `{"text":"` + strings.Repeat("a", webchat.MaxPostBody) + `"}`, 413, baton.ETOOLARGE},
 		{"unknown bot", "/chat/nobody/messages", `{}`, 404, baton.ENOTFOUND},
 	}
 	for _, tc := range tests {
@@ -484,10 +397,10 @@ func TestErrorsCarryNoValues(t *testing.T) {
 			}
 		})
 	}
-	if strings.Contains(c.logs.String(), personal) {
-		t.Fatalf("a value the client sent reached the log:\n%s", c.logs.String())
+	if strings.Contains(c.e.logs.String(), personal) {
+		t.Fatalf("a value the client sent reached the log:\n%s", c.e.logs.String())
 	}
-	if n := strings.Count(c.logs.String(), `"msg":"web chat request refused"`); n != len(tests) {
+	if n := strings.Count(c.e.logs.String(), `"msg":"web chat request refused"`); n != len(tests) {
 		t.Errorf("%d refusal lines, want one per request", n)
 	}
 }

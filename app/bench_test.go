@@ -1,14 +1,12 @@
-package whatsapp_test
+package app_test
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -20,53 +18,58 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/channels"
-	"github.com/batonhq/baton/channels/whatsapp"
-	"github.com/batonhq/baton/store/postgres"
-	"github.com/batonhq/baton/store/postgres/pgtest"
-	"github.com/batonhq/baton/store/sqlite"
-	"github.com/batonhq/baton/web"
+	"github.com/batonhq/baton/config"
 )
 
 const benchSecret = "bench_app_secret"
 
-// BenchmarkWebhook measures verified WhatsApp webhooks through the real web
-// routes to a committed message and turn job, answered 200: throughput and
-// latency percentiles, with a bare fiber hello-world measured the same way
-// (same client, same concurrency, same machine) as the ceiling.
+// BenchmarkWebhook measures verified WhatsApp webhooks through the app's
+// server (its routes, metrics and limits) to a committed message and turn
+// job, answered 200: throughput and latency percentiles, with a bare fiber
+// hello-world measured the same way (same client, same concurrency, same
+// machine) as the ceiling. The job workers are not started: the figure is
+// the webhook path's.
 //
-//	go test -run '^$' -bench Webhook ./channels/whatsapp/
+//	go test -run '^$' -bench Webhook ./app/
 //
 // Postgres runs when BATON_TEST_DATABASE_URL is set.
 func BenchmarkWebhook(b *testing.B) {
 	b.Run("fiber-hello", func(b *testing.B) {
-		app := fiber.New(fiber.Config{DisableStartupMessage: true})
-		app.Post("/webhooks/:provider/:bot", func(c *fiber.Ctx) error { return c.SendString("ok") })
-		addr := listen(b, app)
-		load(b, addr, "/webhooks/whatsapp/acme", signedBodies(b.N))
+		f := fiber.New(fiber.Config{DisableStartupMessage: true})
+		f.Post("/webhooks/:provider/:bot", func(c *fiber.Ctx) error { return c.SendString("ok") })
+		ln := listen(b)
+		go func() { _ = f.Listener(ln) }()
+		b.Cleanup(func() { _ = f.ShutdownWithTimeout(5 * time.Second) })
+		load(b, ln.Addr().String(), "/webhooks/whatsapp/acme", signedBodies(b.N))
 	})
-	b.Run("sqlite", func(b *testing.B) {
-		st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { st.Close() })
-		benchStore(b, st)
-	})
-	if pgtest.Available() {
-		b.Run("postgres", func(b *testing.B) { benchStore(b, openPostgres(b)) })
+	for _, sc := range stores() {
+		b.Run(sc.name, func(b *testing.B) { benchStore(b, sc.open(b, nil)) })
 	}
 }
 
 func benchStore(b *testing.B, st baton.Store) {
-	bot := baton.Bot{ID: "acme", Languages: []string{"en"}}
-	ing := &channels.Ingester{Store: st, Bots: func(id string) (baton.Bot, bool) { return bot, id == bot.ID }, Logger: slog.New(slog.DiscardHandler)}
-	h := &whatsapp.Handler{Accounts: map[string]whatsapp.Account{"acme": {AppSecret: benchSecret, VerifyToken: "v", PhoneNumberID: "106540352242922"}}, Ingester: ing}
-	app, err := web.New(web.Config{Store: st, Webhooks: map[string]baton.WebhookHandler{"whatsapp": h}, Bots: []baton.Bot{bot}, Logger: slog.New(slog.DiscardHandler)})
+	cfg := &config.Config{
+		Server: config.Server{Addr: "127.0.0.1:0", Limits: offLimits()},
+		Bots: []config.Bot{{ID: "acme", Languages: []string{"en"}, Channels: config.Channels{
+			WhatsApp: &config.WhatsApp{PhoneNumberID: phoneNumberID, AccessToken: "wa-token", AppSecret: benchSecret, VerifyToken: "v"}}}},
+	}
+	if problems := cfg.Validate(); len(problems) > 0 {
+		b.Fatalf("bench configuration: %v", problems)
+	}
+	a, err := app.New(context.Background(), cfg, app.Options{Store: st})
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr := listen(b, app)
+	ln := listen(b)
+	go func() { _ = a.Serve(ln) }()
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+	})
+	addr := ln.Addr().String()
 	bodies := signedBodies(b.N)
 	load(b, addr, "/webhooks/whatsapp/acme", bodies)
 	b.StopTimer()
@@ -80,29 +83,29 @@ func benchStore(b *testing.B, st baton.Store) {
 	}
 }
 
-type body struct {
+type signedBody struct {
 	raw []byte
 	sig string
 }
 
 // signedBodies builds n distinct webhooks from 500 customers, so that the
 // load has both new and returning customers, as real traffic does.
-func signedBodies(n int) []body {
+func signedBodies(n int) []signedBody {
 	run := make([]byte, 4)
 	_, _ = rand.Read(run)
-	out := make([]body, n)
+	out := make([]signedBody, n)
 	for i := range out {
 		from := fmt.Sprintf("1650555%04d", i%500)
 		raw := []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Customer %d"},"wa_id":%q}],"messages":[{"from":%q,"id":"wamid.bench.%s.%d","timestamp":"%d","type":"text","text":{"body":"Where is my order %d?"}}]}}]}]}`,
 			i%500, from, from, hex.EncodeToString(run), i, time.Now().Unix(), i))
-		out[i] = body{raw: raw, sig: "sha256=" + channels.HMACSHA256Hex([]byte(benchSecret), raw)}
+		out[i] = signedBody{raw: raw, sig: "sha256=" + channels.HMACSHA256Hex([]byte(benchSecret), raw)}
 	}
 	return out
 }
 
 // load sends every body once from BATON_BENCH_CONNS keep-alive connections
 // [16] and reports webhooks/s and latency percentiles.
-func load(b *testing.B, addr, path string, bodies []body) {
+func load(b *testing.B, addr, path string, bodies []signedBody) {
 	conns := 16
 	if n, err := strconv.Atoi(os.Getenv("BATON_BENCH_CONNS")); err == nil && n > 0 {
 		conns = n
@@ -165,22 +168,10 @@ func load(b *testing.B, addr, path string, bodies []body) {
 	b.ReportMetric(0, "ns/op") // per-op time is meaningless under concurrency; the rate is the figure
 }
 
-func listen(b *testing.B, app *fiber.App) string {
+func listen(b *testing.B) net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	go func() { _ = app.Listener(ln) }()
-	b.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
-	return ln.Addr().String()
-}
-
-// openPostgres gives the benchmark a schema of its own.
-func openPostgres(b *testing.B) baton.Store {
-	st, err := postgres.Open(context.Background(), pgtest.Schema(b), postgres.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	return st
+	return ln
 }

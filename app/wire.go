@@ -1,8 +1,8 @@
-package main
+package app
 
 import (
-	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -12,17 +12,40 @@ import (
 	"github.com/batonhq/baton/channels/twilio"
 	"github.com/batonhq/baton/channels/webchat"
 	"github.com/batonhq/baton/channels/whatsapp"
-	"github.com/batonhq/baton/cmd/baton/internal/config"
+	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/web"
 )
+
+// components are what the capability packages contribute to a running
+// server.
+type components struct {
+	webhooks map[string]baton.WebhookHandler // by provider: whatsapp, messenger, twilio
+	slack    map[string]baton.WebhookHandler // by kind: events, interactions, commands
+	webChat  web.WebChat
+	jobs     map[string]baton.JobHandler // by job kind; only these are ever claimed
+	limits   *serverLimits
+}
+
+// wiring is what the components share: the store, the logger and the
+// clock; the client of the providers' APIs; redact, which cleans provider
+// text before it is kept or logged; foreign, which counts webhook events
+// addressed to a number or Page no bot has; and inDoubt, which counts
+// deliveries that may have reached the customer twice.
+type wiring struct {
+	store   baton.Store
+	log     *slog.Logger
+	clock   baton.Clock
+	client  *http.Client
+	redact  baton.Redactor
+	foreign func(provider string, n int)
+	inDoubt func(baton.ChannelKind)
+}
 
 // wire builds the channel adapters, the agent console, the bots and their
 // job handlers from the configuration. It is the one place a capability is
-// plugged into the server; notify wakes a job worker after an enqueue,
-// redact cleans provider text before it is kept or logged, foreign counts
-// webhook events addressed to a number or Page no bot has, and inDoubt
-// counts deliveries that may have reached the customer twice.
-func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logger, _ func(), redact baton.Redactor, foreign func(provider string, n int), inDoubt func(baton.ChannelKind)) (*components, error) {
-	clock := baton.SystemClock{}
+// plugged into the server.
+func wire(cfg *config.Config, w wiring) (*components, error) {
+	st, log, clock, redact := w.store, w.log, w.clock, w.redact
 	botByID := map[string]baton.Bot{}
 	for _, b := range cfg.DomainBots() {
 		botByID[b.ID] = b
@@ -79,18 +102,18 @@ func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logge
 		jobs:     map[string]baton.JobHandler{},
 	}
 	senders := map[baton.ChannelKind]baton.Sender{}
-	drop := channels.Foreign{Logger: log, Count: foreign}
+	drop := channels.Foreign{Logger: log, Count: w.foreign}
 	if len(wa) > 0 {
 		comp.webhooks["whatsapp"] = &whatsapp.Handler{Accounts: wa, Ingester: ing, Foreign: drop, Redact: redact}
-		senders[baton.ChannelWhatsApp] = &whatsapp.Sender{Accounts: wa, BaseURL: waBase.url, Clock: clock, Redact: redact}
+		senders[baton.ChannelWhatsApp] = &whatsapp.Sender{Accounts: wa, BaseURL: waBase.url, Client: w.client, Clock: clock, Redact: redact}
 	}
 	if len(pages) > 0 {
 		comp.webhooks["messenger"] = &messenger.Handler{Pages: pages, Ingester: ing, Foreign: drop}
-		senders[baton.ChannelMessenger] = &messenger.Sender{Pages: pages, BaseURL: fbBase.url, Clock: clock, Redact: redact}
+		senders[baton.ChannelMessenger] = &messenger.Sender{Pages: pages, BaseURL: fbBase.url, Client: w.client, Clock: clock, Redact: redact}
 	}
 	if len(sms) > 0 {
 		comp.webhooks["twilio"] = &twilio.Handler{Accounts: sms, Ingester: ing, Foreign: drop, Redact: redact}
-		senders[baton.ChannelSMS] = &twilio.Sender{Accounts: sms, BaseURL: twBase.url, Clock: clock, Redact: redact}
+		senders[baton.ChannelSMS] = &twilio.Sender{Accounts: sms, BaseURL: twBase.url, Client: w.client, Clock: clock, Redact: redact}
 	}
 	comp.limits = newServerLimits(cfg, log)
 	if len(sites) > 0 {
@@ -100,7 +123,7 @@ func wire(_ context.Context, cfg *config.Config, st baton.Store, log *slog.Logge
 			Streams: comp.limits.streams, Proxies: comp.limits.proxies}
 		senders[baton.ChannelWebChat] = webchat.Sender{Signal: sig}
 	}
-	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log, InDoubt: inDoubt}
+	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log, InDoubt: w.inDoubt}
 	// Until the triage bot lands, every turn is answered with an
 	// acknowledgement through the real outbox.
 	comp.jobs[baton.JobTurn] = &bots.Acknowledger{Store: st, Budget: comp.limits.turnBudget}

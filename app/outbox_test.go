@@ -1,11 +1,8 @@
-package channels_test
+package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -14,68 +11,11 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/channeltest"
-	"github.com/batonhq/baton/channels/webchat"
 	"github.com/batonhq/baton/jobs"
 )
 
-// deliveries watches a Deliverer: its in-doubt count per channel and its
-// log lines.
-type deliveries struct {
-	mu      sync.Mutex
-	inDoubt map[baton.ChannelKind]int
-	log     bytes.Buffer
-}
-
-// watch makes e's Deliverer report to a new deliveries.
-func watch(e *env) *deliveries {
-	w := &deliveries{inDoubt: map[baton.ChannelKind]int{}}
-	e.deliver.InDoubt = func(ch baton.ChannelKind) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.inDoubt[ch]++
-	}
-	e.deliver.Logger = slog.New(slog.NewJSONHandler(lockedWriter{w}, nil))
-	return w
-}
-
-type lockedWriter struct{ w *deliveries }
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.w.mu.Lock()
-	defer l.w.mu.Unlock()
-	return l.w.log.Write(p)
-}
-
-func (w *deliveries) count(ch baton.ChannelKind) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.inDoubt[ch]
-}
-
-// lines returns the log lines whose message starts with msg.
-func (w *deliveries) lines(t *testing.T, msg string) []string {
-	t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var out []string
-	for _, l := range strings.Split(strings.TrimSpace(w.log.String()), "\n") {
-		var rec struct {
-			Msg string `json:"msg"`
-		}
-		if l == "" {
-			continue
-		}
-		if err := json.Unmarshal([]byte(l), &rec); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		if strings.HasPrefix(rec.Msg, msg) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// deliverPool runs only deliver jobs, with d, on the real worker pool.
+// deliverPool runs only deliver jobs, with d (the app's outbox with a
+// fault put in), on a worker pool of its own.
 func deliverPool(t *testing.T, e *env, d *channels.Deliverer) *jobs.Pool {
 	t.Helper()
 	pool := jobs.New(e.st, jobs.Options{
@@ -91,23 +31,11 @@ func deliverPool(t *testing.T, e *env, d *channels.Deliverer) *jobs.Pool {
 	return pool
 }
 
-// drainDeliveries runs deliver jobs until none is pending or running.
+// drainDeliveries runs the app's jobs until no deliver job is pending or
+// running.
 func drainDeliveries(t *testing.T, e *env) {
 	t.Helper()
-	pool := deliverPool(t, e, e.deliver)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = pool.Shutdown(ctx)
-	}()
-	deadline := time.Now().Add(15 * time.Second)
-	for !deliveriesIdle(t, e) {
-		if time.Now().After(deadline) {
-			t.Fatal("deliveries did not finish in 15 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-		e.clock.Advance(50 * time.Millisecond)
-	}
+	e.runJobs(func() bool { return deliveriesIdle(t, e) })
 }
 
 // deliveriesIdle reports whether no deliver job is pending or running (the
@@ -161,7 +89,7 @@ func dieAfterTheProvider(t *testing.T, e *env, lease time.Duration) {
 	if err != nil || j == nil {
 		t.Fatalf("claim = %v, %v", j, err)
 	}
-	dying := *e.deliver
+	dying := *e.deliverer()
 	dying.Store = diesAfterTheProvider{e.st}
 	if err := dying.HandleJob(ctx, j); err == nil {
 		t.Fatal("the dying attempt recorded its result")
@@ -172,7 +100,6 @@ func TestSendInDoubtAfterACrashIsCountedLoggedOnceAndSentAgain(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
-			w := watch(e)
 			const secret = "Your order 4711 ships to Elm Street"
 			conv := customerConversation(t, e, "16505551234")
 			e.reply(conv, &baton.Message{Text: secret})
@@ -184,7 +111,7 @@ func TestSendInDoubtAfterACrashIsCountedLoggedOnceAndSentAgain(t *testing.T) {
 			if n := len(e.graph.Requests()); n != 1 {
 				t.Fatalf("%d sends by the dying attempt, want 1", n)
 			}
-			if w.count(baton.ChannelWhatsApp) != 0 {
+			if e.inDoubt(baton.ChannelWhatsApp) != 0 {
 				t.Fatal("the first attempt was counted in doubt")
 			}
 
@@ -199,10 +126,10 @@ func TestSendInDoubtAfterACrashIsCountedLoggedOnceAndSentAgain(t *testing.T) {
 			if len(reqs) != 2 || string(reqs[0].Body) != string(reqs[1].Body) {
 				t.Fatalf("%d sends, want the same message twice (at least once for an in-doubt send)", len(reqs))
 			}
-			if got := w.count(baton.ChannelWhatsApp); got != 1 {
+			if got := e.inDoubt(baton.ChannelWhatsApp); got != 1 {
 				t.Fatalf("in doubt = %d, want 1", got)
 			}
-			warn := w.lines(t, "delivery in doubt")
+			warn := e.logLines("delivery in doubt")
 			if len(warn) != 1 {
 				t.Fatalf("%d in-doubt warnings, want 1: %v", len(warn), warn)
 			}
@@ -222,8 +149,6 @@ func TestWebChatSendsAreNeverInDoubt(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
-			w := watch(e)
-			e.deliver.Senders[baton.ChannelWebChat] = webchat.Sender{Signal: &webchat.Signal{}}
 			ctx := context.Background()
 			cust, err := e.st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: botID, Channel: baton.ChannelWebChat, Address: "visitor-1"}, "")
 			if err != nil {
@@ -240,7 +165,7 @@ func TestWebChatSendsAreNeverInDoubt(t *testing.T) {
 			if out := e.outbound(conv.ID); len(out) != 1 || out[0].Status != baton.StatusSent {
 				t.Fatalf("outbound = %+v, want one sent message", out)
 			}
-			if got := w.count(baton.ChannelWebChat); got != 0 {
+			if got := e.inDoubt(baton.ChannelWebChat); got != 0 {
 				t.Fatalf("web chat in doubt = %d, want 0: its sends are keyed by the message id", got)
 			}
 		})
@@ -262,8 +187,7 @@ func TestRetriesThatAreNotInDoubt(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
 				e := newEnv(t, sc, envOptions{graphScript: []channeltest.Reply{tc.first}})
-				w := watch(e)
-				e.deliver.Timeout = 200 * time.Millisecond
+				e.deliverer().Timeout = 200 * time.Millisecond
 				conv := customerConversation(t, e, "16505551234")
 				e.reply(conv, &baton.Message{Text: "On its way"})
 				drainDeliveries(t, e)
@@ -274,10 +198,10 @@ func TestRetriesThatAreNotInDoubt(t *testing.T) {
 				if n := len(e.graph.Requests()); n != 2 {
 					t.Fatalf("%d sends, want 2", n)
 				}
-				if got := w.count(baton.ChannelWhatsApp); got != tc.wantInDoubt {
+				if got := e.inDoubt(baton.ChannelWhatsApp); got != tc.wantInDoubt {
 					t.Fatalf("in doubt = %d, want %d", got, tc.wantInDoubt)
 				}
-				if got := len(w.lines(t, "delivery in doubt")); got != tc.wantInDoubt {
+				if got := len(e.logLines("delivery in doubt")); got != tc.wantInDoubt {
 					t.Fatalf("%d in-doubt warnings, want %d", got, tc.wantInDoubt)
 				}
 			})
@@ -313,16 +237,16 @@ func (s *answeredAsTheDeadlinePasses) Send(ctx context.Context, conv *baton.Conv
 func TestGracefulStopSendsNothingTwice(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name+"/sends in progress finish", func(t *testing.T) {
-			e := newEnv(t, sc, envOptions{})
-			w := watch(e)
-			e.graph = channeltest.NewProvider(t, slowAccept(300*time.Millisecond))
-			e.wa.BaseURL = e.graph.URL + "/v23.0"
+			e := newEnv(t, sc, envOptions{graph: slowAccept(300 * time.Millisecond)})
 			const n = 6
 			for i := 0; i < n; i++ {
 				conv := customerConversation(t, e, fmt.Sprintf("1650555%04d", i))
 				e.reply(conv, &baton.Message{Text: fmt.Sprintf("reply %d", i)})
 			}
-			pool := deliverPool(t, e, e.deliver)
+			// The app's own workers, as in a server.
+			if err := e.app.Start(); err != nil {
+				t.Fatal(err)
+			}
 			for waited := 0; len(e.graph.Requests()) == 0; waited++ {
 				if waited > 10000 {
 					t.Fatal("no send started in 10 s")
@@ -331,7 +255,7 @@ func TestGracefulStopSendsNothingTwice(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := pool.Shutdown(ctx); err != nil {
+			if err := e.app.Shutdown(ctx); err != nil {
 				t.Fatalf("Shutdown: %v", err)
 			}
 			sentBefore := len(e.graph.Requests())
@@ -347,16 +271,15 @@ func TestGracefulStopSendsNothingTwice(t *testing.T) {
 			}
 			drainDeliveries(t, e)
 			assertSentOnce(t, e, n)
-			if got := w.count(baton.ChannelWhatsApp); got != 0 {
+			if got := e.inDoubt(baton.ChannelWhatsApp); got != 0 {
 				t.Fatalf("in doubt = %d after a graceful stop, want 0", got)
 			}
 		})
 
 		t.Run(sc.name+"/the deadline passes as the provider accepts", func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
-			w := watch(e)
-			slow := &answeredAsTheDeadlinePasses{Sender: e.wa, started: make(chan struct{})}
-			stopping := *e.deliver
+			slow := &answeredAsTheDeadlinePasses{Sender: e.deliverer().Senders[baton.ChannelWhatsApp], started: make(chan struct{})}
+			stopping := *e.deliverer()
 			stopping.Senders = map[baton.ChannelKind]baton.Sender{baton.ChannelWhatsApp: slow}
 			conv := customerConversation(t, e, "16505551234")
 			e.reply(conv, &baton.Message{Text: "reply"})
@@ -374,7 +297,7 @@ func TestGracefulStopSendsNothingTwice(t *testing.T) {
 			}
 			drainDeliveries(t, e)
 			assertSentOnce(t, e, 1)
-			if got := w.count(baton.ChannelWhatsApp); got != 0 {
+			if got := e.inDoubt(baton.ChannelWhatsApp); got != 0 {
 				t.Fatalf("in doubt = %d, want 0", got)
 			}
 		})

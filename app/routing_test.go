@@ -1,4 +1,4 @@
-package channels_test
+package app_test
 
 import (
 	"context"
@@ -15,10 +15,13 @@ import (
 // The second bot's channels: on the same Meta app and Twilio account as the
 // test bot (shared), or on an app and account of its own (separate).
 var (
-	shared   = otherBot{id: "beta", phoneNumberID: "106540352242999", pageID: "PAGE2", twilioFrom: "+14155550177"}
-	separate = otherBot{id: "gamma", metaSecret: "gamma_app_secret", phoneNumberID: "106540352242988", pageID: "PAGE3",
+	shared   = otherBot{id: "beta", phoneNumberID: "106540352242999", pageID: "107000000000002", twilioFrom: "+14155550177"}
+	separate = otherBot{id: "gamma", metaSecret: "gamma_app_secret", phoneNumberID: "106540352242988", pageID: "107000000000003",
 		twilioSID: "ACZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ", twilioToken: "gamma-token", twilioFrom: "+14155550166"}
 )
+
+// foreignPage is a Page no bot is configured with.
+const foreignPage = "107000000000009"
 
 // serveAs posts body to the webhook URL of bot, signed with the given
 // secrets, and fails the test unless it is acknowledged.
@@ -26,7 +29,7 @@ func (e *env) serveAs(provider, bot, appSecret, authToken string, body []byte) *
 	e.t.Helper()
 	r := e.unsigned(provider, bot, body)
 	e.sign(r, provider, appSecret, authToken)
-	resp, err := e.handlers[provider].ServeWebhook(context.Background(), r)
+	resp, err := e.handler(provider).ServeWebhook(context.Background(), r)
 	if err != nil {
 		e.t.Fatalf("%s webhook: %v", provider, err)
 	}
@@ -69,11 +72,11 @@ func TestForeignRecipientsAreAcknowledgedNotStored(t *testing.T) {
 		leak           []string // must not appear in the log
 	}{
 		{"whatsapp: another number", "whatsapp", waTextTo("106540352242900", "wamid.f1", customer, text, start), []string{"106540352242900"}},
-		{"messenger: another page", "messenger", msTextTo("PAGE9", "PAGE9", "m_f1", customer, text, start), []string{"PAGE9"}},
-		{"messenger: our entry, another recipient", "messenger", msTextTo("PAGE1", "PAGE9", "m_f2", customer, text, start), []string{"PAGE9"}},
-		{"messenger: another entry, our recipient", "messenger", msTextTo("PAGE9", "PAGE1", "m_f3", customer, text, start), []string{"PAGE9"}},
+		{"messenger: another page", "messenger", msTextTo(foreignPage, foreignPage, "m_f1", customer, text, start), []string{foreignPage}},
+		{"messenger: our entry, another recipient", "messenger", msTextTo(pageID, foreignPage, "m_f2", customer, text, start), []string{foreignPage}},
+		{"messenger: another entry, our recipient", "messenger", msTextTo(foreignPage, pageID, "m_f3", customer, text, start), []string{foreignPage}},
 		{"twilio: another number", "twilio", smsFormTo(twilioSID, "+14155550198", "SMf1", customer, text), []string{"4155550198"}},
-		{"twilio: another account", "twilio", smsFormTo("ACYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY", "+14155550199", "SMf2", customer, text), []string{"ACYYYY"}},
+		{"twilio: another account", "twilio", smsFormTo("ACYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY", twilioFrom, "SMf2", customer, text), []string{"ACYYYY"}},
 	}
 	for _, sc := range stores() {
 		for _, c := range cases {
@@ -113,7 +116,7 @@ func TestForeignStatusesMoveNothing(t *testing.T) {
 			return waStatusTo("106540352242900", id, "read", start.Add(time.Minute))
 		}},
 		{"messenger", msText("m_s1", "PSID1", "hi", start), func(string) []byte {
-			return msReceiptTo("PAGE9", "PSID1", "read", start.Add(time.Hour))
+			return msReceiptTo(foreignPage, "PSID1", "read", start.Add(time.Hour))
 		}},
 		{"twilio", smsForm("SMs1", "+14155550100", "hi"), func(id string) []byte {
 			return smsStatusFrom("+14155550198", id, "delivered", "")
@@ -217,7 +220,7 @@ func TestSharedAppRoutesEachPartToItsBot(t *testing.T) {
 			return string(b)
 		}
 		body := `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[` +
-			change("106540352242922", "wamid.m1") + "," + change("106540352242900", "wamid.m2") + "," + change(shared.phoneNumberID, "wamid.m3") + `]}]}`
+			change(phoneNumberID, "wamid.m1") + "," + change("106540352242900", "wamid.m2") + "," + change(shared.phoneNumberID, "wamid.m3") + `]}]}`
 		e.post("whatsapp", []byte(body))
 		for bot, wamid := range map[string]string{botID: "wamid.m1", shared.id: "wamid.m3"} {
 			cs := e.conversationsOf(bot)

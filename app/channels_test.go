@@ -1,4 +1,4 @@
-package channels_test
+package app_test
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/channeltest"
-	"github.com/batonhq/baton/channels/whatsapp"
+	"github.com/batonhq/baton/config"
 )
 
 func waText(id, from, text string, at time.Time) []byte {
-	return waTextTo("106540352242922", id, from, text, at)
+	return waTextTo(phoneNumberID, id, from, text, at)
 }
 
 // waTextTo is a customer's text to the business number phoneNumberID.
@@ -26,7 +26,7 @@ func waTextTo(phoneNumberID, id, from, text string, at time.Time) []byte {
 }
 
 func waStatus(wamid, status string, at time.Time) []byte {
-	return waStatusTo("106540352242922", wamid, status, at)
+	return waStatusTo(phoneNumberID, wamid, status, at)
 }
 
 // waStatusTo is a status of a message sent from the business number
@@ -37,7 +37,7 @@ func waStatusTo(phoneNumberID, wamid, status string, at time.Time) []byte {
 }
 
 func msText(mid, psid, text string, at time.Time) []byte {
-	return msTextTo("PAGE1", "PAGE1", mid, psid, text, at)
+	return msTextTo(pageID, pageID, mid, psid, text, at)
 }
 
 // msTextTo is a customer's text in an entry of Page entryID, to recipient.
@@ -47,7 +47,7 @@ func msTextTo(entryID, recipient, mid, psid, text string, at time.Time) []byte {
 }
 
 func msReceipt(psid, kind string, watermark time.Time) []byte {
-	return msReceiptTo("PAGE1", psid, kind, watermark)
+	return msReceiptTo(pageID, psid, kind, watermark)
 }
 
 // msReceiptTo is a delivery or read receipt of Page page.
@@ -57,7 +57,7 @@ func msReceiptTo(page, psid, kind string, watermark time.Time) []byte {
 }
 
 func smsForm(sid, from, body string) []byte {
-	return smsFormTo(twilioSID, "+14155550199", sid, from, body)
+	return smsFormTo(twilioSID, twilioFrom, sid, from, body)
 }
 
 // smsFormTo is an inbound SMS of Twilio account accountSID to number to.
@@ -67,7 +67,7 @@ func smsFormTo(accountSID, to, sid, from, body string) []byte {
 }
 
 func smsStatus(sid, status, code string) []byte {
-	return smsStatusFrom("+14155550199", sid, status, code)
+	return smsStatusFrom(twilioFrom, sid, status, code)
 }
 
 // smsStatusFrom is a status callback of a message sent from number from.
@@ -82,7 +82,7 @@ func smsStatusFrom(from, sid, status, code string) []byte {
 // inbound returns each provider's fixture-based customer message, addressed
 // to the test bot (the Messenger fixture has placeholders for the ids).
 func inbound(t *testing.T) map[string][]byte {
-	ms := strings.NewReplacer("<PAGE_ID>", "PAGE1", "<PSID>", "PSID1").Replace(string(readFile(t, "testdata/CONSTRUCTED_envelope_text.json")))
+	ms := strings.NewReplacer("<PAGE_ID>", pageID, "<PSID>", "PSID1").Replace(string(readFile(t, "testdata/CONSTRUCTED_envelope_text.json")))
 	return map[string][]byte{
 		"whatsapp":  readFile(t, "testdata/inbound_text.json"),
 		"messenger": []byte(ms),
@@ -107,7 +107,7 @@ func TestDuplicateWebhooksStoreOneMessageAndOneTurn(t *testing.T) {
 				errs := make([]error, 5)
 				statuses := make([]int, 5)
 				concurrently(5, func(i int) {
-					resp, err := e.handlers[provider].ServeWebhook(context.Background(), e.webhook(provider, body, true))
+					resp, err := e.handler(provider).ServeWebhook(context.Background(), e.webhook(provider, body, true))
 					errs[i] = err
 					if resp != nil {
 						statuses[i] = resp.Status
@@ -186,7 +186,7 @@ func TestRejectedWebhooksStoreNothing(t *testing.T) {
 				}
 				for _, c := range cases {
 					t.Run(provider+"/"+c.name, func(t *testing.T) {
-						resp, err := e.handlers[provider].ServeWebhook(context.Background(), c.req())
+						resp, err := e.handler(provider).ServeWebhook(context.Background(), c.req())
 						if baton.ErrorCode(err) != c.code || resp != nil {
 							t.Fatalf("want %s and no response, got %v / %+v", c.code, err, resp)
 						}
@@ -223,7 +223,7 @@ func TestMetaHandshake(t *testing.T) {
 				r := e.webhook(provider, nil, false)
 				r.Method = "GET"
 				r.Query = url.Values{"hub.mode": {c.mode}, "hub.verify_token": {c.token}, "hub.challenge": {"1158201444"}}
-				resp, err := e.handlers[provider].ServeWebhook(context.Background(), r)
+				resp, err := e.handler(provider).ServeWebhook(context.Background(), r)
 				if c.wantErr != "" {
 					if baton.ErrorCode(err) != c.wantErr {
 						t.Fatalf("want %s, got %v", c.wantErr, err)
@@ -293,7 +293,7 @@ func TestBurstGetsOneAcknowledgement(t *testing.T) {
 	}
 	// Running every job again (a crash before completion) must not answer twice.
 	for _, j := range e.jobs(baton.JobTurn) {
-		if err := e.turn.HandleJob(context.Background(), j); err != nil {
+		if err := e.app.JobHandler(baton.JobTurn).HandleJob(context.Background(), j); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -357,7 +357,7 @@ func TestPermanentFailureIsMarkedWithTheReason(t *testing.T) {
 func TestWhatsAppReplyAfter25HoursSendsTheTemplate(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
-			e := newEnv(t, sc, envOptions{template: &whatsapp.WindowTemplate{Name: "follow_up", Language: "en_US", WithText: true}})
+			e := newEnv(t, sc, envOptions{template: config.Template{Name: "follow_up", Language: "en_US"}})
 			e.post("whatsapp", waText("wamid.w1", "16505551234", "refund?", start))
 			conv := onlyConversation(t, e)
 			e.runJobs(e.idle)
@@ -495,7 +495,7 @@ func TestTwilioStopStopsEverySendAndStartResumes(t *testing.T) {
 
 func TestTwilioHelpAnswersWithTheConfiguredText(t *testing.T) {
 	e := newEnv(t, stores()[0], envOptions{})
-	e.ing.SMSHelp = map[string]string{botID: "Acme support. Reply STOP to opt out."}
+	e.ingester().SMSHelp = map[string]string{botID: "Acme support. Reply STOP to opt out."}
 	e.post("twilio", smsForm("SMh1", "+14155550100", "help"))
 	e.runJobs(e.idle)
 	reqs := e.twilio.Requests()
@@ -514,7 +514,7 @@ func TestTwilioHelpAnswersWithTheConfiguredText(t *testing.T) {
 func TestResolvedConversationReopensInsideTheWindow(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
-			e := newEnv(t, sc, envOptions{reopenAfter: 48 * time.Hour})
+			e := newEnv(t, sc, envOptions{reopenAfter: "48h"})
 			ctx := context.Background()
 			e.post("whatsapp", waText("wamid.r1", "16505551234", "hi", start))
 			conv := onlyConversation(t, e)
@@ -576,8 +576,8 @@ func TestTwilioUnsubscribedAtTheCarrierIsRecorded(t *testing.T) {
 }
 
 func waFailedStatus(wamid, code, title string, at time.Time) []byte {
-	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"statuses":[{"id":%q,"status":"failed","timestamp":"%d","recipient_id":"16505551234","errors":[{"code":%s,"title":%q}]}]}}]}]}`,
-		wamid, at.Unix(), code, title))
+	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":%q},"statuses":[{"id":%q,"status":"failed","timestamp":"%d","recipient_id":"16505551234","errors":[{"code":%s,"title":%q}]}]}}]}]}`,
+		phoneNumberID, wamid, at.Unix(), code, title))
 }
 
 // WhatsApp may accept a free-form message and report 131047 later, in a
@@ -586,7 +586,7 @@ func waFailedStatus(wamid, code, title string, at time.Time) []byte {
 func TestWhatsAppLate131047SendsTheTemplateOnce(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
-			e := newEnv(t, sc, envOptions{template: &whatsapp.WindowTemplate{Name: "follow_up", Language: "en_US"}})
+			e := newEnv(t, sc, envOptions{template: config.Template{Name: "follow_up", Language: "en_US"}})
 			e.post("whatsapp", waText("wamid.l1", "16505551234", "hello", start))
 			conv := onlyConversation(t, e)
 			e.runJobs(func() bool { out := e.outbound(conv.ID); return len(out) == 1 && out[0].Status == baton.StatusSent })

@@ -1,4 +1,4 @@
-package channels_test
+package app_test
 
 import (
 	"context"
@@ -104,7 +104,7 @@ func TestCustomerWritesAgain(t *testing.T) {
 				}
 				jobs, msgs := len(e.jobs("")), len(e.messages(conv.ID))
 				concurrently(4, func(int) {
-					res, err := e.ing.Ingest(ctx, e.st, baton.InboundMessage{BotID: botID, Channel: baton.ChannelWhatsApp,
+					res, err := e.ingester().Ingest(ctx, e.st, baton.InboundMessage{BotID: botID, Channel: baton.ChannelWhatsApp,
 						ProviderMessageID: "wamid.a2", From: "16505551234", Text: "are you there?", Timestamp: wrote})
 					if err != nil || !res.Duplicate || res.MessageID != m.ID {
 						t.Errorf("duplicate: %+v, %v; want a duplicate of message %d", res, err, m.ID)

@@ -1,0 +1,218 @@
+// Package app is the one assembly of Baton: the channel adapters, the web
+// chat, the outbox, the turn handler, the limits, the metrics, the knowledge
+// base and the job pool, plugged together over one store from a validated
+// configuration. cmd/baton serves it; tests and eval runs drive it, with
+// RunJobs to drain the queue synchronously. Nothing but the binary, eval
+// runs and tests imports it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/jobs"
+	"github.com/batonhq/baton/kb"
+	"github.com/batonhq/baton/nlu/pii"
+	"github.com/batonhq/baton/web"
+)
+
+// agentSyncTimeout bounds saving the configured agents at start.
+const agentSyncTimeout = time.Minute
+
+// Options are what the caller decides; everything else comes from the
+// configuration.
+type Options struct {
+	// Store is opened and migrated by the caller, who closes it after
+	// Shutdown.
+	Store  baton.Store
+	Logger *slog.Logger // [discard]
+	Clock  baton.Clock  // [baton.SystemClock]
+	// Workers is the number of concurrent job workers Start launches
+	// [Jobs.Workers, else 4].
+	Workers int
+	// Jobs tunes the pool (leases, backoff, polling, store timeout); its
+	// Clock, Logger, Redact, Observe and the retention of finished jobs
+	// (server.keep_done_jobs, keep_dead_jobs) are the app's.
+	Jobs jobs.Options
+	// HTTPClient makes the calls to the providers' APIs
+	// [http.DefaultClient, under each sender's timeout]. Their base URLs
+	// come from the configuration (api_base).
+	HTTPClient *http.Client
+	// Redactor cleans personal data out of provider error text and job
+	// errors before they are kept or logged [the PII redactor, nlu/pii].
+	Redactor baton.Redactor
+	// Version is reported by /healthz.
+	Version string
+}
+
+// App is the assembled pipeline. New builds it without starting anything;
+// Start launches the job workers, Serve the HTTP server; Shutdown stops
+// both.
+type App struct {
+	store    baton.Store
+	registry *prometheus.Registry
+	pool     *jobs.Pool
+	web      *fiber.App
+	parts    *components
+}
+
+// New assembles the pipeline for a validated cfg over opt.Store: it saves
+// the configured agents, imports each bot's kb.dir (a bad file or a failing
+// import is logged, and the app is built with what could be imported),
+// registers the metrics, builds the channel adapters, the outbox and the
+// turn handler, registers their jobs and builds the HTTP app. ctx bounds
+// that start-up work and is not kept. Nothing runs until Start and Serve;
+// on an error nothing is left running.
+func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
+	if cfg == nil || opt.Store == nil {
+		return nil, baton.Errorf(baton.EINVALID, "app: a configuration and a store are required")
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Clock == nil {
+		opt.Clock = baton.SystemClock{}
+	}
+	if opt.Redactor == nil {
+		// Provider error text and job errors may carry a customer's
+		// number or address.
+		opt.Redactor = baton.RedactFunc(pii.String)
+	}
+	st, log := opt.Store, opt.Logger
+	sctx, cancel := context.WithTimeout(ctx, agentSyncTimeout)
+	err := syncAgents(sctx, st, cfg.DomainAgents())
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	emb, err := Embedder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	importKBs(ctx, cfg, st, emb, log)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	jm, err := newJobMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	wm, err := newWebhookMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	po := opt.Jobs
+	if opt.Workers > 0 {
+		po.Workers = opt.Workers
+	}
+	po.Clock, po.Logger, po.Redact, po.Observe = opt.Clock, log, opt.Redactor, jm.observe
+	po.KeepDone, po.KeepDead = cfg.Server.KeepDoneJobs.Value(), cfg.Server.KeepDeadJobs.Value()
+	pool := jobs.New(st, po)
+	parts, err := wire(cfg, wiring{store: st, log: log, clock: opt.Clock, client: opt.HTTPClient, redact: opt.Redactor,
+		foreign: wm.foreign, inDoubt: jm.deliveryInDoubt})
+	if err != nil {
+		return nil, err
+	}
+	for _, kind := range sortedKinds(parts.jobs) {
+		if err := pool.Register(kind, parts.jobs[kind]); err != nil {
+			return nil, err
+		}
+	}
+	w, err := web.New(web.Config{
+		Store:      st,
+		Webhooks:   parts.webhooks,
+		Slack:      parts.slack,
+		WebChat:    parts.webChat,
+		KB:         &kb.Manager{Store: st, Embedder: emb},
+		Bots:       cfg.DomainBots(),
+		PublicURL:  cfg.Server.PublicURL,
+		AdminToken: cfg.Server.AdminToken,
+		Proxies:    parts.limits.proxies,
+		AuthGuard:  parts.limits.auth,
+		Registry:   reg,
+		Logger:     log,
+		Version:    opt.Version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &App{store: st, registry: reg, pool: pool, web: w, parts: parts}, nil
+}
+
+// Start launches the job workers.
+func (a *App) Start() error { return a.pool.Start() }
+
+// Serve serves HTTP on ln until Shutdown (then it returns nil) or until
+// the listener fails.
+func (a *App) Serve(ln net.Listener) error { return a.web.Listener(ln) }
+
+// Shutdown stops accepting requests and lets running ones finish, then
+// drains the job workers; both within ctx. Jobs still running when ctx is
+// done are cancelled and given back to run again; the error says so.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	if err := a.web.ShutdownWithContext(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if err := a.pool.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("job pool shutdown: jobs were cancelled: %w", err))
+	}
+	// The failures counted since the last summary are not lost.
+	a.parts.limits.auth.Flush()
+	return errors.Join(errs...)
+}
+
+// RunJobs runs every job that is due now, in the caller's goroutine, with
+// the handlers and the retry and dead-letter verdicts of the workers, until
+// none is due; jobs scheduled later or waiting for a retry stay. It returns
+// how many attempts it made. Tests, "baton chat" and eval runs use it in
+// place of Start.
+func (a *App) RunJobs(ctx context.Context) (ran int, err error) { return a.pool.RunDue(ctx) }
+
+// Store is the store the app works on.
+func (a *App) Store() baton.Store { return a.store }
+
+// Registry holds every metric the app exports at /metrics.
+func (a *App) Registry() *prometheus.Registry { return a.registry }
+
+// Webhook is the handler of a provider's webhooks ("whatsapp",
+// "messenger", "twilio"), or nil when no bot uses the provider.
+func (a *App) Webhook(provider string) baton.WebhookHandler { return a.parts.webhooks[provider] }
+
+// JobHandler is the handler of a job kind, or nil.
+func (a *App) JobHandler(kind string) baton.JobHandler { return a.parts.jobs[kind] }
+
+// WebChat is the web chat's HTTP side, or nil when no bot enables it.
+func (a *App) WebChat() web.WebChat { return a.parts.webChat }
+
+func sortedKinds(m map[string]baton.JobHandler) []string {
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// syncAgents saves the configured agents. Their definitions come from the
+// configuration; their status is run-time state the upsert leaves alone.
+func syncAgents(ctx context.Context, st baton.AgentStore, agents []baton.Agent) error {
+	for i := range agents {
+		if err := st.UpsertAgent(ctx, &agents[i]); err != nil {
+			return baton.WrapError(baton.ErrorCode(err), err, "save agent "+agents[i].ID)
+		}
+	}
+	return nil
+}

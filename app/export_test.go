@@ -1,0 +1,4 @@
+package app
+
+// Labelled reads a counter of a registry for the package's external tests.
+var Labelled = labelled
