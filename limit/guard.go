@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Guard slows down credential guessing: it counts failed sign-ins per
@@ -65,34 +67,52 @@ func NewGuard(what string, r Rate, o GuardOptions) *Guard {
 	}
 }
 
-// Check refuses an address that is over its failure rate, with an
-// ERATELIMITED error saying when to retry; call it before checking the
-// credential.
-func (g *Guard) Check(addr string) error {
-	if g == nil || g.failures == nil {
-		return nil
-	}
-	now := g.failures.now()
-	b := g.failures.bucket(AddressKey(addr))
-	tokens := b.TokensAt(now)
-	if tokens >= 1 {
-		return nil
-	}
-	wait := time.Duration((1 - tokens) / float64(b.Limit()) * float64(time.Second))
-	g.note(addr, "", true)
-	return Refused(g.failures.name, g.failures.rate.String(), wait)
+// Attempt is one sign-in attempt that holds a failure of its address's
+// budget until it is known how it went.
+type Attempt struct {
+	g    *Guard
+	addr string
+	r    *rate.Reservation
 }
 
-// Failed records a failed attempt from addr; reason says what was wrong
-// ("missing token", "wrong token") and must not carry what was sent.
-func (g *Guard) Failed(addr, reason string) {
+// Begin starts a sign-in attempt from addr: it refuses an address that is
+// over its failure rate, with an ERATELIMITED error saying when to retry,
+// and otherwise reserves one failure for the attempt. Call it before
+// checking the credential, then Succeeded or Failed. Reserving first is
+// what bounds the guesses: attempts checked at the same time cannot all
+// pass on the one failure left.
+func (g *Guard) Begin(addr string) (*Attempt, error) {
 	if g == nil {
-		return
+		return &Attempt{}, nil
 	}
-	if g.failures != nil {
-		g.failures.bucket(AddressKey(addr)).AllowN(g.failures.now(), 1)
+	a := &Attempt{g: g, addr: addr}
+	if g.failures == nil {
+		return a, nil
 	}
-	g.note(addr, reason, false)
+	now := g.failures.now()
+	r := g.failures.bucket(AddressKey(addr)).ReserveN(now, 1)
+	if wait := r.DelayFrom(now); wait > 0 {
+		r.CancelAt(now)
+		g.note(addr, "", true)
+		return nil, Refused(g.failures.name, g.failures.rate.String(), wait)
+	}
+	a.r = r
+	return a, nil
+}
+
+// Succeeded gives the attempt's reserved failure back.
+func (a *Attempt) Succeeded() {
+	if a.r != nil {
+		a.r.CancelAt(a.g.failures.now())
+	}
+}
+
+// Failed keeps the attempt's failure and notes it; reason says what was
+// wrong ("missing token", "wrong token") and must not carry what was sent.
+func (a *Attempt) Failed(reason string) {
+	if a.g != nil {
+		a.g.note(a.addr, reason, false)
+	}
 }
 
 func (g *Guard) note(addr, reason string, refused bool) {

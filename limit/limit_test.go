@@ -187,24 +187,30 @@ func TestGuard(t *testing.T) {
 	})
 	refused := 0
 	for i := 0; i < 3000; i++ {
-		if err := g.Check("192.0.2.7"); err != nil {
+		a, err := g.Begin("192.0.2.7")
+		if err != nil {
 			if baton.ErrorCode(err) != baton.ERATELIMITED {
 				t.Fatal(err)
 			}
 			refused++
 			continue
 		}
-		g.Failed("192.0.2.7", "wrong token")
+		a.Failed("wrong token")
 	}
 	if refused != 2995 {
 		t.Fatalf("%d refused, want all but the first 5", refused)
 	}
-	if err := g.Check("192.0.2.8"); err != nil {
+	if _, err := g.Begin("192.0.2.8"); err != nil {
 		t.Fatalf("another address is refused: %v", err)
 	}
 	clk.add(12 * time.Second)
-	if err := g.Check("192.0.2.7"); err != nil {
+	a, err := g.Begin("192.0.2.7")
+	if err != nil {
 		t.Fatalf("one failure is allowed again after 12 s: %v", err)
+	}
+	a.Succeeded()
+	if _, err := g.Begin("192.0.2.7"); err != nil {
+		t.Fatalf("a successful attempt gave its failure back, yet the next is refused: %v", err)
 	}
 	g.Flush()
 	lines := logLines(logs)
@@ -231,7 +237,11 @@ func TestGuardSummaryTimer(t *testing.T) {
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Every: 50 * time.Millisecond, MaxLines: 3,
 	})
 	for i := 0; i < 200; i++ {
-		g.Failed(fmt.Sprintf("198.51.100.%d", i), "missing token")
+		a, err := g.Begin(fmt.Sprintf("198.51.100.%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Failed("missing token")
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for len(logLines(logs)["authentication failures"]) == 0 {
@@ -325,10 +335,11 @@ func TestGuardWithoutLimit(t *testing.T) {
 	logs := &syncBuffer{}
 	g := NewGuard("admin API", Rate{}, GuardOptions{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Every: time.Hour})
 	for i := 0; i < 100; i++ {
-		if err := g.Check("192.0.2.7"); err != nil {
+		a, err := g.Begin("192.0.2.7")
+		if err != nil {
 			t.Fatalf("attempt %d refused with the limit off: %v", i, err)
 		}
-		g.Failed("192.0.2.7", "wrong token")
+		a.Failed("wrong token")
 	}
 	g.Flush()
 	lines := logLines(logs)

@@ -20,7 +20,8 @@ func (s *server) requireAdmin(c *fiber.Ctx) error {
 		return baton.Errorf(baton.EFORBIDDEN, "the admin API is disabled: set server.admin_token or BATON_ADMIN_TOKEN")
 	}
 	client := s.cfg.Proxies.Client(c)
-	if err := s.cfg.AuthGuard.Check(client); err != nil {
+	attempt, err := s.cfg.AuthGuard.Begin(client)
+	if err != nil {
 		return err
 	}
 	auth := c.Get(fiber.HeaderAuthorization)
@@ -41,9 +42,10 @@ func (s *server) requireAdmin(c *fiber.Ctx) error {
 		if s.cfg.AuthGuard == nil {
 			return err
 		}
-		s.cfg.AuthGuard.Failed(client, reason)
+		attempt.Failed(reason)
 		return reported{err}
 	}
+	attempt.Succeeded()
 	return c.Next()
 }
 
