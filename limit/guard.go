@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Guard slows down credential guessing: it counts failed sign-ins per
@@ -26,6 +24,11 @@ type Guard struct {
 	log      *slog.Logger
 	every    time.Duration
 	maxLines int
+
+	// gate makes checking an address's budget and holding a failure of it
+	// one step; pending counts the attempts holding one, by address key.
+	gate    sync.Mutex
+	pending map[string]int
 
 	mu        sync.Mutex
 	logged    map[string]bool     // addresses with their own line, until a quiet interval
@@ -63,23 +66,24 @@ func NewGuard(what string, r Rate, o GuardOptions) *Guard {
 		what:     what,
 		failures: NewKeyed("failed "+what+" authentication per client address", r, o.Options),
 		log:      o.Logger, every: o.Every, maxLines: o.MaxLines,
-		logged: map[string]bool{}, addresses: map[string]struct{}{},
+		logged: map[string]bool{}, addresses: map[string]struct{}{}, pending: map[string]int{},
 	}
 }
 
-// Attempt is one sign-in attempt that holds a failure of its address's
-// budget until it is known how it went.
+// Attempt is one sign-in attempt, counted against its address's budget
+// until it is known how it went.
 type Attempt struct {
 	g    *Guard
 	addr string
-	r    *rate.Reservation
+	key  string
+	held bool
 }
 
 // Begin starts a sign-in attempt from addr: it refuses an address that is
 // over its failure rate, with an ERATELIMITED error saying when to retry,
-// and otherwise reserves one failure for the attempt. Call it before
-// checking the credential, then Succeeded or Failed. Reserving first is
-// what bounds the guesses: attempts checked at the same time cannot all
+// and otherwise holds one failure of the budget for the attempt. Call it
+// before checking the credential, then Succeeded or Failed. Holding first
+// is what bounds the guesses: attempts checked at the same time cannot all
 // pass on the one failure left.
 func (g *Guard) Begin(addr string) (*Attempt, error) {
 	if g == nil {
@@ -89,27 +93,48 @@ func (g *Guard) Begin(addr string) (*Attempt, error) {
 	if g.failures == nil {
 		return a, nil
 	}
+	a.key = AddressKey(addr)
+	g.gate.Lock()
 	now := g.failures.now()
-	r := g.failures.bucket(AddressKey(addr)).ReserveN(now, 1)
-	if wait := r.DelayFrom(now); wait > 0 {
-		r.CancelAt(now)
+	b := g.failures.bucket(a.key)
+	free := b.TokensAt(now) - float64(g.pending[a.key])
+	if free < 1 {
+		g.gate.Unlock()
+		wait := time.Duration((1 - free) / float64(b.Limit()) * float64(time.Second))
 		g.note(addr, "", true)
 		return nil, Refused(g.failures.name, g.failures.rate.String(), wait)
 	}
-	a.r = r
+	g.pending[a.key]++
+	a.held = true
+	g.gate.Unlock()
 	return a, nil
 }
 
-// Succeeded gives the attempt's reserved failure back.
-func (a *Attempt) Succeeded() {
-	if a.r != nil {
-		a.r.CancelAt(a.g.failures.now())
+// release ends the hold; spend says the attempt failed and uses up its
+// failure.
+func (a *Attempt) release(spend bool) {
+	if !a.held {
+		return
+	}
+	a.held = false
+	g := a.g
+	g.gate.Lock()
+	defer g.gate.Unlock()
+	if spend {
+		g.failures.bucket(a.key).AllowN(g.failures.now(), 1)
+	}
+	if g.pending[a.key]--; g.pending[a.key] <= 0 {
+		delete(g.pending, a.key)
 	}
 }
 
-// Failed keeps the attempt's failure and notes it; reason says what was
+// Succeeded ends the attempt without using up a failure.
+func (a *Attempt) Succeeded() { a.release(false) }
+
+// Failed uses up the attempt's failure and notes it; reason says what was
 // wrong ("missing token", "wrong token") and must not carry what was sent.
 func (a *Attempt) Failed(reason string) {
+	a.release(true)
 	if a.g != nil {
 		a.g.note(a.addr, reason, false)
 	}

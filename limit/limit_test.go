@@ -209,16 +209,30 @@ func TestGuard(t *testing.T) {
 		t.Fatalf("one failure is allowed again after 12 s: %v", err)
 	}
 	a.Succeeded()
-	if _, err := g.Begin("192.0.2.7"); err != nil {
-		t.Fatalf("a successful attempt gave its failure back, yet the next is refused: %v", err)
+	for i := 0; i < 100; i++ {
+		a, err := g.Begin("192.0.2.7")
+		if err != nil {
+			t.Fatalf("successful attempt %d refused: successes must not use up the budget: %v", i, err)
+		}
+		a.Succeeded()
 	}
+	// Attempts in flight at once hold the budget: with one failure left,
+	// a second concurrent attempt is refused until the first is decided.
+	first, err := g.Begin("192.0.2.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Begin("192.0.2.7"); err == nil {
+		t.Fatal("a concurrent attempt passed on the one failure the first holds")
+	}
+	first.Succeeded()
 	g.Flush()
 	lines := logLines(logs)
 	if n := len(lines["authentication failed"]); n != 1 {
 		t.Fatalf("%d per-attempt lines, want 1:\n%s", n, logs.String())
 	}
 	sum := lines["authentication failures"]
-	if len(sum) != 1 || sum[0]["failed"] != float64(4) || sum[0]["refused"] != float64(2995) || sum[0]["addresses"] != float64(1) {
+	if len(sum) != 1 || sum[0]["failed"] != float64(4) || sum[0]["refused"] != float64(2995+1) || sum[0]["addresses"] != float64(1) {
 		t.Fatalf("summary %v", sum)
 	}
 	if first := lines["authentication failed"][0]; first["client"] != "192.0.2.7" || first["reason"] != "wrong token" {

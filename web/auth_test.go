@@ -123,3 +123,17 @@ func TestClientBehindTrustedProxy(t *testing.T) {
 		t.Fatal("an untrusted peer picked its own bucket with X-Forwarded-For")
 	}
 }
+
+// TestSuccessfulAdminAuthSpendsNothing: an operator's right token, used
+// often, never runs into the failure limit.
+func TestSuccessfulAdminAuthSpendsNothing(t *testing.T) {
+	st := openStore(t)
+	guard := limit.NewGuard("admin API", limit.Rate{N: 3, Per: time.Minute}, limit.GuardOptions{})
+	base, _ := serve(t, web.Config{Store: st, AdminToken: adminToken, AuthGuard: guard})
+	for i := 0; i < 30; i++ {
+		status, _, body := do(t, "GET", base+"/api/v1/conversations", nil, map[string]string{"Authorization": "Bearer " + adminToken})
+		if status != 200 {
+			t.Fatalf("request %d with the right token: %d %s", i+1, status, body)
+		}
+	}
+}
