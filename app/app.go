@@ -53,6 +53,9 @@ type Options struct {
 	// Redactor cleans personal data out of provider error text and job
 	// errors before they are kept or logged [the PII redactor, nlu/pii].
 	Redactor baton.Redactor
+	// ModelDir keeps each bot's trained intent model between starts (a
+	// directory per bot under it); "" trains in memory at every start.
+	ModelDir string
 	// Version is reported by /healthz.
 	Version string
 }
@@ -120,7 +123,19 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	po.Clock, po.Logger, po.Redact, po.Observe = opt.Clock, log, opt.Redactor, jm.observe
 	po.KeepDone, po.KeepDead = cfg.Server.KeepDoneJobs.Value(), cfg.Server.KeepDeadJobs.Value()
 	pool := jobs.New(st, po)
-	parts, err := wire(cfg, wiring{store: st, log: log, clock: opt.Clock, client: opt.HTTPClient, redact: opt.Redactor,
+	llmClient, err := openAIClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var llm baton.LLM
+	if llmClient != nil {
+		llm = llmClient.LLM()
+	}
+	brains, err := buildBrains(ctx, cfg, brainDeps{store: st, embedder: emb, llm: llm, client: opt.HTTPClient, modelDir: opt.ModelDir})
+	if err != nil {
+		return nil, err
+	}
+	parts, err := wire(cfg, wiring{brains: brains, store: st, log: log, clock: opt.Clock, client: opt.HTTPClient, redact: opt.Redactor,
 		foreign: wm.foreign, inDoubt: jm.deliveryInDoubt})
 	if err != nil {
 		return nil, err

@@ -48,8 +48,20 @@ const (
 	adminToken    = "admin-token-0123456789"
 )
 
-// ackText is what the turn handler the app wires answers with.
-const ackText = bots.DefaultAcknowledgement
+// ackText is what the bot answers a message it cannot place (the test bot
+// has no intents and no KB): every message of the channel tests.
+const ackText = "I'm not sure I understood. Could you tell me a bit more about what you need?"
+
+// TestAckTextIsTheBots keeps ackText the bot's own out-of-scope text.
+func TestAckTextIsTheBots(t *testing.T) {
+	texts, err := bots.NewTexts([]string{"en"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts.Say("en", bots.TextOutOfScope); got != ackText {
+		t.Fatalf("the bot says %q, ackText is %q", got, ackText)
+	}
+}
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
@@ -168,8 +180,13 @@ func testConfig(t testing.TB, graphURL, twilioURL string, o envOptions) *config.
 		}
 		return ch
 	}
+	// The channel tests send the bot messages it cannot place, one after
+	// another: each is answered alike, none is escalated for it, and no
+	// follow-up job joins the queue.
+	quiet := config.Escalation{RepeatedFailure: config.Trigger{Off: true}}
 	test := config.Bot{ID: botID, Name: chatTitle, Languages: []string{"en"}, ReopenWindow: o.reopenAfter,
-		Channels: channels(botID, metaSecret, phoneNumberID, pageID, twilioSID, twilioToken, twilioFrom)}
+		Channels:   channels(botID, metaSecret, phoneNumberID, pageID, twilioSID, twilioToken, twilioFrom),
+		Escalation: quiet, FollowUp: "off"}
 	test.Channels.WhatsApp.Template = o.template
 	test.Channels.WebChat = &config.WebChat{Enabled: true, IdentitySecret: chatSecret}
 	cfg := &config.Config{
@@ -178,7 +195,7 @@ func testConfig(t testing.TB, graphURL, twilioURL string, o envOptions) *config.
 		Dir:    t.TempDir(),
 	}
 	for _, b := range o.others {
-		cfg.Bots = append(cfg.Bots, config.Bot{ID: b.id, Name: b.id, Languages: []string{"en"},
+		cfg.Bots = append(cfg.Bots, config.Bot{ID: b.id, Name: b.id, Languages: []string{"en"}, Escalation: quiet, FollowUp: "off",
 			Channels: channels(b.id, or(b.metaSecret, metaSecret), b.phoneNumberID, b.pageID, or(b.twilioSID, twilioSID), or(b.twilioToken, twilioToken), b.twilioFrom)})
 	}
 	if problems := cfg.Validate(); len(problems) > 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/batonhq/baton/channels/webchat"
 	"github.com/batonhq/baton/channels/whatsapp"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/nlu/pii"
 	"github.com/batonhq/baton/web"
 )
 
@@ -32,6 +33,7 @@ type components struct {
 // addressed to a number or Page no bot has; and inDoubt, which counts
 // deliveries that may have reached the customer twice.
 type wiring struct {
+	brains  map[string]*bots.Brain
 	store   baton.Store
 	log     *slog.Logger
 	clock   baton.Clock
@@ -55,6 +57,9 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 		Bots:   func(id string) (baton.Bot, bool) { b, ok := botByID[id]; return b, ok },
 		Clock:  clock,
 		Logger: log,
+		// A card number a customer pastes is kept with its last four
+		// digits only, in the transcript and everything read from it.
+		Mask: pii.MaskCards,
 	}
 
 	wa := map[string]whatsapp.Account{}
@@ -126,7 +131,8 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log, InDoubt: w.inDoubt}
 	// Until the triage bot lands, every turn is answered with an
 	// acknowledgement through the real outbox.
-	comp.jobs[baton.JobTurn] = &bots.Acknowledger{Store: st, Budget: comp.limits.turnBudget}
+	comp.jobs[baton.JobTurn] = &bots.Turns{Store: st, Brains: w.brains, Budget: comp.limits.turnBudget, Clock: clock, Logger: log}
+	comp.jobs[baton.JobFollowUp] = &bots.FollowUps{Store: st}
 	return comp, nil
 }
 

@@ -47,6 +47,12 @@ type Brain struct {
 	// Mask hides card numbers (last four kept) in what the packet quotes;
 	// nil leaves text as it is.
 	Mask func(string) string
+	// FollowUp is how long "did this help?" waits before silence counts as
+	// a yes (0: defaultFollowUp; negative: never).
+	FollowUp time.Duration
+	// WaitNotice is how often a queued customer who writes again hears
+	// that a person will answer (0: defaultWaitNotice).
+	WaitNotice time.Duration
 }
 
 // Turn is what a turn decides on.
@@ -558,6 +564,18 @@ func contains(s []string, v string) bool {
 	return false
 }
 
-// defaultFollowUp is how long "did this help?" waits before silence counts
-// as a yes.
-const defaultFollowUp = 30 * time.Minute
+// Defaults of Brain.FollowUp and Brain.WaitNotice.
+const (
+	defaultFollowUp   = 30 * time.Minute
+	defaultWaitNotice = 10 * time.Minute
+)
+
+func (b *Brain) followUp() time.Duration {
+	switch {
+	case b.FollowUp < 0:
+		return 0
+	case b.FollowUp == 0:
+		return defaultFollowUp
+	}
+	return b.FollowUp
+}

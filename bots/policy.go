@@ -116,9 +116,6 @@ func DefaultPolicy(queue string) Policy {
 func (p *Policy) Validate() error {
 	var errs []string
 	add := func(f string, a ...any) { errs = append(errs, fmt.Sprintf(f, a...)) }
-	if p.Route.Queue == "" {
-		add("escalation: a default queue is required")
-	}
 	if t := p.NegativeSentiment; !t.Off && (t.Threshold < -1 || t.Threshold > 1) {
 		add("%s: threshold %.2f is outside [-1, 1]", baton.TriggerNegativeSentiment, t.Threshold)
 	}

@@ -147,7 +147,6 @@ func TestPolicyValidate(t *testing.T) {
 		edit func(*Policy)
 		want string
 	}{
-		{"no default queue", func(p *Policy) { p.Route.Queue = "" }, "default queue"},
 		{"sentiment threshold", func(p *Policy) { p.NegativeSentiment.Threshold = -2 }, "negative_sentiment: threshold"},
 		{"trend messages", func(p *Policy) { p.SentimentTrend.Messages = 1 }, "sentiment_trend: messages"},
 		{"failure count", func(p *Policy) { p.RepeatedFailure.Count = 0 }, "repeated_failure: count"},

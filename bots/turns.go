@@ -33,12 +33,6 @@ type Turns struct {
 	Budget TurnBudget
 	Clock  baton.Clock
 	Logger *slog.Logger
-	// WaitNotice is how often a queued customer who writes again hears
-	// that a person will answer (default 10m).
-	WaitNotice time.Duration
-	// FollowUp is how long "did this help?" waits before silence counts as
-	// a yes (default 30m; negative: never).
-	FollowUp time.Duration
 	// ReturnWindow: a customer who comes back about the same thing this
 	// soon after the bot resolved their conversation turns that resolution
 	// into a failure (default 72h).
@@ -145,7 +139,7 @@ func (h *Turns) HandleJob(ctx context.Context, j *baton.Job) error {
 		d.Analysis = &baton.DecisionAnalysis{Language: an.Language, Intent: an.Intent, IntentConfidence: an.IntentConfidence,
 			OutOfScope: an.OutOfScope, Sentiment: an.Sentiment, SentimentTrend: out.Trend, WantsHuman: an.WantsHuman}
 	}
-	committed, err := h.commit(ctx, conv.ID, m.ID, d, out, start)
+	committed, err := h.commit(ctx, brain, conv.ID, m.ID, d, out, start)
 	if err != nil || !committed {
 		return err
 	}
@@ -163,7 +157,7 @@ func (h *Turns) HandleJob(ctx context.Context, j *baton.Job) error {
 // transaction, that the conversation is still the bot's and that no newer
 // customer message arrived (its own turn answers then). committed is false
 // when the turn was superseded.
-func (h *Turns) commit(ctx context.Context, convID, msgID int64, d *baton.Decision, out Outcome, start time.Time) (committed bool, err error) {
+func (h *Turns) commit(ctx context.Context, brain *Brain, convID, msgID int64, d *baton.Decision, out Outcome, start time.Time) (committed bool, err error) {
 	for attempt := 1; ; attempt++ {
 		committed = false
 		err = h.Store.Tx(ctx, func(tx baton.Store) error {
@@ -209,8 +203,8 @@ func (h *Turns) commit(ctx context.Context, convID, msgID int64, d *baton.Decisi
 					return fmt.Errorf("move the conversation: %w", err)
 				}
 			}
-			if out.AskedHelp && h.followUp() > 0 {
-				if err := h.scheduleFollowUp(ctx, tx, convID, d.ID); err != nil {
+			if wait := brain.followUp(); out.AskedHelp && wait > 0 {
+				if err := h.scheduleFollowUp(ctx, tx, convID, d.ID, wait); err != nil {
 					return err
 				}
 			}
@@ -227,20 +221,10 @@ func (h *Turns) commit(ctx context.Context, convID, msgID int64, d *baton.Decisi
 	return committed, nil
 }
 
-func (h *Turns) followUp() time.Duration {
-	switch {
-	case h.FollowUp < 0:
-		return 0
-	case h.FollowUp == 0:
-		return defaultFollowUp
-	}
-	return h.FollowUp
-}
-
-func (h *Turns) scheduleFollowUp(ctx context.Context, tx baton.Store, convID, decisionID int64) error {
+func (h *Turns) scheduleFollowUp(ctx context.Context, tx baton.Store, convID, decisionID int64, wait time.Duration) error {
 	payload, _ := json.Marshal(FollowUpPayload{DecisionID: decisionID})
 	job := &baton.Job{Kind: baton.JobFollowUp, ConversationID: convID, Key: "followup:" + strconv.FormatInt(decisionID, 10),
-		Payload: payload, RunAt: h.now().Add(h.followUp())}
+		Payload: payload, RunAt: h.now().Add(wait)}
 	if _, err := tx.Enqueue(ctx, job); err != nil {
 		return fmt.Errorf("schedule the follow-up: %w", err)
 	}
@@ -252,9 +236,9 @@ func (h *Turns) scheduleFollowUp(ctx context.Context, tx baton.Store, convID, de
 // per WaitNotice, that a person will answer.
 func (h *Turns) personOwns(ctx context.Context, brain *Brain, conv *baton.Conversation, m *baton.Message, mem Memory, start time.Time) error {
 	now := h.now()
-	every := h.WaitNotice
+	every := brain.WaitNotice
 	if every <= 0 {
-		every = 10 * time.Minute
+		every = defaultWaitNotice
 	}
 	notice := conv.State == baton.StateQueued && (mem.WaitNoticeAt == nil || now.Sub(*mem.WaitNoticeAt) >= every)
 	d := &baton.Decision{ConversationID: conv.ID, MessageID: m.ID, Action: baton.ActionNone, Detail: "a person owns the conversation (" + string(conv.State) + ")"}

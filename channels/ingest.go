@@ -60,6 +60,9 @@ type Ingester struct {
 	SMSHelp map[string]string
 	Clock   baton.Clock
 	Logger  *slog.Logger
+	// Mask, when set, rewrites a customer's text before it is stored (card
+	// numbers down to their last four digits).
+	Mask func(string) string
 }
 
 // errDuplicate rolls back the transaction of a message that was already
@@ -143,6 +146,9 @@ func validateInbound(in *baton.InboundMessage) error {
 func (g *Ingester) Ingest(ctx context.Context, st baton.Store, in baton.InboundMessage) (IngestResult, error) {
 	if err := validateInbound(&in); err != nil {
 		return IngestResult{}, err
+	}
+	if g.Mask != nil {
+		in.Text = g.Mask(in.Text)
 	}
 	bot, ok := g.Bots(in.BotID)
 	if !ok {

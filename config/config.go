@@ -22,6 +22,10 @@ type Config struct {
 	// file (kb.dir, nlu.intents) are resolved against it, not against the
 	// working directory of whoever started the process.
 	Dir string `yaml:"-"`
+	// File is the path the configuration was loaded from ("" when it came
+	// from the environment alone): problems found later (an intents file
+	// the analyser refuses) are reported against it.
+	File string `yaml:"-"`
 }
 
 // Server configures the process itself.
@@ -70,6 +74,19 @@ type Bot struct {
 	Channels     Channels   `yaml:"channels"`
 	Escalation   Escalation `yaml:"escalation"`
 	ReopenWindow Duration   `yaml:"reopen_window"`
+	// Texts override what the bot says, by language and text name
+	// (greeting, clarify, escalating, did_this_help, ...).
+	Texts map[string]map[string]string `yaml:"texts"`
+	// SmallTalk answers intents with a fixed text instead of the KB
+	// (intent → text name) [greeting → greeting, thanks → glad_to_help,
+	// for the intents the bot has].
+	SmallTalk map[string]string `yaml:"small_talk"`
+	Actions   []Action          `yaml:"actions"`
+	// FollowUp is how long "did this help?" waits before silence counts as
+	// a yes [30m; "off": never]; WaitNotice how often a queued customer
+	// who writes again hears a person will answer [10m].
+	FollowUp   Duration `yaml:"follow_up"`
+	WaitNotice Duration `yaml:"wait_notice"`
 }
 
 // KB says where a bot's articles come from and how sure an answer must be.
@@ -132,22 +149,95 @@ type WebChat struct {
 	IdentitySecret string `yaml:"identity_secret"`
 }
 
-// Escalation is a bot's policy for handing a conversation to a human.
+// Escalation is a bot's policy for handing a conversation to a person:
+// where escalations go by default and each trigger's settings. Trigger
+// names are fixed (evals and agents read them); a trigger left out keeps
+// its default, "off: true" turns it off (wants_human cannot be).
 type Escalation struct {
-	// NegativeSentiment escalates when a message's sentiment is at or below
-	// it (in [-1, 1]); nil keeps the bot's default.
-	NegativeSentiment *float64 `yaml:"negative_sentiment"`
-	// MaxBotTurns escalates after this many bot answers without resolution;
-	// 0 means no limit.
-	MaxBotTurns int `yaml:"max_bot_turns"`
-	// LoopRepeats escalates when the customer repeats the same question this
-	// many times; 0 turns loop detection off.
-	LoopRepeats int `yaml:"loop_repeats"`
-	// Topics are intents that always go to a human.
-	Topics []string `yaml:"topics"`
-	// Queue is where escalations go unless a topic or article says
-	// otherwise.
-	Queue string `yaml:"queue"`
+	// Queue and Priority are where an escalation goes when its trigger
+	// names no queue [the bot's first queue; normal].
+	Queue             string             `yaml:"queue"`
+	Priority          string             `yaml:"priority"`
+	WantsHuman        Trigger            `yaml:"wants_human"`
+	NegativeSentiment Trigger            `yaml:"negative_sentiment"`
+	SentimentTrend    Trigger            `yaml:"sentiment_trend"`
+	RepeatedFailure   Trigger            `yaml:"repeated_failure"`
+	NotHelped         Trigger            `yaml:"not_helped"`
+	Loop              Trigger            `yaml:"loop"`
+	MaxTurns          Trigger            `yaml:"max_turns"`
+	ActionFailed      Trigger            `yaml:"action_failed"`
+	Topics            []TopicTrigger     `yaml:"topics"`
+	Attributes        []AttributeTrigger `yaml:"attributes"`
+	Spam              Spam               `yaml:"spam"`
+}
+
+// Trigger is one escalation trigger's settings; which settings a trigger
+// takes is checked (threshold: negative_sentiment, sentiment_trend;
+// messages: sentiment_trend; count: repeated_failure, max_turns;
+// similarity: loop).
+type Trigger struct {
+	Off        bool     `yaml:"off"`
+	Threshold  *float64 `yaml:"threshold"`
+	Messages   int      `yaml:"messages"`
+	Count      int      `yaml:"count"`
+	Similarity *float64 `yaml:"similarity"`
+	Queue      string   `yaml:"queue"`
+	Priority   string   `yaml:"priority"`
+}
+
+// TopicTrigger sends an intent to a person, always.
+type TopicTrigger struct {
+	Intent        string   `yaml:"intent"`
+	MinConfidence *float64 `yaml:"min_confidence"`
+	Queue         string   `yaml:"queue"` // [the intent's queue in the intents file, else the default]
+	Priority      string   `yaml:"priority"`
+}
+
+// AttributeTrigger sends customers with a trusted attribute value to a
+// person (VIP, say). Values empty: any value.
+type AttributeTrigger struct {
+	Key      string   `yaml:"key"`
+	Values   []string `yaml:"values"`
+	Queue    string   `yaml:"queue"`
+	Priority string   `yaml:"priority"`
+}
+
+// Spam archives a conversation nobody should see: senders matching a
+// pattern (path.Match on the channel address, e.g. "+1900*") or messages
+// matching a regular expression.
+type Spam struct {
+	Senders  []string `yaml:"senders"`
+	Patterns []string `yaml:"patterns"`
+}
+
+// Action is a declarative HTTP action bound to an intent.
+type Action struct {
+	Name    string        `yaml:"name"`
+	Intent  string        `yaml:"intent"`
+	Slots   []Slot        `yaml:"slots"`
+	Request ActionRequest `yaml:"request"`
+	// Reply and NotFound are templates by language over {{.slots.NAME}}
+	// and {{.result...}}; NotFound answers a 404.
+	Reply    map[string]string `yaml:"reply"`
+	NotFound map[string]string `yaml:"not_found"`
+}
+
+// Slot is a value an action asks the customer for.
+type Slot struct {
+	Name    string            `yaml:"name"`
+	Entity  string            `yaml:"entity"`  // order_number, email, phone, amount
+	Pattern string            `yaml:"pattern"` // anchored regular expression a value must match
+	Prompt  map[string]string `yaml:"prompt"`  // by language
+}
+
+// ActionRequest is an action's HTTP call. URL and Body are templates over
+// {{.slots.NAME}}; secrets in headers are written ${VAR}.
+type ActionRequest struct {
+	Method  string            `yaml:"method"`
+	URL     string            `yaml:"url"`
+	Headers map[string]string `yaml:"headers"`
+	Body    string            `yaml:"body"`
+	Timeout Duration          `yaml:"timeout"`
 }
 
 // Queue is a human queue.

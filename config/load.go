@@ -91,7 +91,7 @@ func Load(path string, env Env) (*Config, error) {
 		if err != nil {
 			return nil, baton.Errorf(baton.EINVALID, "configuration path %s: %w", path, err)
 		}
-		cfg.Dir = filepath.Dir(abs)
+		cfg.Dir, cfg.File = filepath.Dir(abs), path
 		parse(data, env, cfg, &problems)
 	} else {
 		wd, err := os.Getwd()

@@ -257,16 +257,8 @@ func (v *validator) bots() map[string]int {
 		}
 		v.path(p+".nlu.intents", b.NLU.Intents, false)
 		v.channels(p+".channels", b.Channels)
-		e := b.Escalation
-		if s := e.NegativeSentiment; s != nil && (*s < -1 || *s > 1) {
-			v.add(p+".escalation.negative_sentiment", "must be between -1 and 1, got %g", *s)
-		}
-		if e.MaxBotTurns < 0 {
-			v.add(p+".escalation.max_bot_turns", "must not be negative")
-		}
-		if e.LoopRepeats < 0 || e.LoopRepeats == 1 {
-			v.add(p+".escalation.loop_repeats", "must be 0 (off) or at least 2, got %d", e.LoopRepeats)
-		}
+		v.escalation(p+".escalation", b.Escalation)
+		v.behaviour(p, b)
 		v.duration(p+".reopen_window", b.ReopenWindow, false)
 	}
 	return ids
@@ -392,19 +384,21 @@ func (v *validator) sla(p string, s SLA) {
 	}
 }
 
+// escalationQueues checks that every queue an escalation may go to exists
+// and is the bot's.
 func (v *validator) escalationQueues(bots, queues map[string]int) {
 	for i, b := range v.cfg.Bots {
-		q := b.Escalation.Queue
-		if q == "" {
-			continue
-		}
-		p := fmt.Sprintf("bots[%d].escalation.queue", i)
-		j, ok := queues[q]
-		switch {
-		case !ok:
-			v.add(p, "no queue with id %q", q)
-		case v.cfg.Queues[j].Bot != b.ID:
-			v.add(p, "queue %q belongs to bot %q", q, v.cfg.Queues[j].Bot)
+		for _, ref := range b.Escalation.queueRefs(fmt.Sprintf("bots[%d].escalation", i)) {
+			if ref.queue == "" {
+				continue
+			}
+			j, ok := queues[ref.queue]
+			switch {
+			case !ok:
+				v.add(ref.path, "no queue with id %q", ref.queue)
+			case v.cfg.Queues[j].Bot != b.ID:
+				v.add(ref.path, "queue %q belongs to bot %q", ref.queue, v.cfg.Queues[j].Bot)
+			}
 		}
 	}
 }
