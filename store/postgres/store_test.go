@@ -1025,3 +1025,43 @@ func TestKeywordPlanWithStaleStatistics(t *testing.T) {
 		t.Fatalf("no index scan on chunk_postings:\n%s", plan)
 	}
 }
+
+// TestKeywordPublishedCheckIsHashed: a keyword search checks that its
+// scored chunks are published against one hash of the bot's published
+// article ids, not with a lookup per scored chunk (the planner, guessing a
+// few dozen scored chunks where a common word scores thousands, chose the
+// lookups).
+func TestKeywordPublishedCheckIsHashed(t *testing.T) {
+	st := openStore(t, nil)
+	ctx := testCtx(t)
+	for i := range 30 {
+		a := &baton.Article{BotID: "shop", Slug: fmt.Sprintf("a%d", i), Title: "t", Language: "en", Status: baton.ArticlePublished}
+		if err := st.CreateArticleVersion(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReplaceChunks(ctx, a.ID, []baton.Chunk{{Text: "where is my order"}, {Text: fmt.Sprintf("order number %d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.pool.Exec(ctx, `ANALYZE chunks, articles, chunk_postings, chunk_terms, chunk_corpus`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.pool.Query(ctx, `EXPLAIN `+keywordSQL(), "shop", "en", []string{"order"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan := strings.Join(lines, "\n"); !strings.Contains(plan, "(hashed SubPlan") {
+		t.Fatalf("the published check is not a hashed subplan:\n%s", plan)
+	}
+	hits, err := st.SearchKeyword(ctx, baton.ChunkQuery{BotID: "shop", Language: "en", Text: "order", K: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 10 {
+		t.Fatalf("%d hits, want 10", len(hits))
+	}
+}
