@@ -460,15 +460,17 @@ func (s *Store) vectorSearchBatch(ctx context.Context, q baton.ChunkQuery) (*pgx
 	k := queryK(q.K)
 	b := &pgx.Batch{}
 	if plan != planExact {
-		b.Queue(`SELECT set_config('hnsw.ef_search', $1, true)`, fmt.Sprint(efSearch(k+vectorTieSlack)))
+		// One statement for all the settings.
+		set := []string{`set_config('hnsw.ef_search', $1, true)`}
 		if s.vector.iterativeScan {
-			b.Queue(`SELECT set_config('hnsw.iterative_scan', 'strict_order', true)`)
+			set = append(set, `set_config('hnsw.iterative_scan', 'strict_order', true)`)
 		}
-	}
-	if plan == planIndex {
-		for _, name := range forceIndex {
-			b.Queue(`SELECT set_config($1, 'off', true)`, name)
+		if plan == planIndex {
+			for _, name := range forceIndex {
+				set = append(set, `set_config('`+name+`', 'off', true)`)
+			}
 		}
+		b.Queue(`SELECT `+strings.Join(set, ", "), fmt.Sprint(efSearch(k+vectorTieSlack)))
 	}
 	b.Queue(s.vector.vectorSearchSQL(dim, plan == planExact), vectorSearchArgs(q, k)...)
 	return b, plan, nil
