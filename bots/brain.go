@@ -1,3 +1,11 @@
+// Package bots is the triage bot: for every customer turn it reads the
+// message (language, intent, sentiment, a request for a person), evaluates
+// the bot's escalation policy and acts: answers from the KB with citations,
+// runs an intent's action, asks one clarifying question, hands the
+// conversation to a person with a typed packet, or archives spam; and it
+// records why, as a decision per turn. It reaches language understanding,
+// the KB and the store through domain interfaces, so that eval runs drive
+// it with the real ones and tests with fakes.
 package bots
 
 import (
