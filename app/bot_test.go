@@ -114,6 +114,7 @@ type view struct {
 		Text      string `json:"text"`
 	} `json:"messages"`
 	Events []struct {
+		Type string         `json:"type"`
 		To   string         `json:"to"`
 		Data map[string]any `json:"data"`
 	} `json:"events"`
@@ -239,6 +240,21 @@ func TestBotEndToEnd(t *testing.T) {
 			}
 			if len(v.Decisions) != 2 {
 				t.Fatalf("%d decisions, want one per turn", len(v.Decisions))
+			}
+
+			// Back about the same thing: a new conversation, and the bot's
+			// resolution of the first one counts as failed.
+			sent = s.say(waText("wamid.q2b", ana, "I still don't understand how many days I have to return an item", now.Add(1500*time.Millisecond)))
+			if len(sent) == 0 {
+				t.Fatal("the returning customer got no answer")
+			}
+			v = s.conversation(ana)
+			var failed bool
+			for _, e := range v.Events {
+				failed = failed || e.Type == bots.ResolutionFailed
+			}
+			if !failed {
+				t.Fatalf("the first conversation's events %+v: want %s", v.Events, bots.ResolutionFailed)
 			}
 
 			// An angry Turkish message.
