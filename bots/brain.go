@@ -199,7 +199,7 @@ func (b *Brain) answer(ctx context.Context, out Outcome, t Turn, mem Memory, fac
 		mem.BotTurns++
 		out.Action = baton.ActionAnswer
 		out.Citations = citations(ans)
-		text := ans.Text
+		text := ForChannel(t.Conversation.Channel, ans.Text)
 		if src := b.sources(lang, ans); src != "" {
 			text += "\n\n" + src
 		}
