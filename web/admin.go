@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -252,6 +253,10 @@ type triggerJSON struct {
 	Fired     bool    `json:"fired"`
 	Detail    string  `json:"detail,omitempty"`
 }
+
+// MarshalDecision is d in the JSON the admin API shows it in, so that a
+// tool that prints decisions ("baton chat") speaks the same shape.
+func MarshalDecision(d *baton.Decision) ([]byte, error) { return json.Marshal(toDecisionJSON(d)) }
 
 func toDecisionJSON(d *baton.Decision) decisionJSON {
 	out := decisionJSON{
