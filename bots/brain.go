@@ -224,7 +224,7 @@ func (b *Brain) answer(ctx context.Context, out Outcome, t Turn, mem Memory, fac
 	out.Memory = mem
 	if opts := b.closeCall(ans); len(opts) == 2 && !an.OutOfScope {
 		out.Action, out.Detail = baton.ActionClarify, "two articles too close to call"
-		msg := b.text(lang, TextClarify, "options", opts[0].Title+" / "+opts[1].Title)
+		msg := b.text(lang, TextClarify, "options", strings.TrimRight(opts[0].Title, "?？ ")+" / "+strings.TrimRight(opts[1].Title, "?？ "))
 		b.choices(msg, t.Conversation.Channel, []baton.Choice{{ID: "baton:clarify:" + opts[0].Slug, Title: opts[0].Title},
 			{ID: "baton:clarify:" + opts[1].Slug, Title: opts[1].Title}})
 		out.Replies = []*baton.Message{msg}
@@ -541,14 +541,13 @@ func answerLanguage(ans kb.Answer) string {
 	return ans.Results[0].Language
 }
 
+// citations are the articles an answer cites, each with the answer's
+// grounded confidence (0..1): how sure the KB is that the passage answers
+// the question, the figure the answer threshold is set against.
 func citations(ans kb.Answer) []baton.Citation {
-	scores := map[string]float64{}
-	for _, r := range ans.ArticlesTried() {
-		scores[r.Slug] = r.Score
-	}
 	var out []baton.Citation
 	for _, c := range ans.Citations {
-		out = append(out, baton.Citation{Slug: c.Slug, Title: c.Title, Score: scores[c.Slug]})
+		out = append(out, baton.Citation{Slug: c.Slug, Title: c.Title, Score: ans.Grounded})
 	}
 	return out
 }

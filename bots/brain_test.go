@@ -111,7 +111,7 @@ func TestDecideAnswersFromTheKB(t *testing.T) {
 	if !strings.Contains(out.Replies[0].Text, "within 30 days") || !strings.Contains(out.Replies[0].Text, "Source: Returns policy (https://help.example/returns)") {
 		t.Errorf("answer %q lacks the text or its citation", out.Replies[0].Text)
 	}
-	if len(out.Citations) != 1 || out.Citations[0].Slug != "returns" || out.Citations[0].Score != 0.9 {
+	if len(out.Citations) != 1 || out.Citations[0].Slug != "returns" || out.Citations[0].Score != 0.8 {
 		t.Errorf("citations %+v", out.Citations)
 	}
 	help, _ := baton.OutboundOf(out.Replies[1])
