@@ -90,11 +90,13 @@ the configuration file) itself, on a loopback port, and points the action at it.
 				}
 			}
 			log.Info("demo configuration", "file", path)
-			if orders != nil {
-				log.Info("demo: order API serving the example orders", "file", filepath.Join(filepath.Dir(path), demoOrdersFile),
-					"orders", len(orders.ids), "url", orders.url)
-			}
 			return serve(cmd.Context(), e, log, cfg, f, ln, func(url string) {
+				if orders != nil {
+					// Logged once the server listens, so that the first
+					// address in the log is the one to open.
+					log.Info("demo: order API serving the example orders", "file", filepath.Join(filepath.Dir(path), demoOrdersFile),
+						"orders", len(orders.ids), "url", orders.url)
+				}
 				fmt.Fprintf(e.stdout, "\nBaton demo is running. Open %s/\n", url)
 				if orders != nil {
 					fmt.Fprintf(e.stdout, "Orders to ask about: %s\n", strings.Join(orders.ids, ", "))

@@ -129,7 +129,9 @@ func (c *demoChat) say(t *testing.T, who demoWho, text string) demoView {
 	for {
 		v := c.view(t, id)
 		if len(v.Decisions) > before {
-			return v
+			// The admin API reads messages before decisions: read again
+			// now that the turn's transaction is surely visible.
+			return c.view(t, id)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the bot did not decide on %q within 10 s: %+v", text, v)
@@ -200,8 +202,8 @@ func (w demoWho) address() string {
 // citation in English, Turkish and Russian, the order-status action
 // against the order API the demo serves (at once, after asking for the
 // number, and for an unknown number), the escalations (an angry message,
-// asking for a person in three languages, an always-a-person topic, a VIP
-// signed in through the web chat token) and spam.
+// asking for a person in three languages, the always-a-person topics, a
+// VIP signed in through the web chat token) and spam.
 func TestDemoPaths(t *testing.T) {
 	const secret = "demo-test-identity-secret-0123456789"
 	cfg, err := config.Load("../../examples/sportshop/baton.yaml", config.MapEnv(nil))
@@ -301,6 +303,18 @@ func TestDemoPaths(t *testing.T) {
 		{"an English question is answered from the KB with its source", demoWho{}, []turn{
 			{"How do I start a return?", check(answered("en", "Source", ""))},
 		}},
+		{"yes to did this help resolves the conversation", demoWho{}, []turn{
+			{"How do I start a return?", check(answered("en", "Source", ""))},
+			{"Yes", check(func(t *testing.T, v demoView) {
+				if v.Conversation.State != string(baton.StateResolved) || !strings.HasPrefix(v.reply(), "Glad I could help!") {
+					t.Errorf("conversation %s, said %q; want it resolved by the bot", v.Conversation.State, v.reply())
+				}
+			})},
+		}},
+		{"no to did this help goes to a person", demoWho{}, []turn{
+			{"How do I start a return?", check(answered("en", "Source", ""))},
+			{"No", check(escalated(baton.TriggerNotHelped, "general", baton.PriorityNormal, "Sorry that didn't help.\n"+toldEN))},
+		}},
 		{"a Turkish question is answered in Turkish", demoWho{}, []turn{
 			{"Yurt dışına gönderim yapıyor musunuz?", check(answered("tr", "Kaynak", ""))},
 		}},
@@ -357,6 +371,9 @@ func TestDemoPaths(t *testing.T) {
 		}},
 		{"a damaged item always goes to a person", demoWho{}, []turn{
 			{"My new shoes arrived damaged", check(escalated(baton.TriggerTopic, "returns", baton.PriorityHigh, toldEN))},
+		}},
+		{"a personal-data request always goes to a person", demoWho{}, []turn{
+			{"delete my account and my data", check(escalated(baton.TriggerTopic, "general", baton.PriorityHigh, toldEN))},
 		}},
 		{"a signed-in VIP goes to the team leads", vip, []turn{
 			{"How do I start a return?", check(escalated(baton.TriggerAttribute, "escalations", baton.PriorityHigh, toldEN))},
