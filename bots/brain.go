@@ -288,6 +288,10 @@ func (b *Brain) continueSlots(ctx context.Context, out Outcome, t Turn, mem *Mem
 		return out, false
 	}
 	if v, ok := slot.Extract(t.Text, out.Analysis.Entities); ok {
+		if sf.Values == nil {
+			// No value yet: the stored memory omits the empty map.
+			sf.Values = map[string]string{}
+		}
 		sf.Values[slot.Name] = v
 		sf.Retries = 0
 		return b.nextSlot(ctx, out, t, *mem, facts, a, lang), true

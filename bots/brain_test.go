@@ -326,7 +326,9 @@ func TestDecideRunsActions(t *testing.T) {
 			if o.Action != baton.ActionAction || o.Replies[0].Text != lang.prompt || o.Memory.Slots == nil {
 				t.Fatalf("ask: %s %q %+v", o.Action, texts(o.Replies), o.Memory)
 			}
-			o, _ = b.Decide(ctx, Turn{Conversation: c, Text: lang.value, Memory: o.Memory})
+			// The next turn reads the memory back from the decision
+			// Turns stored, as it does in production.
+			o, _ = b.Decide(ctx, Turn{Conversation: c, Text: lang.value, Memory: stored(t, o.Memory)})
 			if o.Action != baton.ActionAction || o.Replies[0].Text != lang.reply || !o.AskedHelp || o.Memory.Slots != nil {
 				t.Fatalf("run: %s %q", o.Action, texts(o.Replies))
 			}
@@ -367,6 +369,16 @@ func TestDecideRunsActions(t *testing.T) {
 			t.Fatalf("%s %q fired %v %q", o.Action, o.Detail, firedNames(o), texts(o.Replies))
 		}
 	})
+}
+
+// stored is m as the next turn reads it from the decision that kept it.
+func stored(t *testing.T, m Memory) Memory {
+	t.Helper()
+	back, err := MemoryOf(&baton.Decision{State: m.encode()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
 }
 
 func texts(ms []*baton.Message) []string {
