@@ -109,10 +109,11 @@ func runChat(ctx context.Context, e *env, g *globalFlags, f *chatFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfigOrDemo(e, g)
+	cfg, stopOrders, err := loadChatConfig(e, g)
 	if err != nil {
 		return err
 	}
+	defer stopOrders()
 	bot, err := pickBot(cfg, f.bot)
 	if err != nil {
 		return err
@@ -616,4 +617,33 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// loadChatConfig is loadConfigOrDemo, with the demo's order API running when
+// the demo bot is the one chatted with, so that its order checks answer.
+func loadChatConfig(e *env, g *globalFlags) (*config.Config, func(), error) {
+	if g.configPath(e) != "" {
+		cfg, err := loadConfigOrDemo(e, g)
+		return cfg, func() {}, err
+	}
+	path, err := findDemoConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	lookup, orders, err := withDemoOrders(e, filepath.Dir(path))
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := func() {}
+	if orders != nil {
+		stop = orders.stop
+	}
+	demo := *e
+	demo.lookupEnv = lookup
+	cfg, err := loadConfigOrDemo(&demo, g)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return cfg, stop, nil
 }

@@ -111,6 +111,8 @@ func TestChatAnswers(t *testing.T) {
 		{name: "without --lang the bot's first language", input: "ok\n", line: "ok",
 			want: []string{"lang=en", "bot> " + texts.Say("en", bots.TextOutOfScope)}},
 		{name: "a number with no buttons is text", input: "1\n", line: "1", not: []string{"(button"}},
+		{name: "the demo bot's order checks reach the demo's order API", input: "where is my order SS-10002?\n", line: "where is my order SS-10002?",
+			want: []string{"→ action (order_status)", "Order SS-10002"}, not: []string{"escalate"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,21 +49,12 @@ the configuration file) itself, on a loopback port, and points the action at it.
 			}
 			// The order API starts before the configuration is read: the
 			// configuration names its address.
-			lookup := e.lookupEnv
-			var orders *demoOrders
-			if _, set := lookup(orderAPIEnv); !set {
-				if orders, err = startDemoOrders(filepath.Dir(path)); err != nil {
-					return err
-				}
+			lookup, orders, err := withDemoOrders(e, filepath.Dir(path))
+			if err != nil {
+				return err
+			}
+			if orders != nil {
 				defer orders.stop()
-				if orders != nil {
-					lookup = func(name string) (string, bool) {
-						if name == orderAPIEnv {
-							return orders.url, true
-						}
-						return e.lookupEnv(name)
-					}
-				}
 			}
 			cfg, err := config.Load(path, lookup)
 			if err != nil {

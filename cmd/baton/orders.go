@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/config"
 )
 
 // The demo's order API. The example bot's order_status action calls a
@@ -249,4 +250,23 @@ func (d *demoOrders) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = d.srv.Shutdown(ctx)
+}
+
+// withDemoOrders starts the demo's order API for the configuration in dir
+// (when dir has an orders file and ORDER_API_URL is not set) and returns
+// the environment that points the configuration at it; orders is nil when
+// none was started. The caller stops it.
+func withDemoOrders(e *env, dir string) (lookup config.Env, orders *demoOrders, err error) {
+	if _, set := e.lookupEnv(orderAPIEnv); set {
+		return e.lookupEnv, nil, nil
+	}
+	if orders, err = startDemoOrders(dir); err != nil || orders == nil {
+		return e.lookupEnv, nil, err
+	}
+	return func(name string) (string, bool) {
+		if name == orderAPIEnv {
+			return orders.url, true
+		}
+		return e.lookupEnv(name)
+	}, orders, nil
 }
