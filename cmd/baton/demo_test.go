@@ -102,7 +102,10 @@ type demoChat struct {
 func (c *demoChat) say(t *testing.T, who demoWho, text string) demoView {
 	t.Helper()
 	c.n++
-	body := map[string]string{"client_message_id": fmt.Sprintf("demo-test-%04d", c.n), "text": text}
+	body := map[string]any{"client_message_id": fmt.Sprintf("demo-test-%04d", c.n), "text": text}
+	if who.page != nil {
+		body["attributes"] = who.page
+	}
 	if who.token != "" {
 		body["user_token"] = who.token
 	} else {
@@ -186,6 +189,8 @@ type demoWho struct {
 	visitor string // an anonymous visitor's id
 	user    string // a signed-in user's id, with token
 	token   string
+	// page is the page context the chat page sends (untrusted).
+	page map[string]string
 }
 
 func (w demoWho) address() string {
@@ -377,6 +382,13 @@ func TestDemoPaths(t *testing.T) {
 		}},
 		{"a signed-in VIP goes to the team leads", vip, []turn{
 			{"How do I start a return?", check(escalated(baton.TriggerAttribute, "escalations", baton.PriorityHigh, toldEN))},
+		}},
+		{"a page that says vip is page context, not a VIP", demoWho{page: map[string]string{"vip": "true", "url": "https://shop.example/"}}, []turn{
+			{"How do I start a return?", check(func(t *testing.T, v demoView) {
+				if d := v.Decisions[v.last()]; d.Action == baton.ActionEscalate {
+					t.Errorf("an untrusted page attribute escalated: %+v", d)
+				}
+			})},
 		}},
 		{"spam is archived unanswered", demoWho{}, []turn{
 			{"Crypto giveaway! Double your bitcoin today", check(func(t *testing.T, v demoView) {
