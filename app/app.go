@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/channels"
+	"github.com/batonhq/baton/channels/webchat"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/kb"
@@ -211,6 +213,17 @@ func (a *App) JobHandler(kind string) baton.JobHandler { return a.parts.jobs[kin
 
 // WebChat is the web chat's HTTP side, or nil when no bot enables it.
 func (a *App) WebChat() web.WebChat { return a.parts.webChat }
+
+// PostWebChat stores one message of a web chat visitor of bot as the chat
+// page's POST does (the same checks, per-visitor limit and ingestion; see
+// webchat.Handler.Accept), without HTTP: "baton chat" talks to a bot
+// through it. ENOTFOUND when the bot has no web chat.
+func (a *App) PostWebChat(ctx context.Context, bot string, p webchat.PostRequest) (channels.IngestResult, error) {
+	if a.parts.chat == nil {
+		return channels.IngestResult{}, baton.Errorf(baton.ENOTFOUND, "web chat: no web chat for bot %q", bot)
+	}
+	return a.parts.chat.Accept(ctx, bot, p)
+}
 
 func sortedKinds(m map[string]baton.JobHandler) []string {
 	kinds := make([]string, 0, len(m))

@@ -404,3 +404,62 @@ func TestErrorsCarryNoValues(t *testing.T) {
 		t.Errorf("%d refusal lines, want one per request", n)
 	}
 }
+
+// TestPostWebChat: a message posted without HTTP ("baton chat") takes the
+// page's path: the same checks (nothing stored when they fail), the same
+// per-visitor limit as the page's POSTs, the same ingestion onto the web
+// chat channel, and the same answer once the jobs run.
+func TestPostWebChat(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			c := newChat(t, sc, func(l *config.Limits) { l.WebChatPostsPerVisitor = "2/1m" })
+			ctx := context.Background()
+			const visitor = "visitor-0000000007"
+			if a := c.post(msg(visitor, "c-00000001", "hello over HTTP")); a.status != 200 {
+				t.Fatalf("POST: %d %s", a.status, a.body)
+			}
+			res, err := c.e.app.PostWebChat(ctx, botID, webchat.PostRequest{VisitorID: visitor, ClientMessageID: "c-00000002", Text: "hello without HTTP"})
+			if err != nil {
+				t.Fatalf("PostWebChat: %v", err)
+			}
+			conv, err := c.e.st.GetConversation(ctx, res.ConversationID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if conv.Channel != baton.ChannelWebChat || len(c.messages()) != 2 {
+				t.Fatalf("conversation on %s with %d messages, want the web chat's one with both", conv.Channel, len(c.messages()))
+			}
+			refusals := []struct {
+				name string
+				bot  string
+				req  webchat.PostRequest
+				code string
+			}{
+				{"over the visitor's limit, shared with the page", botID, webchat.PostRequest{VisitorID: visitor, ClientMessageID: "c-00000003", Text: "one too many"}, baton.ERATELIMITED},
+				{"visitor id that is no id", botID, webchat.PostRequest{VisitorID: "no id", ClientMessageID: "c-00000004", Text: "hi"}, baton.EINVALID},
+				{"empty text", botID, webchat.PostRequest{VisitorID: "visitor-0000000008", ClientMessageID: "c-00000005", Text: "  "}, baton.EINVALID},
+				{"unknown bot", "nobody", webchat.PostRequest{VisitorID: "visitor-0000000008", ClientMessageID: "c-00000006", Text: "hi"}, baton.ENOTFOUND},
+			}
+			for _, r := range refusals {
+				if _, err := c.e.app.PostWebChat(ctx, r.bot, r.req); baton.ErrorCode(err) != r.code {
+					t.Errorf("%s: %v, want %s", r.name, err, r.code)
+				}
+			}
+			if n := len(c.messages()); n != 2 {
+				t.Fatalf("refused posts stored %d messages", n-2)
+			}
+			if _, err := c.e.app.RunJobs(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var replies []string
+			for _, m := range c.messages() {
+				if m.Direction == baton.DirectionOut {
+					replies = append(replies, m.Text)
+				}
+			}
+			if len(replies) != 1 || replies[0] != ackText {
+				t.Fatalf("replies %q, want the bot's one answer to the burst", replies)
+			}
+		})
+	}
+}

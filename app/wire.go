@@ -23,6 +23,7 @@ type components struct {
 	webhooks map[string]baton.WebhookHandler // by provider: whatsapp, messenger, twilio
 	slack    map[string]baton.WebhookHandler // by kind: events, interactions, commands
 	webChat  web.WebChat
+	chat     *webchat.Handler            // webChat's handler, for the posts that come without HTTP
 	jobs     map[string]baton.JobHandler // by job kind; only these are ever claimed
 	limits   *serverLimits
 }
@@ -123,9 +124,10 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 	comp.limits = newServerLimits(cfg, log)
 	if len(sites) > 0 {
 		sig := &webchat.Signal{}
-		comp.webChat = &webchat.Handler{Sites: sites, Ingester: ing, Store: st, Clock: clock, Logger: log, Signal: sig,
+		comp.chat = &webchat.Handler{Sites: sites, Ingester: ing, Store: st, Clock: clock, Logger: log, Signal: sig,
 			PostsPerAddress: comp.limits.postsPerAddress, PostsPerVisitor: comp.limits.postsPerVisitor,
 			Streams: comp.limits.streams, Proxies: comp.limits.proxies}
+		comp.webChat = comp.chat
 		senders[baton.ChannelWebChat] = webchat.Sender{Signal: sig}
 	}
 	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log, InDoubt: w.inDoubt}

@@ -1,3 +1,11 @@
+// Package bots is the triage bot: for every customer turn it reads the
+// message (language, intent, sentiment, a request for a person), evaluates
+// the bot's escalation policy and acts: answers from the KB with citations,
+// runs an intent's action, asks one clarifying question, hands the
+// conversation to a person with a typed packet, or archives spam; and it
+// records why, as a decision per turn. It reaches language understanding,
+// the KB and the store through domain interfaces, so that eval runs drive
+// it with the real ones and tests with fakes.
 package bots
 
 import (
@@ -191,7 +199,7 @@ func (b *Brain) answer(ctx context.Context, out Outcome, t Turn, mem Memory, fac
 		mem.BotTurns++
 		out.Action = baton.ActionAnswer
 		out.Citations = citations(ans)
-		text := ans.Text
+		text := ForChannel(t.Conversation.Channel, ans.Text)
 		if src := b.sources(lang, ans); src != "" {
 			text += "\n\n" + src
 		}
@@ -216,7 +224,7 @@ func (b *Brain) answer(ctx context.Context, out Outcome, t Turn, mem Memory, fac
 	out.Memory = mem
 	if opts := b.closeCall(ans); len(opts) == 2 && !an.OutOfScope {
 		out.Action, out.Detail = baton.ActionClarify, "two articles too close to call"
-		msg := b.text(lang, TextClarify, "options", opts[0].Title+" / "+opts[1].Title)
+		msg := b.text(lang, TextClarify, "options", strings.TrimRight(opts[0].Title, "?？ ")+" / "+strings.TrimRight(opts[1].Title, "?？ "))
 		b.choices(msg, t.Conversation.Channel, []baton.Choice{{ID: "baton:clarify:" + opts[0].Slug, Title: opts[0].Title},
 			{ID: "baton:clarify:" + opts[1].Slug, Title: opts[1].Title}})
 		out.Replies = []*baton.Message{msg}
@@ -280,6 +288,10 @@ func (b *Brain) continueSlots(ctx context.Context, out Outcome, t Turn, mem *Mem
 		return out, false
 	}
 	if v, ok := slot.Extract(t.Text, out.Analysis.Entities); ok {
+		if sf.Values == nil {
+			// No value yet: the stored memory omits the empty map.
+			sf.Values = map[string]string{}
+		}
 		sf.Values[slot.Name] = v
 		sf.Retries = 0
 		return b.nextSlot(ctx, out, t, *mem, facts, a, lang), true
@@ -533,14 +545,13 @@ func answerLanguage(ans kb.Answer) string {
 	return ans.Results[0].Language
 }
 
+// citations are the articles an answer cites, each with the answer's
+// grounded confidence (0..1): how sure the KB is that the passage answers
+// the question, the figure the answer threshold is set against.
 func citations(ans kb.Answer) []baton.Citation {
-	scores := map[string]float64{}
-	for _, r := range ans.ArticlesTried() {
-		scores[r.Slug] = r.Score
-	}
 	var out []baton.Citation
 	for _, c := range ans.Citations {
-		out = append(out, baton.Citation{Slug: c.Slug, Title: c.Title, Score: scores[c.Slug]})
+		out = append(out, baton.Citation{Slug: c.Slug, Title: c.Title, Score: ans.Grounded})
 	}
 	return out
 }

@@ -39,6 +39,12 @@ type Turns struct {
 	ReturnWindow time.Duration
 }
 
+// TurnBudget spends one bot turn of a conversation's budget and returns 0,
+// or returns how long until the conversation may have one (and spends
+// nothing). It is asked only for turns that would answer, not for the turns
+// of a burst that a later turn answers.
+type TurnBudget func(conversationID int64) (wait time.Duration)
+
 // recentMessages is how much of the transcript a turn reads.
 const recentMessages = 60
 

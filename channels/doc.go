@@ -23,7 +23,7 @@
 //		baton.ChannelWebChat:   webchat.Sender{},
 //	}}
 //	pool.Register(baton.JobDeliver, deliver)
-//	pool.Register(baton.JobTurn, &bots.Acknowledger{Store: st}) // until the triage bot exists
+//	pool.Register(baton.JobTurn, &bots.Turns{Store: st, Brains: brains})
 //
 // and the web chat's fiber handlers (webchat.Handler) at GET /chat/:bot,
 // POST /chat/:bot/messages and GET /chat/:bot/stream. Twilio's

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -104,20 +105,23 @@ func (s *server) getConversation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := s.cfg.Store.ListMessages(ctx, id, 0, 0)
-	if err != nil {
-		return err
-	}
-	events, err := s.cfg.Store.ListEvents(ctx, id)
-	if err != nil {
-		return err
-	}
+	// A turn commits its decision, packet, events and replies together;
+	// reading the decisions, packet and events before the transcript means
+	// that whatever decision the view shows, its replies are in it too.
 	decisions, err := s.cfg.Store.ListDecisions(ctx, id, 0)
 	if err != nil {
 		return err
 	}
 	packet, err := s.cfg.Store.GetPacket(ctx, id)
 	if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+		return err
+	}
+	events, err := s.cfg.Store.ListEvents(ctx, id)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.cfg.Store.ListMessages(ctx, id, 0, 0)
+	if err != nil {
 		return err
 	}
 	out := struct {
@@ -252,6 +256,10 @@ type triggerJSON struct {
 	Fired     bool    `json:"fired"`
 	Detail    string  `json:"detail,omitempty"`
 }
+
+// MarshalDecision is d in the JSON the admin API shows it in, so that a
+// tool that prints decisions ("baton chat") speaks the same shape.
+func MarshalDecision(d *baton.Decision) ([]byte, error) { return json.Marshal(toDecisionJSON(d)) }
 
 func toDecisionJSON(d *baton.Decision) decisionJSON {
 	out := decisionJSON{

@@ -148,21 +148,47 @@ func (h *Handler) Post(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, "post", err)
 	}
-	if err := h.PostsPerVisitor.Allow(streamKey(bot, in.From)); err != nil {
+	res, err := h.ingest(c.UserContext(), in)
+	if err != nil {
 		return h.fail(c, "post", err)
+	}
+	return c.JSON(fiber.Map{"message_id": res.MessageID, "duplicate": res.Duplicate})
+}
+
+// Accept stores one message of a visitor of bot the way Post does once the
+// body is decoded: the same checks, the same per-visitor limit, the same
+// ingestion. It is for a caller with no HTTP request ("baton chat"); the
+// per-address limit, which needs the client's address, is Post's alone.
+func (h *Handler) Accept(ctx context.Context, bot string, p PostRequest) (channels.IngestResult, error) {
+	s, ok := h.Sites[bot]
+	if !ok {
+		return channels.IngestResult{}, baton.Errorf(baton.ENOTFOUND, "web chat: no web chat for bot %q", bot)
+	}
+	in, err := InboundOf(bot, s, p, h.now())
+	if err != nil {
+		return channels.IngestResult{}, err
+	}
+	return h.ingest(ctx, in)
+}
+
+// ingest stores a parsed message within the per-visitor limit and wakes
+// the visitor's streams.
+func (h *Handler) ingest(ctx context.Context, in baton.InboundMessage) (channels.IngestResult, error) {
+	if err := h.PostsPerVisitor.Allow(streamKey(in.BotID, in.From)); err != nil {
+		return channels.IngestResult{}, err
 	}
 	timeout := h.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res, err := h.Ingester.Ingest(ctx, h.Store, in)
 	if err != nil {
-		return h.fail(c, "post", err)
+		return res, err
 	}
-	h.Signal.Notify(bot, in.From)
-	return c.JSON(fiber.Map{"message_id": res.MessageID, "duplicate": res.Duplicate})
+	h.Signal.Notify(in.BotID, in.From)
+	return res, nil
 }
 
 // Event is one transcript entry as the stream sends it.

@@ -91,6 +91,14 @@ func ParsePost(botID string, site Site, body []byte, now time.Time) (baton.Inbou
 	if dec.More() {
 		return in, baton.Errorf(baton.EINVALID, "web chat: trailing data after the JSON body")
 	}
+	return InboundOf(botID, site, p, now)
+}
+
+// InboundOf checks one chat page message, already decoded, and turns it into
+// an inbound message for botID: what ParsePost does after the JSON, and
+// what Handler.Accept does for a caller that has no HTTP request.
+func InboundOf(botID string, site Site, p PostRequest, now time.Time) (baton.InboundMessage, error) {
+	var in baton.InboundMessage
 	id, err := Resolve(site, botID, Credentials{VisitorID: p.VisitorID, UserToken: p.UserToken, UserID: p.UserID, UserSignature: p.UserSignature}, now)
 	if err != nil {
 		return in, err

@@ -30,7 +30,11 @@ func newDemoCmd(e *env, g *globalFlags) *cobra.Command {
 		Long: `Run the example support bot (` + demoConfig + `) on the embedded SQLite
 database under ./baton-data (or $BATON_DATA_DIR), with the offline language
 services: no configuration, no API key and no network needed. Prints the URL to
-open. --config runs another file the same way.`,
+open. --config runs another file the same way.
+
+The example bot's order-status action calls the order API at $` + orderAPIEnv + `;
+unless that is set, the demo serves the fictional orders of ` + demoOrdersFile + ` (next to
+the configuration file) itself, on a loopback port, and points the action at it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger(e)
@@ -43,7 +47,16 @@ open. --config runs another file the same way.`,
 					return err
 				}
 			}
-			cfg, err := config.Load(path, e.lookupEnv)
+			// The order API starts before the configuration is read: the
+			// configuration names its address.
+			lookup, orders, err := withDemoOrders(e, filepath.Dir(path))
+			if err != nil {
+				return err
+			}
+			if orders != nil {
+				defer orders.stop()
+			}
+			cfg, err := config.Load(path, lookup)
 			if err != nil {
 				return err
 			}
@@ -69,7 +82,16 @@ open. --config runs another file the same way.`,
 			}
 			log.Info("demo configuration", "file", path)
 			return serve(cmd.Context(), e, log, cfg, f, ln, func(url string) {
+				if orders != nil {
+					// Logged once the server listens, so that the first
+					// address in the log is the one to open.
+					log.Info("demo: order API serving the example orders", "file", filepath.Join(filepath.Dir(path), demoOrdersFile),
+						"orders", len(orders.ids), "url", orders.url)
+				}
 				fmt.Fprintf(e.stdout, "\nBaton demo is running. Open %s/\n", url)
+				if orders != nil {
+					fmt.Fprintf(e.stdout, "Orders to ask about: %s\n", strings.Join(orders.ids, ", "))
+				}
 				fmt.Fprintf(e.stdout, "Admin API: curl -H 'Authorization: Bearer %s' %s/api/v1/conversations\n", cfg.Server.AdminToken, url)
 				fmt.Fprintf(e.stdout, "Press Ctrl-C to stop.\n\n")
 			})

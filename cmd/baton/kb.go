@@ -327,24 +327,12 @@ func openKB(ctx context.Context, e *env, g *globalFlags, kf *kbFlags) (*kbSessio
 	if err != nil {
 		return nil, err
 	}
-	path := g.configPath(e)
-	demo := path == ""
-	if demo {
-		if path, err = findDemoConfig(); err != nil {
-			return nil, err
-		}
-	}
-	cfg, err := config.Load(path, e.lookupEnv)
+	cfg, err := loadConfigOrDemo(e, g)
 	if err != nil {
 		return nil, err
 	}
 	if kf.dataDir != "" {
 		cfg.Server.DataDir = kf.dataDir
-	}
-	if demo {
-		// The same store and model as "baton demo", which ignores both.
-		cfg.Server.DatabaseURL = ""
-		cfg.OpenAI.APIKey = ""
 	}
 	bot, err := pickBot(cfg, kf.bot)
 	if err != nil {
@@ -365,6 +353,29 @@ func openKB(ctx context.Context, e *env, g *globalFlags, kf *kbFlags) (*kbSessio
 			log.Error("closing the store", "err", err)
 		}
 	}}, nil
+}
+
+// loadConfigOrDemo loads --config (or $BATON_CONFIG), else the demo bot's
+// configuration as "baton demo" runs it: on its embedded store with the
+// offline language services, whatever the environment says.
+func loadConfigOrDemo(e *env, g *globalFlags) (*config.Config, error) {
+	path := g.configPath(e)
+	demo := path == ""
+	if demo {
+		var err error
+		if path, err = findDemoConfig(); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := config.Load(path, e.lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	if demo {
+		cfg.Server.DatabaseURL = ""
+		cfg.OpenAI.APIKey = ""
+	}
+	return cfg, nil
 }
 
 // pickBot returns the bot named by --bot, or the only configured one.

@@ -14,10 +14,12 @@ import (
 
 func main() {
 	e := &env{
-		stdout:     os.Stdout,
-		stderr:     os.Stderr,
-		lookupEnv:  os.LookupEnv,
-		isTerminal: isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()),
+		stdout:        os.Stdout,
+		stderr:        os.Stderr,
+		stdin:         os.Stdin,
+		lookupEnv:     os.LookupEnv,
+		isTerminal:    isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()),
+		stdinTerminal: isatty.IsTerminal(os.Stdin.Fd()) || isatty.IsCygwinTerminal(os.Stdin.Fd()),
 	}
 	os.Exit(run(context.Background(), os.Args[1:], e))
 }

@@ -49,11 +49,13 @@ func repoRoot(t *testing.T) string {
 }
 
 // cleanEnv is the process environment without any Baton, OpenAI or Slack
-// setting, so that the developer's own shell cannot change a test.
+// setting, nor a variable the example configuration reads, so that the
+// developer's own shell cannot change a test.
 func cleanEnv(extra ...string) []string {
 	var out []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "BATON_") || strings.HasPrefix(kv, "OPENAI_") || strings.HasPrefix(kv, "SLACK_") {
+		if strings.HasPrefix(kv, "BATON_") || strings.HasPrefix(kv, "OPENAI_") || strings.HasPrefix(kv, "SLACK_") ||
+			strings.HasPrefix(kv, orderAPIEnv+"=") || strings.HasPrefix(kv, "WEBCHAT_IDENTITY_SECRET=") {
 			continue
 		}
 		out = append(out, kv)

@@ -30,8 +30,10 @@ const (
 // exactly as they do in production.
 type env struct {
 	stdout, stderr io.Writer
+	stdin          io.Reader // nil reads as empty
 	lookupEnv      func(string) (string, bool)
 	isTerminal     bool // stderr is a terminal: human-readable logs, progress bars
+	stdinTerminal  bool // stdin is a terminal: a person types (prompts, no echo)
 }
 
 // globalFlags are shared by every command.
@@ -92,6 +94,7 @@ was taken from the bad input).`,
 		newVersionCmd(e),
 		newNLUCmd(e),
 		newKBCmd(e, g),
+		newChatCmd(e, g),
 	)
 	return root
 }

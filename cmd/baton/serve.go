@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -137,7 +138,10 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 		return baton.WrapError(baton.ErrorCode(err), err, "migrate")
 	}
 	log.Info("store ready", "database", where, "bots", len(cfg.Bots), "queues", len(cfg.Queues), "agents", len(cfg.Agents))
-	a, err := app.New(ctx, cfg, app.Options{Store: st, Logger: log, Workers: f.workers, Version: version()})
+	// Trained intent models are kept in the data directory, so that a
+	// restart with unchanged intents loads them instead of training.
+	a, err := app.New(ctx, cfg, app.Options{Store: st, Logger: log, Workers: f.workers, Version: version(),
+		ModelDir: filepath.Join(cfg.Server.DataDir, "models")})
 	if err != nil {
 		return err
 	}
