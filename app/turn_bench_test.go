@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,8 +37,9 @@ const (
 const demoDir = "../examples/sportshop"
 
 // BenchmarkTurn times the turn job of the example bot, as `baton serve`
-// builds it with app.New from examples/sportshop/baton.yaml (its intents
-// and policy, the offline analyser, the offline hash embedder), over a KB
+// builds it with app.New from examples/sportshop/baton.yaml (its intents,
+// policy and order_status action, the offline analyser, the offline hash
+// embedder; the action's order API on a loopback server), over a KB
 // of exactly chunks=N chunks: the example KB plus generated FAQ-like
 // articles. Each customer message is ingested through the app's web chat
 // ingester and its turn job claimed outside the timing; what is timed is
@@ -49,9 +52,9 @@ const demoDir = "../examples/sportshop"
 //
 // Conversations are new web chat visitors who ask one question and then
 // write a second message (another question, "that helped", "that did not
-// help"), in English, Turkish and Russian: KB answers, small talk,
-// "did this help?" answered, escalations, and messages to conversations a
-// person already owns all happen, as they do in real traffic (the log
+// help"), in English, Turkish and Russian: KB answers, order lookups,
+// small talk, "did this help?" answered, escalations, and messages to
+// conversations a person already owns all happen, as they do in real traffic (the log
 // counts the bot's decisions). The figures are p50 and p99 of the turn in ms; at 5,000 chunks
 // the log says whether they meet the targets (p50 ≤ 5 ms, p99 ≤ 15 ms).
 //
@@ -105,7 +108,7 @@ func turnStores() []turnStore {
 func benchTurns(b *testing.B, sc turnStore, kbDir string, chunks int) {
 	ctx := context.Background()
 	st, pgURL := sc.open(b)
-	cfg, err := config.Load(filepath.Join(demoDir, "baton.yaml"), config.MapEnv(nil))
+	cfg, err := config.Load(filepath.Join(demoDir, "baton.yaml"), config.MapEnv(map[string]string{"ORDER_API_URL": orderAPI(b)}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -304,6 +307,9 @@ var benchQuestions = []benchQuestion{
 	{"en", "hi there"},
 	{"en", "I want to talk to a real person please"},
 	{"en", "where is my order 5512345? it's a week late"},
+	{"en", "where is my order SS-10001?"},
+	{"en", "has my order SS-10003 shipped yet"},
+	{"en", "has my order shipped yet?"},
 	{"en", "do you have express delivery"},
 	{"en", "please delete my account and all my data"},
 	{"en", "the tracking page shows nothing for my parcel"},
@@ -314,10 +320,12 @@ var benchQuestions = []benchQuestion{
 	{"tr", "Siparişimi iptal etmek istiyorum"},
 	{"tr", "Kargo kaç günde gelir?"},
 	{"tr", "İade nasıl yapılır?"},
+	{"tr", "SS-10002 siparişim nerede?"},
 	{"ru", "Как отменить заказ?"},
 	{"ru", "Сколько идёт доставка?"},
 	{"ru", "Когда вернут деньги за возврат?"},
 	{"ru", "Как оформить возврат?"},
+	{"ru", "Где мой заказ SS-10004?"},
 }
 
 // benchSecond is a customer's second message: another question, or an
@@ -421,6 +429,56 @@ func writeBenchKB(dir string, total int) error {
 }
 
 var sentenceRE = regexp.MustCompile(`[^.!?]+[.!?]`)
+
+// orderAPI serves the example shop's fictional orders
+// (examples/sportshop/orders.json) on a loopback server, as `baton demo`
+// does for the order_status action: GET /orders/{id} answers the order
+// with every key present (null when it does not apply) and its dates
+// counted from today, 404 an unknown number. It returns the base URL.
+func orderAPI(b *testing.B) string {
+	data, err := os.ReadFile(filepath.Join(demoDir, "orders.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var file struct {
+		Orders []map[string]any `json:"orders"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		b.Fatal(err)
+	}
+	byID := map[string][]byte{}
+	for _, o := range file.Orders {
+		day := func(key string, sign int) any {
+			if n, ok := o[key].(float64); ok {
+				return time.Now().AddDate(0, 0, sign*int(n)).Format(time.DateOnly)
+			}
+			return nil
+		}
+		out, err := json.Marshal(map[string]any{"id": o["id"], "status": o["status"], "items": o["items"], "carrier": o["carrier"],
+			"tracking_number": o["tracking_number"], "tracking_url": o["tracking_url"],
+			"eta": day("eta_in_days", 1), "delivered_on": day("delivered_days_ago", -1), "cancelled_on": day("cancelled_days_ago", -1)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		id, _ := o["id"].(string)
+		byID[id] = out
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := orderIDRE.FindStringSubmatch(strings.TrimPrefix(r.URL.Path, "/orders/"))
+		if m == nil || byID[strings.ToUpper(m[1])+"-"+m[2]] == nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(byID[strings.ToUpper(m[1])+"-"+m[2]])
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// orderIDRE is an order number as customers write it (ss10001 is
+// SS-10001).
+var orderIDRE = regexp.MustCompile(`^([A-Za-z]{1,4})-?(\d{1,12})$`)
 
 func writeDoc(dir string, d *kb.Document) error {
 	data, err := kb.Render(d)

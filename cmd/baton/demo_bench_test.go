@@ -262,7 +262,7 @@ var demoQuestions = []string{
 	"can I cancel my order", "Do you ship to Germany?", "I'm between two sizes in running shoes, which one should I pick?",
 	"Can I pay in instalments?", "How do I start a return?", "Is there a warranty on football boots?",
 	"can I use two promo codes on one order", "I need to change the delivery address on my order", "how do gift cards work",
-	"hi there", "where is my order 5512345? it's a week late", "do you have express delivery", "what payment methods do you accept",
+	"hi there", "where is my order SS-10001?", "has my order SS-10003 shipped yet?", "has my order shipped yet?", "do you have express delivery", "what payment methods do you accept",
 	"my parcel arrived damaged, how do I send a photo", "I want to talk to a real person please",
 	"Şifremi unuttum, nasıl sıfırlarım?", "Kargo kaç günde gelir?", "Как отменить заказ?", "Сколько идёт доставка?",
 }
