@@ -31,3 +31,11 @@ if [[ ${BATON_BENCH_SCALE:-1} == 1 ]]; then
 	section "KB: 50,000-chunk scale (query latency, HNSW recall@10 against exact)"
 	bench -bench '^BenchmarkScale$' -benchtime 1x -timeout 60m ./kb
 fi
+section "Bot turn: the example bot's whole offline turn (analysis, hybrid retrieval, policy, answer, its transaction) at 5,000 chunks, p50 and p99 against 5 ms and 15 ms (SQLite; PostgreSQL on the throwaway cluster, commits not synced)"
+bench -bench '^BenchmarkTurn$/^chunks=5000$' -benchtime 1x -timeout 30m ./app
+if [[ ${BATON_BENCH_SCALE:-1} == 1 ]]; then
+	section "Bot turn at 50,000 chunks (reported, no target)"
+	bench -bench '^BenchmarkTurn$/^chunks=50000$' -benchtime 1x -timeout 60m ./app
+fi
+section "Demo: resident memory of the baton demo binary after 1,000 web chat conversations (ceiling 200 MB)"
+bench -bench '^BenchmarkDemoMemory$' -benchtime 1x -timeout 30m ./cmd/baton

@@ -373,23 +373,49 @@ func efSearch(k int) int {
 // fetches so that equal scores at the k-th place still break by chunk id.
 const vectorTieSlack = 8
 
-// vectorSearchSQL is the nearest-neighbour query for one dimension. The
+// How a vector search runs is decided by the store where the planner is
+// known to decide badly. pgvector's cost estimate at ef_search 400 made the
+// planner compare every chunk with the query up to several thousand chunks,
+// and each comparison reads an embedding stored out of line (2 KB at 512
+// dimensions): 22-34 ms for a bot of 5,000 chunks, where the index answers
+// in about 4 ms. So a search among a bot's chunks that are most of the
+// index goes through the index; a search among a few (exactVectorMax,
+// under a millisecond) compares them all, exactly; in between (a small bot
+// next to a large one, whose share of the graph a filtered index search
+// would have to dig for) the planner decides, as before.
+const exactVectorMax = 200
+
+type vectorPlan int
+
+const (
+	planByPlanner vectorPlan = iota
+	planExact
+	planIndex
+)
+
+// vectorSearchSQL is the nearest-neighbour query for one dimension. With
+// exact, every matching chunk is compared at full precision
+// (cosine_distance, a function call that no index serves). Otherwise the
 // inner query repeats the partial index's cast and predicate literally and
 // orders by that distance alone, so the planner can use that dimension's
 // HNSW index; the outer one orders its candidates by the full-precision
 // distance and breaks ties by id.
-func (vi *vectorInfo) vectorSearchSQL(dim int) string {
+func (vi *vectorInfo) vectorSearchSQL(dim int, exact bool) string {
 	cast, _ := vi.indexCast(dim)
+	order := fmt.Sprintf("c.embedding::%[2]s <=> $1::vector(%[1]d)::%[2]s", dim, cast)
+	if exact {
+		order = "dist"
+	}
 	return fmt.Sprintf(`
 		SELECT `+strings.ReplaceAll(hitCols, "c.", "h.")+`, h.title, h.url, (1 - h.dist)::float8 AS score FROM (
-			SELECT `+hitCols+`, a.title, a.url, c.embedding::vector(%[1]d) <=> $1::vector(%[1]d) AS dist
+			SELECT `+hitCols+`, a.title, a.url, cosine_distance(c.embedding::vector(%[1]d), $1::vector(%[1]d)) AS dist
 			FROM chunks c JOIN articles a ON a.id = c.article_id AND a.status = 'published'
 			WHERE c.dim = %[1]d AND c.bot_id = $2 AND c.model = $3 AND ($4 = '' OR c.language = $4)
-			ORDER BY c.embedding::%[2]s <=> $1::vector(%[1]d)::%[2]s
+			ORDER BY `+order+`
 			LIMIT $5
 		) h
 		ORDER BY h.dist, h.id
-		LIMIT $6`, dim, cast)
+		LIMIT $6`, dim)
 }
 
 // vectorSearchArgs are the parameters of vectorSearchSQL.
@@ -397,9 +423,63 @@ func vectorSearchArgs(q baton.ChunkQuery, k int) []any {
 	return []any{pgvector.NewVector(q.Embedding), q.BotID, q.Model, q.Language, k + vectorTieSlack, k}
 }
 
+// forceIndex are the planner settings turned off to leave it only the
+// HNSW index for the inner, distance-ordered query: without a sort, the
+// index is the only way to read chunks in distance order. The outer sort
+// of the 38 candidates is then costed as disabled too, which passes
+// jit_above_cost: JIT compiled that 5 ms query for 140 ms, so it is off.
+var forceIndex = []string{"enable_seqscan", "enable_bitmapscan", "enable_sort", "jit"}
+
+// vectorSearchBatch is a vector search in one round trip: the settings
+// and the search go in one batch, which runs as one implicit transaction
+// (or inside the caller's), so the transaction-local settings last exactly
+// as long as the search. For the index they are a larger candidate list
+// for recall, (pgvector >= 0.8) iterative scans, so that rows removed by
+// the filters do not leave fewer than k hits, and, when the store decided
+// so, the index made the only plan. The search is the batch's last query.
+func (s *Store) vectorSearchBatch(ctx context.Context, q baton.ChunkQuery) (*pgx.Batch, vectorPlan, error) {
+	dim := len(q.Embedding)
+	plan := planExact
+	if s.vector.indexedDim(dim) {
+		// The chunks of the bot (in the language) and all chunks, as the
+		// keyword statistics ReplaceChunks keeps count them: a few rows
+		// per bot.
+		var n, total int64
+		if err := s.q().QueryRow(ctx, `SELECT coalesce(sum(chunks) FILTER (WHERE bot_id = $1 AND ($2 = '' OR language = $2)), 0)::bigint,
+				coalesce(sum(chunks), 0)::bigint FROM chunk_corpus`, q.BotID, q.Language).Scan(&n, &total); err != nil {
+			return nil, 0, wrapErr(err, "vector search: count the chunks")
+		}
+		switch {
+		case n <= exactVectorMax:
+		case 2*n >= total:
+			plan = planIndex
+		default:
+			plan = planByPlanner
+		}
+	}
+	k := queryK(q.K)
+	b := &pgx.Batch{}
+	if plan != planExact {
+		// One statement for all the settings.
+		set := []string{`set_config('hnsw.ef_search', $1, true)`}
+		if s.vector.iterativeScan {
+			set = append(set, `set_config('hnsw.iterative_scan', 'strict_order', true)`)
+		}
+		if plan == planIndex {
+			for _, name := range forceIndex {
+				set = append(set, `set_config('`+name+`', 'off', true)`)
+			}
+		}
+		b.Queue(`SELECT `+strings.Join(set, ", "), fmt.Sprint(efSearch(k+vectorTieSlack)))
+	}
+	b.Queue(s.vector.vectorSearchSQL(dim, plan == planExact), vectorSearchArgs(q, k)...)
+	return b, plan, nil
+}
+
 // SearchVector returns the chunks nearest to q.Embedding by cosine
 // similarity (1 - cosine distance), among chunks of the same model and
-// dimension.
+// dimension: exactly among at most exactVectorMax chunks, through the HNSW
+// index among a bot's chunks that are most of the index.
 func (s *Store) SearchVector(ctx context.Context, q baton.ChunkQuery) ([]baton.ChunkHit, error) {
 	dim := len(q.Embedding)
 	switch {
@@ -414,21 +494,23 @@ func (s *Store) SearchVector(ctx context.Context, q baton.ChunkQuery) ([]baton.C
 	case isZero(q.Embedding):
 		return nil, baton.Errorf(baton.EINVALID, "vector search: the query embedding is all zero (no direction to compare)")
 	}
-	k := queryK(q.K)
-	args := vectorSearchArgs(q, k)
-	// One round trip: the settings and the search go in one batch, which
-	// runs as one implicit transaction (or inside the caller's), so the
-	// transaction-local settings last exactly as long as the search. They
-	// are a larger candidate list for recall and (pgvector >= 0.8)
-	// iterative scans, so that rows removed by the filters do not leave
-	// fewer than k hits.
-	b := &pgx.Batch{}
-	b.Queue(`SELECT set_config('hnsw.ef_search', $1, true)`, fmt.Sprint(efSearch(k+vectorTieSlack)))
-	if s.vector.iterativeScan {
-		b.Queue(`SELECT set_config('hnsw.iterative_scan', 'strict_order', true)`)
+	b, plan, err := s.vectorSearchBatch(ctx, q)
+	if err != nil {
+		return nil, err
 	}
-	b.Queue(s.vector.vectorSearchSQL(dim), args...)
-	br := s.q().SendBatch(ctx, b)
+	db := s.q()
+	if s.tx != nil && plan == planIndex {
+		// The planner settings of the batch last until the end of the
+		// transaction: inside the caller's, a savepoint rolled back after
+		// the search ends them with it.
+		sp, err := s.tx.Begin(ctx)
+		if err != nil {
+			return nil, wrapErr(err, "vector search")
+		}
+		defer func() { _ = sp.Rollback(ctx) }()
+		db = sp
+	}
+	br := db.SendBatch(ctx, b)
 	defer br.Close()
 	for i := 1; i < b.Len(); i++ {
 		if _, err := br.Exec(); err != nil {

@@ -65,8 +65,18 @@ func keywordSQL() string {
 			) p
 		GROUP BY p.chunk_id, p.article_id
 	), top AS (
+		-- Published chunks only, checked against one hash of the bot's
+		-- published article ids. Written as a join (or a bare IN, which
+		-- the planner turns into one), the check was a primary-key lookup
+		-- per scored chunk: the planner cannot know how many chunks the
+		-- words match (it guesses a few dozen), and a common word matches
+		-- thousands (3,751 lookups, half of a 6.8 ms search at 5,000
+		-- chunks). IS TRUE keeps the IN a subplan, which PostgreSQL hashes
+		-- while the ids fit in work_mem (some 100,000 articles at the
+		-- defaults).
 		SELECT s.chunk_id, s.score
-		FROM scored s JOIN articles a ON a.id = s.article_id AND a.status = 'published'
+		FROM scored s
+		WHERE (s.article_id IN (SELECT a.id FROM articles a WHERE a.bot_id = $1 AND a.status = 'published')) IS TRUE
 		ORDER BY s.score DESC, s.chunk_id
 		LIMIT $4
 	)

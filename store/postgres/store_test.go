@@ -481,6 +481,82 @@ func TestClaimTimersRace(t *testing.T) {
 	}
 }
 
+// TestVectorSearchPlan: the store, not the planner, picks how a vector
+// search runs where the planner is known to pick badly: the HNSW index for
+// a bot whose chunks are most of the index (the planner, costing the index
+// at ef_search 400, preferred to compare every chunk, reading each
+// embedding out of line), exact comparison among a few chunks.
+func TestVectorSearchPlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 1,500 vectors")
+	}
+	const dim = 64
+	st := openStore(t, nil)
+	ctx := testCtx(t)
+	seedVectors(t, st, 1500, dim, 9) // bot shop, English
+	a := &baton.Article{BotID: "shop", Slug: "tr", Title: "t", Language: "tr", Status: baton.ArticlePublished}
+	if err := st.CreateArticleVersion(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	var few []baton.Chunk
+	for i := 0; i < 30; i++ {
+		few = append(few, baton.Chunk{Ord: i, Text: fmt.Sprintf("parça %d", i), Model: "m", Embedding: randomVector(rng, dim)})
+	}
+	if err := st.ReplaceChunks(ctx, a.ID, few); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.pool.Exec(ctx, `ANALYZE chunks, articles, chunk_corpus`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		lang string
+		want vectorPlan
+	}{{"en", planIndex}, {"", planIndex}, {"tr", planExact}} {
+		t.Run("language="+tc.lang, func(t *testing.T) {
+			q := baton.ChunkQuery{BotID: "shop", Model: "m", Language: tc.lang, Embedding: randomVector(rng, dim), K: 30}
+			b, plan, err := st.vectorSearchBatch(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan != tc.want {
+				t.Fatalf("plan %d, want %d", plan, tc.want)
+			}
+			last := b.QueuedQueries[len(b.QueuedQueries)-1]
+			last.SQL = "EXPLAIN " + last.SQL
+			br := st.pool.SendBatch(ctx, b)
+			defer br.Close()
+			for i := 1; i < b.Len(); i++ {
+				if _, err := br.Exec(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows, err := br.Query()
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			explained := strings.Join(lines, "\n")
+			if index := strings.Contains(explained, "Index Scan using "+hnswIndexName(dim)+" "); index != (tc.want == planIndex) {
+				t.Fatalf("uses the HNSW index: %v, want %v:\n%s", index, tc.want == planIndex, explained)
+			}
+			if strings.Contains(explained, "JIT") {
+				t.Fatalf("JIT compiles the search:\n%s", explained)
+			}
+			hits, err := st.SearchVector(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) != 30 {
+				t.Fatalf("%d hits, want 30", len(hits))
+			}
+		})
+	}
+}
+
 // forceIndexSQL leaves the planner only the HNSW index for the inner,
 // distance-ordered query.
 const forceIndexSQL = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off`
@@ -489,7 +565,7 @@ const forceIndexSQL = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapsc
 const forceIndexParams = "&enable_seqscan=off&enable_bitmapscan=off&enable_sort=off"
 
 func explain(ctx context.Context, st *Store, q querier, dim int, v []float32) (string, error) {
-	rows, err := q.Query(ctx, `EXPLAIN `+st.vector.vectorSearchSQL(dim), vectorArgs(v, "shop", "m", "", 10)...)
+	rows, err := q.Query(ctx, `EXPLAIN `+st.vector.vectorSearchSQL(dim, false), vectorArgs(v, "shop", "m", "", 10)...)
 	if err != nil {
 		return "", err
 	}
@@ -947,5 +1023,45 @@ func TestKeywordPlanWithStaleStatistics(t *testing.T) {
 	}
 	if scans == 0 {
 		t.Fatalf("no index scan on chunk_postings:\n%s", plan)
+	}
+}
+
+// TestKeywordPublishedCheckIsHashed: a keyword search checks that its
+// scored chunks are published against one hash of the bot's published
+// article ids, not with a lookup per scored chunk (the planner, guessing a
+// few dozen scored chunks where a common word scores thousands, chose the
+// lookups).
+func TestKeywordPublishedCheckIsHashed(t *testing.T) {
+	st := openStore(t, nil)
+	ctx := testCtx(t)
+	for i := range 30 {
+		a := &baton.Article{BotID: "shop", Slug: fmt.Sprintf("a%d", i), Title: "t", Language: "en", Status: baton.ArticlePublished}
+		if err := st.CreateArticleVersion(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReplaceChunks(ctx, a.ID, []baton.Chunk{{Text: "where is my order"}, {Text: fmt.Sprintf("order number %d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.pool.Exec(ctx, `ANALYZE chunks, articles, chunk_postings, chunk_terms, chunk_corpus`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.pool.Query(ctx, `EXPLAIN `+keywordSQL(), "shop", "en", []string{"order"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan := strings.Join(lines, "\n"); !strings.Contains(plan, "(hashed SubPlan") {
+		t.Fatalf("the published check is not a hashed subplan:\n%s", plan)
+	}
+	hits, err := st.SearchKeyword(ctx, baton.ChunkQuery{BotID: "shop", Language: "en", Text: "order", K: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 10 {
+		t.Fatalf("%d hits, want 10", len(hits))
 	}
 }

@@ -397,3 +397,47 @@ func TestClaimWalksLiveJobsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestKeywordFilterLooksUpCandidates: the filter of a keyword search's
+// candidates looks each one up by id, whatever the size of the bot's KB,
+// rather than walking the bot's articles and chunks to match them against
+// the list.
+func TestKeywordFilterLooksUpCandidates(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, nil)
+	for i := 0; i < 50; i++ {
+		a := &baton.Article{BotID: "shop", Slug: "a-" + itoa(int64(i)), Language: "en", Status: baton.ArticlePublished}
+		if err := st.CreateArticleVersion(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReplaceChunks(ctx, a.ID, []baton.Chunk{{Text: "refund one"}, {Text: "refund two"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A hybrid search's window: 8 × 30 candidates.
+	args := []any{"shop", "en", "en"}
+	for id := 1; id <= 240; id++ {
+		args = append(args, id)
+	}
+	rows, err := st.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+keywordFilterSQL(240), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"SEARCH c USING INTEGER PRIMARY KEY (rowid=?)", "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)"}
+	if strings.Join(plan, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("plan:\n%s\nwant:\n%s", strings.Join(plan, "\n"), strings.Join(want, "\n"))
+	}
+}
