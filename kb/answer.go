@@ -110,13 +110,39 @@ func (a *Answerer) Extractive(ctx context.Context, req AnswerRequest) (Answer, e
 	tm := newTerms()
 	q := tm.of(req.Question)
 	top := res[0]
-	ans.Text = trimPassage(Passage(top.Chunk), q, tm)
+	passage := Passage(top.Chunk)
+	if coverage(q, tm.of(top.Title)) >= titleQuestion {
+		// The customer asked the article's own question. Every chunk
+		// carries the title in its breadcrumb, so the keyword match does
+		// not say which passage answers it, and the shortest tends to win;
+		// an article opens with its answer, so that is the passage.
+		if intro, ok := a.opening(ctx, top.Chunk); ok {
+			passage = intro
+		}
+	}
+	ans.Text = trimPassage(passage, q, tm)
 	ans.Citations = []Citation{{Slug: top.Chunk.Slug, Title: top.Title, URL: top.URL}}
 	ans.Answered = ans.Grounded >= a.threshold() && ans.Text != ""
 	if !ans.Answered {
 		ans.Reason = fmt.Sprintf("grounded %.2f is below the threshold %.2f", ans.Grounded, a.threshold())
 	}
 	return ans, nil
+}
+
+// titleQuestion is the share of a question's words an article's title must
+// have for the question to count as the title's own.
+const titleQuestion = 0.8
+
+// opening is the first passage of the article version c belongs to.
+func (a *Answerer) opening(ctx context.Context, c baton.Chunk) (string, bool) {
+	if c.Ord == 0 {
+		return Passage(c), true
+	}
+	chunks, err := a.Retriever.Store.ListChunks(ctx, c.ArticleID)
+	if err != nil || len(chunks) == 0 {
+		return "", false
+	}
+	return Passage(chunks[0]), true
 }
 
 // Answer uses the LLM when there is one and falls back to the extractive

@@ -23,6 +23,9 @@ func TestExtractiveAnswer(t *testing.T) {
 				contains string
 			}{
 				{"covered", AnswerRequest{Question: "How long does express delivery take?", Language: "en"}, true, "delivery-times", "next working day"},
+				// The article's own question: every chunk has the title in
+				// its breadcrumb; the answer is the article's opening.
+				{"the title's question", AnswerRequest{Question: "How long does delivery take?", Language: "en"}, true, "delivery-times", "Most orders arrive within 2 to 4 working days"},
 				{"covered, other words", AnswerRequest{Question: "when do I get the refund on my card", Language: "en"}, true, "return-policy", "5 to 7 working days"},
 				{"turkish", AnswerRequest{Question: "Teslimat ne kadar sürer?", Language: "tr"}, true, "delivery-times-tr", "iş günü"},
 				{"customer language has no grounded passage: default language", AnswerRequest{Question: "refund to my card, how many working days", Language: "tr", Fallback: "en"}, true, "return-policy", "5 to 7 working days"},

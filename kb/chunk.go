@@ -231,6 +231,13 @@ func Chunk(a *baton.Article, opt ChunkOptions) ([]baton.Chunk, error) {
 		case blockCode, blockTable:
 			add(b.text, true)
 		default:
+			if isLinkList(b.text) {
+				// "Related articles" and the like are navigation, not an
+				// answer: their URLs' words would win keyword searches
+				// ("express-delivery", "international-delivery") and the
+				// bot would answer with a list of links.
+				continue
+			}
 			for _, piece := range splitLong(b.text, opt.Target) {
 				add(piece, false)
 			}
@@ -238,6 +245,35 @@ func Chunk(a *baton.Article, opt ChunkOptions) ([]baton.Chunk, error) {
 	}
 	emit()
 	return chunks, nil
+}
+
+var (
+	urlRE    = regexp.MustCompile(`https?://\S+`)
+	mdLinkRE = regexp.MustCompile(`\]\([^)\s]*\)`)
+)
+
+// linkListWords is how many words a line of a link list may have besides
+// its link: a label ("Customs and duties:"), not prose.
+const linkListWords = 8
+
+// isLinkList reports whether a paragraph block is a list of links: every
+// line has a link and little else.
+func isLinkList(text string) bool {
+	lines := 0
+	for _, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		lines++
+		if !urlRE.MatchString(line) && !mdLinkRE.MatchString(line) {
+			return false
+		}
+		rest := mdLinkRE.ReplaceAllString(urlRE.ReplaceAllString(line, " "), " ")
+		if len(strings.Fields(rest)) > linkListWords+1 { // +1: the bullet
+			return false
+		}
+	}
+	return lines > 0
 }
 
 func isAtomic(piece string) bool {

@@ -159,3 +159,38 @@ func TestChunkHashChangesOnlyWithText(t *testing.T) {
 		t.Errorf("%d chunks changed, want 1", changed)
 	}
 }
+
+// TestChunkLeavesOutLinkLists: a "Related articles" list is navigation, not
+// an answer; a paragraph that mentions a link is content.
+func TestChunkLeavesOutLinkLists(t *testing.T) {
+	body := "Orders leave the same day.\n\n## Related articles\n\n- Express options: https://help.example/express-delivery\n- Customs and duties: https://help.example/international-delivery\n- [Tracking](https://help.example/track-order)\n\n## Returns\n\nSend it back within 30 days; the form is at https://help.example/returns and takes a minute to fill in.\n"
+	a := &baton.Article{BotID: "bot", Slug: "delivery", Language: "en", Title: "Delivery", Body: body}
+	chunks, err := Chunk(a, ChunkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, c := range chunks {
+		paths = append(paths, strings.Join(c.HeadingPath, "/"))
+		if strings.Contains(c.Text, "express-delivery") {
+			t.Errorf("a chunk keeps the link list: %q", c.Text)
+		}
+	}
+	if strings.Join(paths, "|") != "|Returns" {
+		t.Fatalf("chunks under %q, want the opening and Returns", paths)
+	}
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"- Express options: https://help.example/express", true},
+		{"- [Tracking](https://help.example/track)\n- [Sizes](/sizes)", true},
+		{"See https://help.example/returns for the form; it takes a minute and needs your order number and email address.", false},
+		{"Plain text with no link.", false},
+	}
+	for _, tc := range tests {
+		if got := isLinkList(tc.text); got != tc.want {
+			t.Errorf("isLinkList(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
