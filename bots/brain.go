@@ -398,9 +398,15 @@ func (b *Brain) escalate(out Outcome, t Turn, mem Memory, v Verdict, lang string
 	for i := range texts {
 		texts[i] = mask(texts[i])
 	}
+	summary := Summarize(texts)
+	if s := strings.TrimSpace(an.Summary); s != "" {
+		// The language model's summary, when one is configured: already
+		// redacted, and a line an agent reads faster.
+		summary = mask(s)
+	}
 	p := &baton.HandoffPacket{
 		ConversationID: conv.ID,
-		Summary:        Summarize(texts),
+		Summary:        summary,
 		Reasons:        v.Fired(),
 		Channel:        conv.Channel,
 		Attributes:     conv.Attributes,

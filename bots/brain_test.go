@@ -175,6 +175,8 @@ func TestDecideEscalates(t *testing.T) {
 		"Berbat bir hizmet, siparişim hâlâ gelmedi!": {Language: "tr", Intent: "order_status", IntentConfidence: 0.7, Sentiment: -0.8},
 		"someone stole my card 4111111111111111":     {Language: "en", Intent: "report_fraud", IntentConfidence: 0.9},
 		"FREE CRYPTO click here":                     {Language: "en", OutOfScope: true},
+		"my order is late and I want someone to call me": {Language: "en", Intent: "order_status", IntentConfidence: 0.8, WantsHuman: true,
+			Summary: "Order late; customer asks for a call back."},
 	}, fakeKB{"return shoes, I want a human": returns})
 	ctx := context.Background()
 	tests := []struct {
@@ -222,6 +224,12 @@ func TestDecideEscalates(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the language model's summary when there is one", func(t *testing.T) {
+		o, _ := b.Decide(ctx, Turn{Conversation: conv(baton.ChannelWebChat), Text: "my order is late and I want someone to call me"})
+		if o.Packet == nil || o.Packet.Summary != "Order late; customer asks for a call back." {
+			t.Fatalf("packet %+v", o.Packet)
+		}
+	})
 	t.Run("spam is archived without a word", func(t *testing.T) {
 		o, _ := b.Decide(ctx, Turn{Conversation: conv(baton.ChannelWebChat), Text: "FREE CRYPTO click here"})
 		if o.Action != baton.ActionArchive || o.Transition == nil || o.Transition.To != baton.StateArchived || len(o.Replies) != 0 {
