@@ -511,6 +511,36 @@ func TestTwilioHelpAnswersWithTheConfiguredText(t *testing.T) {
 	}
 }
 
+// TestReopenAfterTwoDaysGoesToTheSameAgent: an online agent who resolved a
+// conversation gets it back when the customer writes two days later.
+func TestReopenAfterTwoDaysGoesToTheSameAgent(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newEnv(t, sc, envOptions{reopenAfter: "72h"})
+			ctx := context.Background()
+			if err := e.st.UpsertAgent(ctx, &baton.Agent{ID: "maya", Skills: []string{"en"}, Status: baton.AgentOnline,
+				Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}}); err != nil {
+				t.Fatal(err)
+			}
+			e.post("whatsapp", waText("wamid.a1", "16505551234", "hi", start))
+			conv := onlyConversation(t, e)
+			maya, q := "maya", "general"
+			for _, tr := range []baton.Transition{{To: baton.StateQueued, Actor: "bot", QueueID: &q},
+				{To: baton.StateAssigned, Actor: "agent:maya", AgentID: &maya}, {To: baton.StateResolved, Actor: "agent:maya"}} {
+				if _, _, err := e.st.TransitionConversation(ctx, conv.ID, tr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.clock.Advance(48 * time.Hour)
+			e.post("whatsapp", waText("wamid.a2", "16505551234", "the zip broke again", e.clock.Now()))
+			cs := e.conversations()
+			if len(cs) != 1 || cs[0].State != baton.StateAssigned || cs[0].AgentID != "maya" {
+				t.Fatalf("after two days: %d conversations, first %+v", len(cs), cs[0])
+			}
+		})
+	}
+}
+
 func TestResolvedConversationReopensInsideTheWindow(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
@@ -544,6 +574,28 @@ func TestResolvedConversationReopensInsideTheWindow(t *testing.T) {
 				if c.ID != conv.ID && c.State != baton.StateBot {
 					t.Fatalf("new conversation state %s", c.State)
 				}
+			}
+			// Linked both ways.
+			var next int64
+			for _, c := range cs {
+				if c.ID != conv.ID {
+					next = c.ID
+				}
+			}
+			linked := func(id, other int64, typ string) bool {
+				evs, err := e.st.ListEvents(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ev := range evs {
+					if ev.Type == typ && fmt.Sprint(ev.Data["conversation"]) == fmt.Sprint(other) {
+						return true
+					}
+				}
+				return false
+			}
+			if !linked(next, conv.ID, channels.EventFollows) || !linked(conv.ID, next, channels.EventContinued) {
+				t.Fatalf("the new conversation %d and the old one %d are not linked", next, conv.ID)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/batonhq/baton/channels/webchat"
 	"github.com/batonhq/baton/channels/whatsapp"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/nlu/pii"
 	"github.com/batonhq/baton/web"
 )
@@ -61,6 +62,8 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 		// A card number a customer pastes is kept with its last four
 		// digits only, in the transcript and everything read from it.
 		Mask: pii.MaskCards,
+		// Who owns a conversation when its customer writes again.
+		Ownership: handoff.Ownership{},
 	}
 
 	wa := map[string]whatsapp.Account{}

@@ -63,6 +63,11 @@ type Ingester struct {
 	// Mask, when set, rewrites a customer's text before it is stored (card
 	// numbers down to their last four digits).
 	Mask func(string) string
+	// Ownership decides what a message to a snoozed or resolved
+	// conversation does (handoff.Ownership). Without one, a snoozed
+	// conversation takes the message as it is and a resolved one is
+	// followed by a new conversation.
+	Ownership baton.Ownership
 }
 
 // errDuplicate rolls back the transaction of a message that was already
@@ -338,41 +343,38 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 	return nil
 }
 
-// conversationFor finds the conversation an inbound message belongs to,
-// following the domain state machine: a snoozed conversation wakes up to its
-// agent, a resolved one reopens inside the bot's reopen window (to the same
-// agent when they are online, else to its queue), and anything else opens a
-// new conversation with the bot.
+// conversationFor finds the conversation an inbound message belongs to: an
+// open one (bot, queued, assigned) continues; for a snoozed or resolved one
+// the Ownership policy decides (wake, reopen, or a new conversation); an
+// archived one, or none, means a new conversation with the bot. A new
+// conversation that follows a resolved one is linked to it, both ways, in
+// their event logs.
 func (g *Ingester) conversationFor(ctx context.Context, tx baton.Store, bot baton.Bot, customerID int64, in *baton.InboundMessage, now time.Time, res *IngestResult) (*baton.Conversation, error) {
-	conv, err := tx.OpenConversation(ctx, in.BotID, customerID, in.Channel)
+	latest, err := tx.OpenConversation(ctx, in.BotID, customerID, in.Channel)
 	switch {
 	case baton.ErrorCode(err) == baton.ENOTFOUND:
-		conv = nil
+		latest = nil
 	case err != nil:
 		return nil, fmt.Errorf("find conversation: %w", err)
 	}
-	if conv != nil {
-		switch conv.State {
-		case baton.StateSnoozed:
-			c, _, err := tx.TransitionConversation(ctx, conv.ID, baton.Transition{
-				To: baton.StateAssigned, Actor: "customer", Reason: "customer wrote while snoozed",
-			})
-			if err != nil {
-				return nil, fmt.Errorf("wake conversation %d: %w", conv.ID, err)
-			}
-			return c, nil
-		case baton.StateResolved:
-			if t, ok := g.reopenTransition(ctx, tx, bot, conv, now); ok {
-				c, _, err := tx.TransitionConversation(ctx, conv.ID, t)
+	if latest != nil {
+		switch latest.State {
+		case baton.StateBot, baton.StateQueued, baton.StateAssigned:
+			return latest, nil
+		case baton.StateSnoozed, baton.StateResolved:
+			if g.Ownership != nil {
+				c, reopened, err := g.Ownership.Resume(ctx, tx, bot, latest, now)
 				if err != nil {
-					return nil, fmt.Errorf("reopen conversation %d: %w", conv.ID, err)
+					return nil, err
 				}
-				res.Reopened = true
-				return c, nil
+				if c != nil {
+					res.Reopened = reopened
+					return c, nil
+				}
+			} else if latest.State == baton.StateSnoozed {
+				// Without a policy the message waits with its agent.
+				return latest, nil
 			}
-		case baton.StateArchived:
-		default:
-			return conv, nil
 		}
 	}
 	c := &baton.Conversation{
@@ -392,28 +394,26 @@ func (g *Ingester) conversationFor(ctx context.Context, tx baton.Store, bot bato
 		return nil, fmt.Errorf("open conversation: %w", err)
 	}
 	res.Opened = true
+	if latest != nil && latest.State == baton.StateResolved {
+		for _, e := range []*baton.Event{
+			{ConversationID: c.ID, Type: EventFollows, Actor: "customer", Reason: "the customer wrote after the reopen window",
+				Data: map[string]any{"conversation": latest.ID}, At: now},
+			{ConversationID: latest.ID, Type: EventContinued, Actor: "customer", Reason: "the customer wrote after the reopen window",
+				Data: map[string]any{"conversation": c.ID}, At: now},
+		} {
+			if err := tx.AppendEvent(ctx, e); err != nil {
+				return nil, fmt.Errorf("link conversation %d to %d: %w", c.ID, latest.ID, err)
+			}
+		}
+	}
 	return c, nil
 }
 
-// reopenTransition decides whether a resolved conversation reopens. The bot
-// never owns a reopened conversation (the state machine has no resolved →
-// bot move), so one that no human ever touched starts afresh instead.
-func (g *Ingester) reopenTransition(ctx context.Context, tx baton.Store, bot baton.Bot, conv *baton.Conversation, now time.Time) (baton.Transition, bool) {
-	if bot.ReopenAfter <= 0 || conv.ResolvedAt == nil || now.Sub(*conv.ResolvedAt) > bot.ReopenAfter {
-		return baton.Transition{}, false
-	}
-	reason := "customer wrote within the reopen window"
-	if conv.AgentID != "" {
-		if a, err := tx.GetAgent(ctx, conv.AgentID); err == nil && a.Status == baton.AgentOnline {
-			return baton.Transition{To: baton.StateAssigned, Actor: "customer", Reason: reason}, true
-		}
-	}
-	if conv.QueueID == "" {
-		return baton.Transition{}, false
-	}
-	empty := ""
-	return baton.Transition{To: baton.StateQueued, Actor: "customer", Reason: reason, AgentID: &empty}, true
-}
+// Events that link a new conversation to the resolved one it follows.
+const (
+	EventFollows   = "follows"   // on the new conversation: Data["conversation"] is the old one
+	EventContinued = "continued" // on the old conversation: Data["conversation"] is the new one
+)
 
 // hasAttrs reports whether have already holds every key of want with the
 // same value.
