@@ -22,6 +22,7 @@ const (
 	JobTurn    = "turn"    // run the bot on a conversation's new messages
 	JobDeliver = "deliver" // send one outbound message through its provider
 	JobSLA     = "sla"     // an SLA timer
+	JobSnooze  = "snooze"  // wakes a snoozed conversation when its time comes
 	JobCSAT    = "csat"    // ask for a satisfaction score
 	JobSlack   = "slack"   // mirror something to the agent console
 	// JobFollowUp takes a customer's silence after "did this help?" as a
