@@ -21,6 +21,7 @@ type Queue struct {
 	SLA          SLAPolicy
 	SlackChannel string
 	Fallback     string // queue to re-route to on breach
+	Hours        Hours  // when its people work; the zero Hours are always open
 }
 
 // SLAPolicy says how fast a queue must answer and what happens when it does

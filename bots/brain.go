@@ -75,6 +75,9 @@ type Turn struct {
 	// Previous are the customer's earlier messages, oldest first.
 	Previous []string
 	Memory   Memory
+	// Now is when the turn runs (zero = the wall clock): whether the
+	// queue it escalates to is open.
+	Now time.Time
 }
 
 // Outcome is what the bot decided on one turn.
@@ -439,7 +442,17 @@ func (b *Brain) escalate(out Outcome, t Turn, mem Memory, v Verdict, lang string
 			replies = append(replies, b.text(lang, TextNotHelpedAgain))
 		}
 	}
-	out.Replies = append(replies, b.text(lang, TextEscalating))
+	now := t.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	// Honest about when: a closed queue's customer hears when it opens.
+	if q, ok := b.Queues[route.Queue]; ok && !q.Hours.Open(now) {
+		replies = append(replies, b.text(lang, TextClosed, "when", q.Hours.Describe(now)))
+	} else {
+		replies = append(replies, b.text(lang, TextEscalating))
+	}
+	out.Replies = replies
 	return out
 }
 

@@ -224,6 +224,28 @@ func TestDecideEscalates(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a closed queue: the customer hears when it opens", func(t *testing.T) {
+		hours, err := baton.ParseHours("Europe/Istanbul", map[string]string{"mon-fri": "09:00-18:00"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := b.Queues["general"]
+		q.Hours = hours
+		b.Queues["general"] = q
+		defer func() { q.Hours = baton.Hours{}; b.Queues["general"] = q }()
+		for _, tc := range []struct {
+			now   time.Time
+			reply string
+		}{
+			{time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), "Our team is away right now. A person will pick this up here from Monday 09:00 (Europe/Istanbul)"},
+			{time.Date(2026, 12, 7, 7, 0, 0, 0, time.UTC), "I'm passing you to a person"},
+		} {
+			o, _ := b.Decide(ctx, Turn{Conversation: conv(baton.ChannelWebChat), Text: "return shoes, I want a human", Now: tc.now})
+			if o.Action != baton.ActionEscalate || len(o.Replies) != 1 || !strings.HasPrefix(o.Replies[0].Text, tc.reply) {
+				t.Errorf("at %s: %s, replies %q; want %q", tc.now, o.Action, texts(o.Replies), tc.reply)
+			}
+		}
+	})
 	t.Run("the language model's summary when there is one", func(t *testing.T) {
 		o, _ := b.Decide(ctx, Turn{Conversation: conv(baton.ChannelWebChat), Text: "my order is late and I want someone to call me"})
 		if o.Packet == nil || o.Packet.Summary != "Order late; customer asks for a call back." {

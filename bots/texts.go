@@ -13,28 +13,29 @@ type TextKey string
 
 // The bot's fixed texts. Placeholders in braces are filled in when said.
 const (
-	TextGreeting       TextKey = "greeting"         // a hello with nothing else in it
-	TextClarify        TextKey = "clarify"          // {options}: the choices too close to call
-	TextOutOfScope     TextKey = "out_of_scope"     // a message the bot cannot place
-	TextDontKnow       TextKey = "dont_know"        // no grounded answer
-	TextOtherLanguage  TextKey = "other_language"   // {language}: the answer comes from another language's article
-	TextDidThisHelp    TextKey = "did_this_help"    // asked after an answer or an action
-	TextYes            TextKey = "yes"              // the button / quick reply
-	TextNo             TextKey = "no"               // the button / quick reply
-	TextSMSChoice      TextKey = "sms_choice"       // {yes} {no}: how SMS asks for a choice
-	TextGladToHelp     TextKey = "glad_to_help"     // the customer said yes
-	TextEscalating     TextKey = "escalating"       // a person is coming
-	TextStillWaiting   TextKey = "still_waiting"    // a queued customer wrote again
-	TextSlotRetry      TextKey = "slot_retry"       // {prompt}: a slot's value did not validate
-	TextActionFailed   TextKey = "action_failed"    // an action failed; a person takes over
-	TextSources        TextKey = "sources"          // the heading of an answer's citations
-	TextNotHelpedAgain TextKey = "not_helped_sorry" // the customer said no: before the escalation
+	TextGreeting       TextKey = "greeting"          // a hello with nothing else in it
+	TextClarify        TextKey = "clarify"           // {options}: the choices too close to call
+	TextOutOfScope     TextKey = "out_of_scope"      // a message the bot cannot place
+	TextDontKnow       TextKey = "dont_know"         // no grounded answer
+	TextOtherLanguage  TextKey = "other_language"    // {language}: the answer comes from another language's article
+	TextDidThisHelp    TextKey = "did_this_help"     // asked after an answer or an action
+	TextYes            TextKey = "yes"               // the button / quick reply
+	TextNo             TextKey = "no"                // the button / quick reply
+	TextSMSChoice      TextKey = "sms_choice"        // {yes} {no}: how SMS asks for a choice
+	TextGladToHelp     TextKey = "glad_to_help"      // the customer said yes
+	TextEscalating     TextKey = "escalating"        // a person is coming
+	TextClosed         TextKey = "escalating_closed" // {when}: a person is coming, once the team is back
+	TextStillWaiting   TextKey = "still_waiting"     // a queued customer wrote again
+	TextSlotRetry      TextKey = "slot_retry"        // {prompt}: a slot's value did not validate
+	TextActionFailed   TextKey = "action_failed"     // an action failed; a person takes over
+	TextSources        TextKey = "sources"           // the heading of an answer's citations
+	TextNotHelpedAgain TextKey = "not_helped_sorry"  // the customer said no: before the escalation
 )
 
 // TextKeys lists every fixed text.
 func TextKeys() []TextKey {
 	return []TextKey{TextGreeting, TextClarify, TextOutOfScope, TextDontKnow, TextOtherLanguage, TextDidThisHelp,
-		TextYes, TextNo, TextSMSChoice, TextGladToHelp, TextEscalating, TextStillWaiting, TextSlotRetry, TextActionFailed,
+		TextYes, TextNo, TextSMSChoice, TextGladToHelp, TextEscalating, TextClosed, TextStillWaiting, TextSlotRetry, TextActionFailed,
 		TextSources, TextNotHelpedAgain}
 }
 
@@ -54,6 +55,7 @@ func builtinTexts() map[string]map[TextKey]string {
 			TextSMSChoice:      "Reply 1 for {yes} or 2 for {no}.",
 			TextGladToHelp:     "Glad I could help! Write any time if you need anything else.",
 			TextEscalating:     "I'm passing you to a person from our team. They will see this conversation, so you won't need to repeat yourself.",
+			TextClosed:         "Our team is away right now. A person will pick this up here from {when}; you won't need to repeat yourself.",
 			TextStillWaiting:   "You're still in the queue: a person will answer here as soon as they can.",
 			TextSlotRetry:      "That doesn't look right. {prompt}",
 			TextActionFailed:   "Sorry, I couldn't do that just now. A person from our team will take it from here.",
@@ -72,6 +74,7 @@ func builtinTexts() map[string]map[TextKey]string {
 			TextSMSChoice:      "{yes} için 1, {no} için 2 yazın.",
 			TextGladToHelp:     "Yardımcı olabildiğime sevindim! Başka bir şeye ihtiyacınız olursa yazmanız yeterli.",
 			TextEscalating:     "Sizi ekibimizden bir temsilciye aktarıyorum. Bu konuşmayı görecekler; tekrar anlatmanıza gerek kalmayacak.",
+			TextClosed:         "Ekibimiz şu anda çalışmıyor. Bir temsilci {when} itibarıyla buradan devralacak; tekrar anlatmanıza gerek kalmayacak.",
 			TextStillWaiting:   "Hâlâ sıradasınız: bir temsilci en kısa sürede buradan yanıt verecek.",
 			TextSlotRetry:      "Bu doğru görünmüyor. {prompt}",
 			TextActionFailed:   "Üzgünüm, bunu şu anda yapamadım. Ekibimizden bir temsilci devralacak.",
@@ -90,6 +93,7 @@ func builtinTexts() map[string]map[TextKey]string {
 			TextSMSChoice:      "Ответьте 1 — «{yes}» или 2 — «{no}».",
 			TextGladToHelp:     "Рад был помочь! Пишите, если понадобится что-то ещё.",
 			TextEscalating:     "Передаю вас сотруднику нашей команды. Он увидит эту переписку, так что повторять ничего не придётся.",
+			TextClosed:         "Сейчас наша команда не работает. Сотрудник ответит здесь, начиная с {when}; повторять ничего не придётся.",
 			TextStillWaiting:   "Вы всё ещё в очереди: сотрудник ответит здесь, как только сможет.",
 			TextSlotRetry:      "Похоже, это неверно. {prompt}",
 			TextActionFailed:   "К сожалению, сейчас не получилось это сделать. Дальше вам поможет сотрудник нашей команды.",

@@ -131,7 +131,7 @@ func (h *Turns) HandleJob(ctx context.Context, j *baton.Job) error {
 	} else if baton.ErrorCode(err) != baton.ENOTFOUND {
 		return fmt.Errorf("turn job %d: %w", j.ID, err)
 	}
-	turn := Turn{Conversation: conv, Customer: cust, Text: joinTexts(burst), Payload: lastPayload(recent, m.ID), Previous: previous, Memory: mem}
+	turn := Turn{Conversation: conv, Customer: cust, Text: joinTexts(burst), Payload: lastPayload(recent, m.ID), Previous: previous, Memory: mem, Now: h.now()}
 	out, err := brain.Decide(ctx, turn)
 	if err != nil {
 		return fmt.Errorf("turn job %d: %w", j.ID, err)

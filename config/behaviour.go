@@ -120,7 +120,8 @@ func (v *validator) escalation(p string, e Escalation) {
 // each language's texts are complete when it starts).
 func TextNames() []string {
 	return []string{"greeting", "clarify", "out_of_scope", "dont_know", "other_language", "did_this_help", "yes", "no",
-		"sms_choice", "glad_to_help", "escalating", "still_waiting", "slot_retry", "action_failed", "sources", "not_helped_sorry"}
+		"sms_choice", "glad_to_help", "escalating", "escalating_closed", "still_waiting", "slot_retry", "action_failed", "sources",
+		"not_helped_sorry"}
 }
 
 // behaviour checks what the bot says and does: texts, small talk, actions,

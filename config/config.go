@@ -249,6 +249,17 @@ type Queue struct {
 	Priority     string   `yaml:"priority"`
 	SlackChannel string   `yaml:"slack_channel"`
 	SLA          SLA      `yaml:"sla"`
+	// Hours are when the queue's people work; SLA targets count working
+	// time, and a customer escalated while it is closed is told when a
+	// person will answer. Unset: always open.
+	Hours QueueHours `yaml:"hours"`
+}
+
+// QueueHours are a queue's working hours: an IANA time zone and an opening
+// span per day ("09:00-18:00"), by day name or range ("mon-fri").
+type QueueHours struct {
+	Timezone string            `yaml:"timezone"`
+	Days     map[string]string `yaml:"days"`
 }
 
 // SLA is a queue's response-time policy. Targets are keyed by priority name

@@ -155,6 +155,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 				"queues[0].bot: no bot with id \"ghost\"",
 				"queues[0].priority: must be one of low, normal, high, urgent",
 				"queues[0].sla.first_response.normal: not a duration",
+				"queues[0].hours: timezone: \"Mars/Olympus\" is not an IANA time zone",
 				"queues[0].sla.fallback_queue: required when breach_action is reroute",
 				"bots[0].escalation.queue: no queue with id \"nowhere\"",
 				"bots[0].escalation.negative_sentiment.queue: no queue with id \"elsewhere\"",

@@ -53,7 +53,9 @@ func (c *Config) DomainQueues() []baton.Queue {
 		if name == "" {
 			name = q.ID
 		}
+		hours, _ := baton.ParseHours(q.Hours.Timezone, q.Hours.Days) // validated on load
 		queues = append(queues, baton.Queue{
+			Hours:        hours,
 			ID:           q.ID,
 			BotID:        q.Bot,
 			Name:         name,

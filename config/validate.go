@@ -339,6 +339,9 @@ func (v *validator) queues(bots map[string]int) map[string]int {
 			v.add(p+".priority", "must be one of low, normal, high, urgent; got %q", q.Priority)
 		}
 		v.sla(p+".sla", q.SLA)
+		if _, err := baton.ParseHours(q.Hours.Timezone, q.Hours.Days); err != nil {
+			v.add(p+".hours", "%s", baton.ErrorMessage(err))
+		}
 	}
 	// Fallbacks are checked once every id is known, so that order in the
 	// file does not matter.

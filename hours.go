@@ -1,11 +1,9 @@
-package handoff
+package baton
 
 import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/batonhq/baton"
 )
 
 // Hours are when a queue's people work: per weekday, one opening span in
@@ -33,11 +31,11 @@ func ParseHours(zone string, days map[string]string) (Hours, error) {
 	}
 	loc, err := time.LoadLocation(zone)
 	if err != nil || zone == "" {
-		return Hours{}, baton.Errorf(baton.EINVALID, "timezone: %q is not an IANA time zone (e.g. Europe/London)", zone)
+		return Hours{}, Errorf(EINVALID, "timezone: %q is not an IANA time zone (e.g. Europe/London)", zone)
 	}
 	h := Hours{loc: loc, set: true}
 	if len(days) == 0 {
-		return Hours{}, baton.Errorf(baton.EINVALID, "days: no opening hours: list the days the queue is open")
+		return Hours{}, Errorf(EINVALID, "days: no opening hours: list the days the queue is open")
 	}
 	seen := map[time.Weekday]string{}
 	for key, val := range days {
@@ -47,11 +45,11 @@ func ParseHours(zone string, days map[string]string) (Hours, error) {
 		}
 		sp, err := parseSpan(val)
 		if err != nil {
-			return Hours{}, baton.Errorf(baton.EINVALID, "days.%s: %w", key, err)
+			return Hours{}, Errorf(EINVALID, "days.%s: %w", key, err)
 		}
 		for _, d := range wds {
 			if other, dup := seen[d]; dup {
-				return Hours{}, baton.Errorf(baton.EINVALID, "days.%s: %s is also in days.%s", key, d, other)
+				return Hours{}, Errorf(EINVALID, "days.%s: %s is also in days.%s", key, d, other)
 			}
 			seen[d] = key
 			h.days[d] = sp
@@ -74,14 +72,14 @@ func weekdays(key string) ([]time.Weekday, error) {
 	from, to, isRange := strings.Cut(key, "-")
 	a, ok := index(from)
 	if !ok {
-		return nil, baton.Errorf(baton.EINVALID, "days.%s: not a day (mon, tue, wed, thu, fri, sat, sun, or a range like mon-fri)", key)
+		return nil, Errorf(EINVALID, "days.%s: not a day (mon, tue, wed, thu, fri, sat, sun, or a range like mon-fri)", key)
 	}
 	if !isRange {
 		return []time.Weekday{time.Weekday(a)}, nil
 	}
 	b, ok := index(to)
 	if !ok {
-		return nil, baton.Errorf(baton.EINVALID, "days.%s: not a range of days (like mon-fri)", key)
+		return nil, Errorf(EINVALID, "days.%s: not a range of days (like mon-fri)", key)
 	}
 	var out []time.Weekday
 	for i := a; ; i = (i + 1) % 7 {
