@@ -98,6 +98,24 @@ type JobStore interface {
 	//
 	// Unknown job ids are ENOTFOUND for every method below.
 	ClaimJob(ctx context.Context, owner string, kinds []string, lease time.Duration) (*Job, error)
+	// ScheduleJob arms the timer j.Key (required, EINVALID without):
+	// afterwards exactly one job that has not started holds the key, due
+	// at j.RunAt (zero = now) with j's kind, conversation, payload and max
+	// attempts. A pending job with the key (not yet run, or waiting for a
+	// retry) is replaced in place: same ID, the new values, Attempts and
+	// LastError reset; replaced is true. A running job with the key is not
+	// interrupted, and a done or dead one stays as history: either gives
+	// up its key (GetJob shows it without one) to a new job. It is atomic
+	// also against concurrent ScheduleJob, CancelJob and ClaimJob calls,
+	// from any process, so that a timer that moved fires once, at its new
+	// time. j is set to the stored job. Enqueue's keys are the same keys:
+	// use ScheduleJob for keys that move and Enqueue for keys that must
+	// run once.
+	ScheduleJob(ctx context.Context, j *Job) (replaced bool, err error)
+	// CancelJob deletes the pending job with key and reports whether there
+	// was one. A running job is not interrupted and a finished one stays;
+	// both are left as they are (false). The key is free afterwards.
+	CancelJob(ctx context.Context, key string) (cancelled bool, err error)
 	// ExtendLease keeps a long job's lease; ECONFLICT if owner lost it.
 	ExtendLease(ctx context.Context, id int64, owner string, lease time.Duration) error
 	// CompleteJob marks a job done; ECONFLICT if owner no longer holds it.

@@ -115,6 +115,13 @@ type Message struct {
 	UpdatedAt      time.Time
 }
 
+// IsAgentReply reports whether m is an agent's answer to the customer: an
+// outbound message written by a person. It is what stops the SLA clocks;
+// bot and system messages and internal notes are not responses.
+func (m *Message) IsAgentReply() bool {
+	return m.Direction == DirectionOut && m.Author == AuthorAgent
+}
+
 // InboundMessage is what a channel adapter produces from a provider webhook,
 // before it is stored: provider-neutral, with the provider's ids kept.
 type InboundMessage struct {
@@ -194,7 +201,11 @@ type InboundStore interface {
 // MessageStore keeps transcripts.
 type MessageStore interface {
 	// InsertMessage stores m and sets m.ID and the times (CreatedAt zero =
-	// now; Status "" = received for inbound, queued otherwise). When
+	// now; Status "" = received for inbound, queued otherwise). An agent's
+	// reply (m.IsAgentReply) also updates its conversation, in the same
+	// step: FirstAgentReplyAt is set if empty, LastAgentReplyAt moves
+	// forward to m.CreatedAt, NextResponseDue is cleared, and the Version
+	// is bumped (re-read the conversation before UpdateConversation). When
 	// m.ProviderID is set and a
 	// message with the same channel and provider id exists, nothing is
 	// written, m.ID is set to the existing row and created is false. This

@@ -10,9 +10,11 @@ type Store interface {
 	MessageStore
 	InboundStore
 	AgentStore
+	AgentTokenStore
 	ArticleStore
 	JobStore
 	DecisionStore
+	CSATStore
 
 	// Tx runs fn in one transaction: every call on the Store passed to fn is
 	// part of it, and it commits only if fn returns nil. Tx on that Store

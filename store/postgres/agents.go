@@ -8,14 +8,15 @@ import (
 	"github.com/batonhq/baton"
 )
 
-const agentCols = `id, bot_id, name, email, skills, capacity, status, slack_user_id, updated_at`
+const agentCols = `id, bot_id, name, email, skills, capacity, status, slack_user_id, last_assigned_at, updated_at`
 
-func scanAgent(row pgx.Row) (*baton.Agent, error) {
+func scanAgent(row pgx.Row, extra ...any) (*baton.Agent, error) {
 	a := &baton.Agent{}
-	if err := row.Scan(&a.ID, &a.BotID, &a.Name, &a.Email, &a.Skills, &a.Capacity, &a.Status, &a.SlackUserID, &a.UpdatedAt); err != nil {
+	dest := append([]any{&a.ID, &a.BotID, &a.Name, &a.Email, &a.Skills, &a.Capacity, &a.Status, &a.SlackUserID, &a.LastAssignedAt, &a.UpdatedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	a.UpdatedAt = a.UpdatedAt.UTC()
+	a.UpdatedAt, a.LastAssignedAt = a.UpdatedAt.UTC(), utcPtr(a.LastAssignedAt)
 	return a, nil
 }
 
@@ -41,12 +42,12 @@ func (s *Store) UpsertAgent(ctx context.Context, a *baton.Agent) error {
 			skills = excluded.skills, capacity = excluded.capacity,
 			status = CASE WHEN $7 = '' THEN agents.status ELSE excluded.status END,
 			slack_user_id = excluded.slack_user_id, updated_at = excluded.updated_at
-		RETURNING status`,
-		a.ID, a.BotID, a.Name, a.Email, a.Skills, a.Capacity, string(a.Status), a.SlackUserID, now).Scan(&status)
+		RETURNING status, last_assigned_at`,
+		a.ID, a.BotID, a.Name, a.Email, a.Skills, a.Capacity, string(a.Status), a.SlackUserID, now).Scan(&status, &a.LastAssignedAt)
 	if err != nil {
 		return wrapErr(err, "upsert agent")
 	}
-	a.Status, a.UpdatedAt = status, now
+	a.Status, a.UpdatedAt, a.LastAssignedAt = status, now, utcPtr(a.LastAssignedAt)
 	return nil
 }
 
@@ -101,4 +102,35 @@ func (s *Store) SetAgentStatus(ctx context.Context, id string, st baton.AgentSta
 		return baton.Errorf(baton.ENOTFOUND, "agent %s not found", id)
 	}
 	return nil
+}
+
+// AgentLoads returns the agents of botID with their open conversations per
+// channel kind, counted in the same statement.
+func (s *Store) AgentLoads(ctx context.Context, botID string) ([]*baton.AgentLoad, error) {
+	rows, err := s.q().Query(ctx, `
+		SELECT `+agentCols+`, coalesce((
+			SELECT jsonb_object_agg(channel, n) FROM (
+				SELECT c.channel, count(*) AS n FROM conversations c
+				WHERE c.agent_id = agents.id AND c.state IN ('assigned', 'snoozed') GROUP BY c.channel) per_channel), '{}')
+		FROM agents WHERE $1 = '' OR bot_id IN ('', $1) ORDER BY id`, botID)
+	if err != nil {
+		return nil, wrapErr(err, "agent loads")
+	}
+	defer rows.Close()
+	var out []*baton.AgentLoad
+	for rows.Next() {
+		var open map[baton.ChannelKind]int
+		a, err := scanAgent(rows, &open)
+		if err != nil {
+			return nil, wrapErr(err, "agent loads")
+		}
+		if open == nil {
+			open = map[baton.ChannelKind]int{}
+		}
+		out = append(out, &baton.AgentLoad{Agent: *a, Open: open})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(err, "agent loads")
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,20 +11,31 @@ import (
 )
 
 const convCols = `id, bot_id, customer_id, channel, address, state, queue_id, agent_id, priority, language, attributes,
-	last_inbound_at, last_outbound_at, snoozed_until, resolved_at, version, created_at, updated_at`
+	last_inbound_at, last_outbound_at, snoozed_until, resolved_at,
+	queued_at, assigned_at, first_response_due, next_response_due, first_agent_reply_at, last_agent_reply_at, resolutions,
+	version, created_at, updated_at`
 
 func scanConversation(row pgx.Row) (*baton.Conversation, error) {
 	c := &baton.Conversation{}
 	err := row.Scan(&c.ID, &c.BotID, &c.CustomerID, &c.Channel, &c.Address, &c.State, &c.QueueID, &c.AgentID, &c.Priority,
-		&c.Language, &c.Attributes, &c.LastInboundAt, &c.LastOutboundAt, &c.SnoozedUntil, &c.ResolvedAt, &c.Version,
-		&c.CreatedAt, &c.UpdatedAt)
+		&c.Language, &c.Attributes, &c.LastInboundAt, &c.LastOutboundAt, &c.SnoozedUntil, &c.ResolvedAt,
+		&c.QueuedAt, &c.AssignedAt, &c.FirstResponseDue, &c.NextResponseDue, &c.FirstAgentReplyAt, &c.LastAgentReplyAt, &c.Resolutions,
+		&c.Version, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
-	c.LastInboundAt, c.LastOutboundAt = utcPtr(c.LastInboundAt), utcPtr(c.LastOutboundAt)
-	c.SnoozedUntil, c.ResolvedAt = utcPtr(c.SnoozedUntil), utcPtr(c.ResolvedAt)
-	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	normaliseConversation(c)
 	return c, nil
+}
+
+// normaliseConversation puts every time of c in UTC at the microsecond,
+// as stored and as the other store returns it.
+func normaliseConversation(c *baton.Conversation) {
+	for _, p := range []**time.Time{&c.LastInboundAt, &c.LastOutboundAt, &c.SnoozedUntil, &c.ResolvedAt,
+		&c.QueuedAt, &c.AssignedAt, &c.FirstResponseDue, &c.NextResponseDue, &c.FirstAgentReplyAt, &c.LastAgentReplyAt} {
+		*p = truncPtr(*p)
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 }
 
 func collectConversations(rows pgx.Rows, err error) ([]*baton.Conversation, error) {
@@ -58,20 +70,22 @@ func (s *Store) CreateConversation(ctx context.Context, c *baton.Conversation) e
 		return baton.Errorf(baton.EINVALID, "conversation: unknown state %q", state)
 	}
 	now := s.now()
+	normaliseConversation(c)
 	err := s.q().QueryRow(ctx, `
 		INSERT INTO conversations (bot_id, customer_id, channel, address, state, queue_id, agent_id, priority, language,
-			attributes, last_inbound_at, last_outbound_at, snoozed_until, resolved_at, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15)
+			attributes, last_inbound_at, last_outbound_at, snoozed_until, resolved_at,
+			queued_at, assigned_at, first_response_due, next_response_due, first_agent_reply_at, last_agent_reply_at, resolutions,
+			version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17, $18, $19, $20, $21, $22, 1, $15, $15)
 		RETURNING id`,
 		c.BotID, c.CustomerID, string(c.Channel), c.Address, string(state), c.QueueID, c.AgentID, c.Priority, c.Language,
-		c.Attributes, truncPtr(c.LastInboundAt), truncPtr(c.LastOutboundAt), truncPtr(c.SnoozedUntil), truncPtr(c.ResolvedAt), now).
+		c.Attributes, c.LastInboundAt, c.LastOutboundAt, c.SnoozedUntil, c.ResolvedAt, now,
+		c.QueuedAt, c.AssignedAt, c.FirstResponseDue, c.NextResponseDue, c.FirstAgentReplyAt, c.LastAgentReplyAt, c.Resolutions).
 		Scan(&c.ID)
 	if err != nil {
 		return wrapErr(err, "create conversation")
 	}
 	c.State, c.Version, c.CreatedAt, c.UpdatedAt = state, 1, now, now
-	c.LastInboundAt, c.LastOutboundAt = truncPtr(c.LastInboundAt), truncPtr(c.LastOutboundAt)
-	c.SnoozedUntil, c.ResolvedAt = truncPtr(c.SnoozedUntil), truncPtr(c.ResolvedAt)
 	return nil
 }
 
@@ -102,11 +116,12 @@ func (s *Store) UpdateConversation(ctx context.Context, c *baton.Conversation) e
 	err := s.q().QueryRow(ctx, `
 		UPDATE conversations SET queue_id = $4, agent_id = $5, priority = $6, language = $7, attributes = $8,
 			address = $9, last_inbound_at = $10, last_outbound_at = $11, snoozed_until = $12, resolved_at = $13,
-			version = version + 1, updated_at = $14
+			first_response_due = $15, next_response_due = $16, version = version + 1, updated_at = $14
 		WHERE id = $1 AND version = $2 AND ($3 = '' OR state = $3)
 		RETURNING version`,
 		c.ID, c.Version, string(c.State), c.QueueID, c.AgentID, c.Priority, c.Language, c.Attributes, c.Address,
-		truncPtr(c.LastInboundAt), truncPtr(c.LastOutboundAt), truncPtr(c.SnoozedUntil), truncPtr(c.ResolvedAt), now).
+		truncPtr(c.LastInboundAt), truncPtr(c.LastOutboundAt), truncPtr(c.SnoozedUntil), truncPtr(c.ResolvedAt), now,
+		truncPtr(c.FirstResponseDue), truncPtr(c.NextResponseDue)).
 		Scan(&version)
 	if err == nil {
 		c.Version, c.UpdatedAt = version, now
@@ -135,7 +150,6 @@ func (s *Store) UpdateConversation(ctx context.Context, c *baton.Conversation) e
 // TransitionConversation locks the row, applies the state machine and
 // appends the event in one transaction.
 func (s *Store) TransitionConversation(ctx context.Context, id int64, t baton.Transition) (*baton.Conversation, *baton.Event, error) {
-	now := s.now()
 	var (
 		conv *baton.Conversation
 		ev   baton.Event
@@ -145,33 +159,14 @@ func (s *Store) TransitionConversation(ctx context.Context, id int64, t baton.Tr
 		if err != nil {
 			return wrapErr(err, "transition conversation")
 		}
+		now := s.now()
 		ev, err = c.Apply(t, now)
 		if err != nil {
 			return err
 		}
-		c.Version++
-		b := &pgx.Batch{}
-		b.Queue(`UPDATE conversations SET state = $2, queue_id = $3, agent_id = $4, priority = $5, snoozed_until = $6,
-				resolved_at = $7, version = $8, updated_at = $9 WHERE id = $1`,
-			c.ID, string(c.State), c.QueueID, c.AgentID, c.Priority, truncPtr(c.SnoozedUntil), truncPtr(c.ResolvedAt), c.Version, now)
-		b.Queue(`INSERT INTO events (conversation_id, type, from_state, to_state, actor, reason, data, at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			ev.ConversationID, ev.Type, string(ev.From), string(ev.To), ev.Actor, ev.Reason, ev.Data, now)
-		br := q.SendBatch(ctx, b)
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return wrapErr(err, "transition conversation: update")
+		if err := saveTransition(ctx, q, c, &ev, now, nil); err != nil {
+			return err
 		}
-		if err := br.QueryRow().Scan(&ev.ID); err != nil {
-			br.Close()
-			return wrapErr(err, "transition conversation: event")
-		}
-		if err := br.Close(); err != nil {
-			return wrapErr(err, "transition conversation")
-		}
-		c.SnoozedUntil, c.ResolvedAt = truncPtr(c.SnoozedUntil), truncPtr(c.ResolvedAt)
-		c.UpdatedAt = now
-		ev.At = now
 		conv = c
 		return nil
 	})
@@ -179,6 +174,127 @@ func (s *Store) TransitionConversation(ctx context.Context, id int64, t baton.Tr
 		return nil, nil, err
 	}
 	return conv, &ev, nil
+}
+
+// saveTransition writes what Apply (or Assign) changed on the locked c,
+// bumps its version and appends ev, in one round trip with the statements
+// of more (queued after them).
+func saveTransition(ctx context.Context, q querier, c *baton.Conversation, ev *baton.Event, now time.Time, more *pgx.Batch) error {
+	c.Version++
+	normaliseConversation(c)
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE conversations SET state = $2, queue_id = $3, agent_id = $4, priority = $5, snoozed_until = $6,
+			resolved_at = $7, version = $8, updated_at = $9, queued_at = $10, assigned_at = $11, first_response_due = $12,
+			next_response_due = $13, resolutions = $14 WHERE id = $1`,
+		c.ID, string(c.State), c.QueueID, c.AgentID, c.Priority, c.SnoozedUntil, c.ResolvedAt, c.Version, now,
+		c.QueuedAt, c.AssignedAt, c.FirstResponseDue, c.NextResponseDue, c.Resolutions)
+	b.Queue(`INSERT INTO events (conversation_id, type, from_state, to_state, actor, reason, data, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		ev.ConversationID, ev.Type, string(ev.From), string(ev.To), ev.Actor, ev.Reason, ev.Data, now)
+	if more != nil {
+		b.QueuedQueries = append(b.QueuedQueries, more.QueuedQueries...)
+	}
+	br := q.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return wrapErr(err, "transition conversation: update")
+	}
+	if err := br.QueryRow().Scan(&ev.ID); err != nil {
+		br.Close()
+		return wrapErr(err, "transition conversation: event")
+	}
+	if more != nil {
+		for range more.QueuedQueries {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return wrapErr(err, "transition conversation")
+			}
+		}
+	}
+	if err := br.Close(); err != nil {
+		return wrapErr(err, "transition conversation")
+	}
+	c.UpdatedAt = now
+	ev.At = now
+	return nil
+}
+
+// AssignConversation locks the conversation row, then the agent's row, then
+// counts the agent's load in a statement of its own. Every assignment to an
+// agent holds that agent's row lock until it commits, and under READ
+// COMMITTED the count's snapshot is taken after the lock was granted: it
+// sees every earlier assignment to the agent, from any process. The
+// conversation is locked first, as TransitionConversation locks it, so that
+// a transaction that transitions and then assigns cannot deadlock with one
+// that only assigns.
+func (s *Store) AssignConversation(ctx context.Context, id int64, agentID string, a baton.Assignment) (*baton.Conversation, *baton.Event, error) {
+	what := fmt.Sprintf("assign conversation %d to %s", id, agentID)
+	var (
+		conv *baton.Conversation
+		ev   baton.Event
+	)
+	err := s.inTx(ctx, func(q querier) error {
+		c, err := scanConversation(q.QueryRow(ctx, `SELECT `+convCols+` FROM conversations WHERE id = $1 FOR UPDATE`, id))
+		if err == pgx.ErrNoRows {
+			return baton.Errorf(baton.ENOTFOUND, "%s: no such conversation", what)
+		}
+		if err != nil {
+			return wrapErr(err, what)
+		}
+		agent, err := scanAgent(q.QueryRow(ctx, `SELECT `+agentCols+` FROM agents WHERE id = $1 FOR UPDATE`, agentID))
+		if err == pgx.ErrNoRows {
+			return baton.Errorf(baton.ENOTFOUND, "%s: no such agent", what)
+		}
+		if err != nil {
+			return wrapErr(err, what)
+		}
+		var load int
+		if err := q.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE agent_id = $1 AND channel = $2 AND state IN ('assigned', 'snoozed')`,
+			agentID, string(c.Channel)).Scan(&load); err != nil {
+			return wrapErr(err, what+": count the agent's load")
+		}
+		now := s.now()
+		ev, err = c.Assign(agent, load, a, now)
+		if err != nil {
+			return err
+		}
+		more := &pgx.Batch{}
+		more.Queue(`UPDATE agents SET last_assigned_at = $2 WHERE id = $1`, agentID, now)
+		if err := saveTransition(ctx, q, c, &ev, now, more); err != nil {
+			return err
+		}
+		conv = c
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return conv, &ev, nil
+}
+
+// StartResponseClock starts the next-response clock unless one runs or an
+// agent already answered, in one conditional statement; when it did not,
+// the row is read as it is.
+func (s *Store) StartResponseClock(ctx context.Context, id int64, since, due time.Time) (*baton.Conversation, bool, error) {
+	if due.Before(since) {
+		return nil, false, baton.Errorf(baton.EINVALID, "start the response clock of conversation %d: due %s is before the message of %s",
+			id, due.UTC().Format(time.RFC3339), since.UTC().Format(time.RFC3339))
+	}
+	what := fmt.Sprintf("start the response clock of conversation %d", id)
+	c, err := scanConversation(s.q().QueryRow(ctx, `UPDATE conversations SET next_response_due = $2, version = version + 1, updated_at = $3
+		WHERE id = $1 AND next_response_due IS NULL AND (last_agent_reply_at IS NULL OR last_agent_reply_at < $4)
+		RETURNING `+convCols, id, due.UTC().Truncate(time.Microsecond), s.now(), since.UTC().Truncate(time.Microsecond)))
+	if err == nil {
+		return c, true, nil
+	}
+	if err != pgx.ErrNoRows {
+		return nil, false, wrapErr(err, what)
+	}
+	c, err = scanConversation(s.q().QueryRow(ctx, `SELECT `+convCols+` FROM conversations WHERE id = $1`, id))
+	if err != nil {
+		return nil, false, wrapErr(err, what)
+	}
+	return c, false, nil
 }
 
 func (s *Store) ListConversations(ctx context.Context, f baton.ConversationFilter) ([]*baton.Conversation, error) {

@@ -8,19 +8,22 @@ import (
 	"github.com/batonhq/baton"
 )
 
-const agentCols = `id, bot_id, name, email, skills, capacity, status, slack_user_id, updated_at`
+const agentCols = `id, bot_id, name, email, skills, capacity, status, slack_user_id, last_assigned_at, updated_at`
 
-func scanAgent(r scanner) (*baton.Agent, error) {
+func scanAgent(r scanner, extra ...any) (*baton.Agent, error) {
 	var (
 		a                baton.Agent
 		skills, capacity sql.NullString
 		status           string
+		lastAssigned     sql.NullInt64
 		updated          int64
 	)
-	if err := r.Scan(&a.ID, &a.BotID, &a.Name, &a.Email, &skills, &capacity, &status, &a.SlackUserID, &updated); err != nil {
+	dest := append([]any{&a.ID, &a.BotID, &a.Name, &a.Email, &skills, &capacity, &status, &a.SlackUserID, &lastAssigned, &updated}, extra...)
+	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
 	a.Status, a.UpdatedAt = baton.AgentStatus(status), fromTS(updated)
+	a.LastAssignedAt = fromTSPtr(lastAssigned)
 	if err := decodeJSON(skills, &a.Skills, "agent skills"); err != nil {
 		return nil, err
 	}
@@ -61,18 +64,21 @@ func (s *Store) UpsertAgent(ctx context.Context, a *baton.Agent) error {
 		if insertStatus == "" {
 			insertStatus = baton.AgentOffline
 		}
-		var status string
+		var (
+			status       string
+			lastAssigned sql.NullInt64
+		)
 		err := q.QueryRowContext(ctx, `INSERT INTO agents (id, bot_id, name, email, skills, capacity, status, slack_user_id, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET bot_id = excluded.bot_id, name = excluded.name, email = excluded.email, skills = excluded.skills,
 				capacity = excluded.capacity, status = CASE WHEN ? = '' THEN agents.status ELSE excluded.status END,
 				slack_user_id = excluded.slack_user_id, updated_at = excluded.updated_at
-			RETURNING status`,
-			a.ID, a.BotID, a.Name, a.Email, skills, capacity, string(insertStatus), a.SlackUserID, ts(now), string(a.Status)).Scan(&status)
+			RETURNING status, last_assigned_at`,
+			a.ID, a.BotID, a.Name, a.Email, skills, capacity, string(insertStatus), a.SlackUserID, ts(now), string(a.Status)).Scan(&status, &lastAssigned)
 		if err != nil {
 			return err
 		}
-		a.Status, a.UpdatedAt = baton.AgentStatus(status), now
+		a.Status, a.UpdatedAt, a.LastAssignedAt = baton.AgentStatus(status), now, fromTSPtr(lastAssigned)
 		return nil
 	})
 }
@@ -131,4 +137,35 @@ func (s *Store) SetAgentStatus(ctx context.Context, id string, st baton.AgentSta
 		}
 		return nil
 	})
+}
+
+// AgentLoads returns the agents of botID with their open conversations per
+// channel kind, counted in the same query.
+func (s *Store) AgentLoads(ctx context.Context, botID string) ([]*baton.AgentLoad, error) {
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+agentCols+`,
+			(SELECT json_group_object(channel, n) FROM (
+				SELECT c.channel, count(*) AS n FROM conversations c INDEXED BY conversations_open_agent
+				WHERE c.agent_id = agents.id AND c.state IN ('assigned', 'snoozed') GROUP BY c.channel))
+		FROM agents WHERE ? = '' OR bot_id IN ('', ?) ORDER BY id`, botID, botID)
+	if err != nil {
+		return nil, translate(err, "agent loads")
+	}
+	defer rows.Close()
+	var out []*baton.AgentLoad
+	for rows.Next() {
+		var open sql.NullString
+		a, err := scanAgent(rows, &open)
+		if err != nil {
+			return nil, translate(err, "agent loads")
+		}
+		l := &baton.AgentLoad{Agent: *a}
+		if err := decodeJSON(open, &l.Open, "agent load"); err != nil {
+			return nil, translate(err, "agent loads")
+		}
+		if l.Open == nil {
+			l.Open = map[baton.ChannelKind]int{}
+		}
+		out = append(out, l)
+	}
+	return out, translate(rows.Err(), "agent loads")
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 )
 
 const conversationCols = `id, bot_id, customer_id, channel, address, state, queue_id, agent_id, priority, language, attributes,
-	last_inbound_at, last_outbound_at, snoozed_until, resolved_at, version, created_at, updated_at`
+	last_inbound_at, last_outbound_at, snoozed_until, resolved_at,
+	queued_at, assigned_at, first_response_due, next_response_due, first_agent_reply_at, last_agent_reply_at, resolutions,
+	version, created_at, updated_at`
 
 func scanConversation(r scanner) (*baton.Conversation, error) {
 	var (
@@ -17,15 +20,22 @@ func scanConversation(r scanner) (*baton.Conversation, error) {
 		channel, state                     string
 		attrs                              sql.NullString
 		lastIn, lastOut, snoozed, resolved sql.NullInt64
-		created, updated                   int64
+		queued, assigned, firstDue, nextDue,
+		firstReply, lastReply sql.NullInt64
+		created, updated int64
 	)
 	if err := r.Scan(&c.ID, &c.BotID, &c.CustomerID, &channel, &c.Address, &state, &c.QueueID, &c.AgentID, &c.Priority, &c.Language, &attrs,
-		&lastIn, &lastOut, &snoozed, &resolved, &c.Version, &created, &updated); err != nil {
+		&lastIn, &lastOut, &snoozed, &resolved,
+		&queued, &assigned, &firstDue, &nextDue, &firstReply, &lastReply, &c.Resolutions,
+		&c.Version, &created, &updated); err != nil {
 		return nil, err
 	}
 	c.Channel, c.State = baton.ChannelKind(channel), baton.State(state)
 	c.LastInboundAt, c.LastOutboundAt = fromTSPtr(lastIn), fromTSPtr(lastOut)
 	c.SnoozedUntil, c.ResolvedAt = fromTSPtr(snoozed), fromTSPtr(resolved)
+	c.QueuedAt, c.AssignedAt = fromTSPtr(queued), fromTSPtr(assigned)
+	c.FirstResponseDue, c.NextResponseDue = fromTSPtr(firstDue), fromTSPtr(nextDue)
+	c.FirstAgentReplyAt, c.LastAgentReplyAt = fromTSPtr(firstReply), fromTSPtr(lastReply)
 	c.CreatedAt, c.UpdatedAt = fromTS(created), fromTS(updated)
 	if err := decodeJSON(attrs, &c.Attributes, "conversation attributes"); err != nil {
 		return nil, err
@@ -54,10 +64,14 @@ func (s *Store) CreateConversation(ctx context.Context, c *baton.Conversation) e
 	return s.writeOne(ctx, "create conversation", func(q querier) error {
 		var id int64
 		err := q.QueryRowContext(ctx, `INSERT INTO conversations (bot_id, customer_id, channel, address, state, queue_id, agent_id, priority, language,
-			attributes, last_inbound_at, last_outbound_at, snoozed_until, resolved_at, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
+			attributes, last_inbound_at, last_outbound_at, snoozed_until, resolved_at,
+			queued_at, assigned_at, first_response_due, next_response_due, first_agent_reply_at, last_agent_reply_at, resolutions,
+			version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
 			c.BotID, c.CustomerID, string(c.Channel), c.Address, string(c.State), c.QueueID, c.AgentID, c.Priority, c.Language,
-			attrs, tsPtr(c.LastInboundAt), tsPtr(c.LastOutboundAt), tsPtr(c.SnoozedUntil), tsPtr(c.ResolvedAt), ts(now), ts(now)).Scan(&id)
+			attrs, tsPtr(c.LastInboundAt), tsPtr(c.LastOutboundAt), tsPtr(c.SnoozedUntil), tsPtr(c.ResolvedAt),
+			tsPtr(c.QueuedAt), tsPtr(c.AssignedAt), tsPtr(c.FirstResponseDue), tsPtr(c.NextResponseDue),
+			tsPtr(c.FirstAgentReplyAt), tsPtr(c.LastAgentReplyAt), c.Resolutions, ts(now), ts(now)).Scan(&id)
 		if err != nil {
 			if baton.ErrorCode(translate(err, "")) == baton.ENOTFOUND {
 				return baton.Errorf(baton.ENOTFOUND, "conversation: customer %d does not exist", c.CustomerID)
@@ -101,10 +115,12 @@ func (s *Store) UpdateConversation(ctx context.Context, c *baton.Conversation) e
 	what := "update conversation " + itoa(c.ID)
 	return s.writeOne(ctx, what, func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE conversations SET address = ?, queue_id = ?, agent_id = ?, priority = ?, language = ?, attributes = ?,
-			last_inbound_at = ?, last_outbound_at = ?, snoozed_until = ?, resolved_at = ?, version = version + 1, updated_at = ?
+			last_inbound_at = ?, last_outbound_at = ?, snoozed_until = ?, resolved_at = ?, first_response_due = ?, next_response_due = ?,
+			version = version + 1, updated_at = ?
 			WHERE id = ? AND version = ? AND state = ?`,
 			c.Address, c.QueueID, c.AgentID, c.Priority, c.Language, attrs,
-			tsPtr(c.LastInboundAt), tsPtr(c.LastOutboundAt), tsPtr(c.SnoozedUntil), tsPtr(c.ResolvedAt), ts(now),
+			tsPtr(c.LastInboundAt), tsPtr(c.LastOutboundAt), tsPtr(c.SnoozedUntil), tsPtr(c.ResolvedAt),
+			tsPtr(c.FirstResponseDue), tsPtr(c.NextResponseDue), ts(now),
 			c.ID, c.Version, string(c.State))
 		if err != nil {
 			return err
@@ -143,18 +159,7 @@ func (s *Store) TransitionConversation(ctx context.Context, id int64, t baton.Tr
 		if err != nil {
 			return err
 		}
-		attrs, err := mapCol(c.Attributes)
-		if err != nil {
-			return err
-		}
-		if _, err := q.ExecContext(ctx, `UPDATE conversations SET state = ?, queue_id = ?, agent_id = ?, priority = ?, attributes = ?,
-			snoozed_until = ?, resolved_at = ?, version = version + 1, updated_at = ? WHERE id = ?`,
-			string(c.State), c.QueueID, c.AgentID, c.Priority, attrs, tsPtr(c.SnoozedUntil), tsPtr(c.ResolvedAt), ts(now), id); err != nil {
-			return err
-		}
-		c.Version++
-		c.UpdatedAt = now
-		if err := insertEvent(ctx, q, &ev); err != nil {
+		if err := saveTransition(ctx, q, c, &ev, now); err != nil {
 			return err
 		}
 		conv = c
@@ -164,6 +169,105 @@ func (s *Store) TransitionConversation(ctx context.Context, id int64, t baton.Tr
 		return nil, nil, err
 	}
 	return conv, &ev, nil
+}
+
+// saveTransition writes what Apply (or Assign) changed on c, bumps its
+// version and appends ev.
+func saveTransition(ctx context.Context, q querier, c *baton.Conversation, ev *baton.Event, now time.Time) error {
+	attrs, err := mapCol(c.Attributes)
+	if err != nil {
+		return err
+	}
+	if _, err := q.ExecContext(ctx, `UPDATE conversations SET state = ?, queue_id = ?, agent_id = ?, priority = ?, attributes = ?,
+		snoozed_until = ?, resolved_at = ?, queued_at = ?, assigned_at = ?, first_response_due = ?, next_response_due = ?, resolutions = ?,
+		version = version + 1, updated_at = ? WHERE id = ?`,
+		string(c.State), c.QueueID, c.AgentID, c.Priority, attrs, tsPtr(c.SnoozedUntil), tsPtr(c.ResolvedAt),
+		tsPtr(c.QueuedAt), tsPtr(c.AssignedAt), tsPtr(c.FirstResponseDue), tsPtr(c.NextResponseDue), c.Resolutions,
+		ts(now), c.ID); err != nil {
+		return err
+	}
+	c.Version++
+	c.UpdatedAt = now
+	return insertEvent(ctx, q, ev)
+}
+
+// AssignConversation gives a conversation to an agent under the write lock,
+// which every other writer (in this process or another) waits for: the
+// checks and the write see the same database.
+func (s *Store) AssignConversation(ctx context.Context, id int64, agentID string, a baton.Assignment) (*baton.Conversation, *baton.Event, error) {
+	var (
+		conv *baton.Conversation
+		ev   baton.Event
+	)
+	err := s.writeTx(ctx, "assign conversation "+itoa(id)+" to "+agentID, func(q querier) error {
+		c, err := getConversation(ctx, q, id)
+		if err == sql.ErrNoRows {
+			return baton.Errorf(baton.ENOTFOUND, "assign conversation %d: no such conversation", id)
+		}
+		if err != nil {
+			return err
+		}
+		agent, err := scanAgent(q.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE id = ?`, agentID))
+		if err == sql.ErrNoRows {
+			return baton.Errorf(baton.ENOTFOUND, "assign conversation %d: no agent %s", id, agentID)
+		}
+		if err != nil {
+			return err
+		}
+		var load int
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM conversations INDEXED BY conversations_open_agent
+			WHERE agent_id = ? AND channel = ? AND state IN ('assigned', 'snoozed')`, agentID, string(c.Channel)).Scan(&load); err != nil {
+			return err
+		}
+		now := s.now()
+		ev, err = c.Assign(agent, load, a, now)
+		if err != nil {
+			return err
+		}
+		if err := saveTransition(ctx, q, c, &ev, now); err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE agents SET last_assigned_at = ? WHERE id = ?`, ts(now), agentID); err != nil {
+			return err
+		}
+		conv = c
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return conv, &ev, nil
+}
+
+// StartResponseClock starts the next-response clock unless one runs or an
+// agent already answered, in one conditional statement.
+func (s *Store) StartResponseClock(ctx context.Context, id int64, since, due time.Time) (*baton.Conversation, bool, error) {
+	if due.Before(since) {
+		return nil, false, baton.Errorf(baton.EINVALID, "start the response clock of conversation %d: due %s is before the message of %s",
+			id, due.UTC().Format(time.RFC3339), since.UTC().Format(time.RFC3339))
+	}
+	var (
+		conv    *baton.Conversation
+		started bool
+	)
+	err := s.writeOne(ctx, "start the response clock of conversation "+itoa(id), func(q querier) error {
+		c, err := scanConversation(q.QueryRowContext(ctx, `UPDATE conversations SET next_response_due = ?, version = version + 1, updated_at = ?
+			WHERE id = ? AND next_response_due IS NULL AND (last_agent_reply_at IS NULL OR last_agent_reply_at < ?)
+			RETURNING `+conversationCols, ts(due), ts(s.now()), id, ts(since)))
+		switch err {
+		case nil:
+			conv, started = c, true
+			return nil
+		case sql.ErrNoRows:
+			conv, err = getConversation(ctx, q, id)
+			return err
+		}
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return conv, started, nil
 }
 
 // ListConversations returns the conversations matching f, by id.

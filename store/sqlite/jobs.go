@@ -80,6 +80,90 @@ func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
 	return created, nil
 }
 
+// ScheduleJob arms the timer j.Key: the pending job with the key is moved
+// in place, any other job with it gives the key up to a new one. The write
+// lock makes the steps one.
+func (s *Store) ScheduleJob(ctx context.Context, j *baton.Job) (bool, error) {
+	payload, runAt, maxAttempts, err := s.timerFields(j)
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	var (
+		stored   *baton.Job
+		replaced bool
+	)
+	err = s.writeTx(ctx, "schedule job "+j.Key, func(q querier) error {
+		stored, err = scanJob(q.QueryRowContext(ctx, `UPDATE jobs SET kind = ?, conversation_id = ?, payload = ?, run_at = ?, max_attempts = ?,
+			attempts = 0, last_error = '', updated_at = ? WHERE key = ? AND status = 'pending' RETURNING `+jobCols,
+			j.Kind, j.ConversationID, payload, ts(runAt), maxAttempts, ts(now), j.Key))
+		if err == nil {
+			replaced = true
+			return nil
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE jobs SET key = NULL WHERE key = ?`, j.Key); err != nil {
+			return err
+		}
+		stored, err = scanJob(q.QueryRowContext(ctx, `INSERT INTO jobs (kind, conversation_id, key, payload, status, run_at, max_attempts, created_at, updated_at)
+			VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING `+jobCols,
+			j.Kind, j.ConversationID, j.Key, payload, ts(runAt), maxAttempts, ts(now), ts(now)))
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	*j = *stored
+	return replaced, nil
+}
+
+// timerFields checks a job for ScheduleJob and returns its stored payload,
+// run time and max attempts.
+func (s *Store) timerFields(j *baton.Job) (sql.NullString, time.Time, int, error) {
+	switch {
+	case strings.TrimSpace(j.Key) == "":
+		return sql.NullString{}, time.Time{}, 0, baton.Errorf(baton.EINVALID, "schedule job %s: a key is required", j.Kind)
+	case strings.TrimSpace(j.Kind) == "":
+		return sql.NullString{}, time.Time{}, 0, baton.Errorf(baton.EINVALID, "schedule job %s: kind is required", j.Key)
+	case j.MaxAttempts < 0:
+		return sql.NullString{}, time.Time{}, 0, baton.Errorf(baton.EINVALID, "schedule job %s: max attempts %d is negative", j.Key, j.MaxAttempts)
+	case j.ConversationID < 0:
+		return sql.NullString{}, time.Time{}, 0, baton.Errorf(baton.EINVALID, "schedule job %s: negative conversation id", j.Key)
+	}
+	payload, err := rawCol(j.Payload, "job "+j.Key+" payload")
+	if err != nil {
+		return sql.NullString{}, time.Time{}, 0, err
+	}
+	runAt := j.RunAt
+	if runAt.IsZero() {
+		runAt = s.now()
+	}
+	maxAttempts := j.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = baton.DefaultMaxAttempts
+	}
+	return payload, runAt, maxAttempts, nil
+}
+
+// CancelJob deletes the pending job with key.
+func (s *Store) CancelJob(ctx context.Context, key string) (bool, error) {
+	if strings.TrimSpace(key) == "" {
+		return false, baton.Errorf(baton.EINVALID, "cancel job: a key is required")
+	}
+	var n int64
+	err := s.writeOne(ctx, "cancel job "+key, func(q querier) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM jobs WHERE key = ? AND status = 'pending'`, key)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n > 0, err
+}
+
 // blocked is true for a job of a conversation that has another job running
 // under a live lease, or an earlier job that is due or has already run
 // (waiting for a retry). A never-run timer that is not due does not block.

@@ -75,7 +75,12 @@ func (s *Store) InsertMessage(ctx context.Context, m *baton.Message) (bool, erro
 		created = now
 	}
 	var inserted bool
-	err = s.writeOne(ctx, "insert message", func(q querier) error {
+	write := s.writeOne
+	if m.IsAgentReply() {
+		// Two statements: the message and its conversation's clocks.
+		write = s.writeTx
+	}
+	err = write(ctx, "insert message", func(q querier) error {
 		var id int64
 		err := q.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, bot_id, channel, provider_id, direction, author, author_id, type, text,
 			payload, reply_to, attachments, status, status_code, status_reason, metadata, created_at, updated_at)
@@ -97,6 +102,15 @@ func (s *Store) InsertMessage(ctx context.Context, m *baton.Message) (bool, erro
 			return err
 		}
 		m.ID = id
+		if inserted && m.IsAgentReply() {
+			// The agent answered: the response clocks stop.
+			at := ts(created)
+			if _, err := q.ExecContext(ctx, `UPDATE conversations SET first_agent_reply_at = min(coalesce(first_agent_reply_at, ?), ?),
+				last_agent_reply_at = max(coalesce(last_agent_reply_at, ?), ?), next_response_due = NULL,
+				version = version + 1, updated_at = ? WHERE id = ?`, at, at, at, at, ts(now), m.ConversationID); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
