@@ -22,17 +22,18 @@ const (
 // nextStates lists every legal move from a state. Reopening is resolved →
 // assigned (the same agent is back) or resolved → queued (they are not).
 // Staying in queued or assigned is legal: it is how a transfer to another
-// queue or agent is recorded.
+// queue or agent is recorded. A person may hand a conversation back to the
+// bot (queued, assigned or snoozed → bot).
 func nextStates(from State) []State {
 	switch from {
 	case StateBot:
 		return []State{StateQueued, StateAssigned, StateResolved, StateArchived}
 	case StateQueued:
-		return []State{StateQueued, StateAssigned, StateResolved, StateArchived}
+		return []State{StateQueued, StateAssigned, StateResolved, StateArchived, StateBot}
 	case StateAssigned:
-		return []State{StateAssigned, StateQueued, StateSnoozed, StateResolved, StateArchived}
+		return []State{StateAssigned, StateQueued, StateSnoozed, StateResolved, StateArchived, StateBot}
 	case StateSnoozed:
-		return []State{StateAssigned, StateResolved, StateArchived}
+		return []State{StateAssigned, StateResolved, StateArchived, StateBot}
 	case StateResolved:
 		return []State{StateAssigned, StateQueued, StateArchived}
 	}
@@ -183,7 +184,7 @@ func (c *Conversation) Apply(t Transition, at time.Time) (Event, error) {
 		c.Priority = *t.Priority
 	}
 	switch t.To {
-	case StateQueued:
+	case StateQueued, StateBot:
 		// Whoever had it no longer does; a reopen keeps nobody either.
 		c.AgentID = ""
 	case StateAssigned:
@@ -218,7 +219,7 @@ func (c *Conversation) Apply(t Transition, at time.Time) (Event, error) {
 		d := t.NextResponseDue.UTC()
 		c.NextResponseDue = &d
 	}
-	if t.To == StateResolved || t.To == StateArchived {
+	if t.To == StateResolved || t.To == StateArchived || t.To == StateBot {
 		// Nobody owes the customer an answer any more.
 		c.NextResponseDue = nil
 	}

@@ -78,13 +78,14 @@ func (c *CSAT) ValidateRequest() error {
 
 // CSATFilter selects surveys for ListCSAT. Empty fields match everything.
 type CSATFilter struct {
-	BotID    string
-	QueueID  string
-	AgentID  string
-	Since    time.Time // RequestedAt at or after; zero = no bound
-	Until    time.Time // RequestedAt before; zero = no bound
-	Answered bool      // only answered surveys
-	Limit    int       // 0 = all
+	ConversationID int64 // 0 = every conversation
+	BotID          string
+	QueueID        string
+	AgentID        string
+	Since          time.Time // RequestedAt at or after; zero = no bound
+	Until          time.Time // RequestedAt before; zero = no bound
+	Answered       bool      // only answered surveys
+	Limit          int       // 0 = all
 }
 
 // CSATStore keeps satisfaction surveys and their answers.
