@@ -216,7 +216,9 @@ func (s *suite) testAssign(t *testing.T) {
 		{name: "taken by another agent", conv: func(*testing.T) *baton.Conversation { return first }, agent: "bob", reason: baton.AssignTaken, owner: "ada"},
 		{name: "a transfer from someone who does not own it", conv: func(*testing.T) *baton.Conversation { return first }, agent: "bob",
 			a: baton.Assignment{From: []baton.State{baton.StateAssigned}, Owner: "cy"}, reason: baton.AssignTaken, owner: "ada"},
-		{name: "agent not online", conv: func(t *testing.T) *baton.Conversation { return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+11") },
+		{name: "agent not online", conv: func(t *testing.T) *baton.Conversation {
+			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+11")
+		},
 			agent: "cy", reason: baton.AssignUnavailable},
 		{name: "no capacity on the channel kind", conv: func(t *testing.T) *baton.Conversation { return queued(t, ctx, st, "shop", baton.ChannelSMS, "+12") },
 			agent: "ada", reason: baton.AssignFull},
@@ -228,11 +230,17 @@ func (s *suite) testAssign(t *testing.T) {
 		}, agent: "ada", reason: baton.AssignMoved},
 		{name: "still with the bot", conv: func(t *testing.T) *baton.Conversation { return seedConversation(t, ctx, st, "shop", "+14") },
 			agent: "ada", reason: baton.AssignMoved},
-		{name: "a transfer of a conversation nobody owns", conv: func(t *testing.T) *baton.Conversation { return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+15") },
+		{name: "a transfer of a conversation nobody owns", conv: func(t *testing.T) *baton.Conversation {
+			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+15")
+		},
 			agent: "ada", a: baton.Assignment{From: []baton.State{baton.StateAssigned}, Owner: "bob"}, reason: baton.AssignMoved},
-		{name: "an agent of another bot", conv: func(t *testing.T) *baton.Conversation { return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+16") },
+		{name: "an agent of another bot", conv: func(t *testing.T) *baton.Conversation {
+			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+16")
+		},
 			agent: "dee", code: baton.EINVALID},
-		{name: "no actor", conv: func(t *testing.T) *baton.Conversation { return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+17") },
+		{name: "no actor", conv: func(t *testing.T) *baton.Conversation {
+			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+17")
+		},
 			agent: "ada", a: baton.Assignment{Actor: "-"}, code: baton.EINVALID},
 		{name: "from a state that cannot be assigned", conv: func(t *testing.T) *baton.Conversation {
 			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+18")
@@ -243,7 +251,9 @@ func (s *suite) testAssign(t *testing.T) {
 			must(t, err, "archive")
 			return c
 		}, agent: "ada", a: baton.Assignment{From: []baton.State{baton.StateResolved}}, code: baton.EINVALID},
-		{name: "unknown agent", conv: func(t *testing.T) *baton.Conversation { return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+20") },
+		{name: "unknown agent", conv: func(t *testing.T) *baton.Conversation {
+			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+20")
+		},
 			agent: "nobody", code: baton.ENOTFOUND},
 	}
 	for _, tc := range refusals {
