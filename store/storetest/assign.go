@@ -203,6 +203,9 @@ func (s *suite) testAssign(t *testing.T) {
 		t.FailNow()
 	}
 
+	newQueued := func(ch baton.ChannelKind, address string) func(*testing.T) *baton.Conversation {
+		return func(t *testing.T) *baton.Conversation { return queued(t, ctx, st, "shop", ch, address) }
+	}
 	refusals := []struct {
 		name   string
 		conv   func(t *testing.T) *baton.Conversation
@@ -216,12 +219,8 @@ func (s *suite) testAssign(t *testing.T) {
 		{name: "taken by another agent", conv: func(*testing.T) *baton.Conversation { return first }, agent: "bob", reason: baton.AssignTaken, owner: "ada"},
 		{name: "a transfer from someone who does not own it", conv: func(*testing.T) *baton.Conversation { return first }, agent: "bob",
 			a: baton.Assignment{From: []baton.State{baton.StateAssigned}, Owner: "cy"}, reason: baton.AssignTaken, owner: "ada"},
-		{name: "agent not online", conv: func(t *testing.T) *baton.Conversation {
-			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+11")
-		},
-			agent: "cy", reason: baton.AssignUnavailable},
-		{name: "no capacity on the channel kind", conv: func(t *testing.T) *baton.Conversation { return queued(t, ctx, st, "shop", baton.ChannelSMS, "+12") },
-			agent: "ada", reason: baton.AssignFull},
+		{name: "agent not online", conv: newQueued(baton.ChannelWhatsApp, "+11"), agent: "cy", reason: baton.AssignUnavailable},
+		{name: "no capacity on the channel kind", conv: newQueued(baton.ChannelSMS, "+12"), agent: "ada", reason: baton.AssignFull},
 		{name: "resolved since it was read", conv: func(t *testing.T) *baton.Conversation {
 			c := queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+13")
 			c, _, err := st.TransitionConversation(ctx, c.ID, baton.Transition{To: baton.StateResolved, Actor: "bot"})
@@ -230,31 +229,17 @@ func (s *suite) testAssign(t *testing.T) {
 		}, agent: "ada", reason: baton.AssignMoved},
 		{name: "still with the bot", conv: func(t *testing.T) *baton.Conversation { return seedConversation(t, ctx, st, "shop", "+14") },
 			agent: "ada", reason: baton.AssignMoved},
-		{name: "a transfer of a conversation nobody owns", conv: func(t *testing.T) *baton.Conversation {
-			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+15")
-		},
-			agent: "ada", a: baton.Assignment{From: []baton.State{baton.StateAssigned}, Owner: "bob"}, reason: baton.AssignMoved},
-		{name: "an agent of another bot", conv: func(t *testing.T) *baton.Conversation {
-			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+16")
-		},
-			agent: "dee", code: baton.EINVALID},
-		{name: "no actor", conv: func(t *testing.T) *baton.Conversation {
-			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+17")
-		},
-			agent: "ada", a: baton.Assignment{Actor: "-"}, code: baton.EINVALID},
-		{name: "from a state that cannot be assigned", conv: func(t *testing.T) *baton.Conversation {
-			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+18")
-		}, agent: "ada", a: baton.Assignment{From: []baton.State{baton.StateArchived}}, code: baton.EINVALID},
+		{name: "a transfer of a conversation nobody owns", conv: newQueued(baton.ChannelWhatsApp, "+15"), agent: "ada", a: baton.Assignment{From: []baton.State{baton.StateAssigned}, Owner: "bob"}, reason: baton.AssignMoved},
+		{name: "an agent of another bot", conv: newQueued(baton.ChannelWhatsApp, "+16"), agent: "dee", code: baton.EINVALID},
+		{name: "no actor", conv: newQueued(baton.ChannelWhatsApp, "+17"), agent: "ada", a: baton.Assignment{Actor: "-"}, code: baton.EINVALID},
+		{name: "from a state that cannot be assigned", conv: newQueued(baton.ChannelWhatsApp, "+18"), agent: "ada", a: baton.Assignment{From: []baton.State{baton.StateArchived}}, code: baton.EINVALID},
 		{name: "archived", conv: func(t *testing.T) *baton.Conversation {
 			c := queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+19")
 			c, _, err := st.TransitionConversation(ctx, c.ID, baton.Transition{To: baton.StateArchived, Actor: "system", Reason: "spam"})
 			must(t, err, "archive")
 			return c
 		}, agent: "ada", a: baton.Assignment{From: []baton.State{baton.StateResolved}}, code: baton.EINVALID},
-		{name: "unknown agent", conv: func(t *testing.T) *baton.Conversation {
-			return queued(t, ctx, st, "shop", baton.ChannelWhatsApp, "+20")
-		},
-			agent: "nobody", code: baton.ENOTFOUND},
+		{name: "unknown agent", conv: newQueued(baton.ChannelWhatsApp, "+20"), agent: "nobody", code: baton.ENOTFOUND},
 	}
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {
