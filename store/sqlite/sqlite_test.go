@@ -59,3 +59,7 @@ func TestConformance(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, func(b *testing.B) baton.Store { return openTemp(b, nil) })
 }
+
+func BenchmarkAssign(b *testing.B) {
+	storetest.BenchAssign(b, func(b *testing.B) baton.Store { return openTemp(b, nil) })
+}
