@@ -145,9 +145,13 @@ type agentJSON struct {
 	SlackUserID    string         `json:"slack_user_id,omitempty"`
 	LastAssignedAt *time.Time     `json:"last_assigned_at,omitempty"`
 	UpdatedAt      time.Time      `json:"updated_at"`
-	// Open counts the agent's assigned and snoozed conversations by
-	// channel kind; only GET /api/v1/agents reads it.
-	Open map[string]int `json:"open,omitempty"`
+}
+
+// agentLoadJSON is an agent with their assigned and snoozed conversations
+// by channel kind ({} for none).
+type agentLoadJSON struct {
+	agentJSON
+	Open map[string]int `json:"open"`
 }
 
 func toAgentJSON(a *baton.Agent) agentJSON {
@@ -694,10 +698,9 @@ func (s *server) listAgents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := make([]agentJSON, 0, len(loads))
+	out := make([]agentLoadJSON, 0, len(loads))
 	for _, l := range loads {
-		a := toAgentJSON(&l.Agent)
-		a.Open = map[string]int{}
+		a := agentLoadJSON{agentJSON: toAgentJSON(&l.Agent), Open: map[string]int{}}
 		for k, n := range l.Open {
 			a.Open[string(k)] = n
 		}
