@@ -49,7 +49,10 @@ func TestConformance(t *testing.T) {
 	t.Logf("PostgreSQL %s, pgvector %s", server, vector)
 	storetest.Run(t, func(t *testing.T, clock baton.Clock) baton.Store {
 		return openStore(t, clock)
-	})
+	}, storetest.WithTwin(func(t *testing.T, first baton.Store, clock baton.Clock) baton.Store {
+		// A pool of its own on the same schema: another process.
+		return openURL(t, first.(*Store).cfg.ConnString(), clock)
+	}))
 }
 
 func BenchmarkStore(b *testing.B) {
