@@ -153,7 +153,7 @@ func newAgentTokenRevokeCmd(e *env, g *globalFlags, dataDir *string) *cobra.Comm
 		Short: "Revoke one of AGENT's tokens from now on",
 		Long: `Revoke AGENT's token TOKEN-ID (the ID of "baton agent token list"): from now on
 the API answers it with 401. Revoking a revoked token changes nothing.`,
-		Example: `  baton agent token revoke maya 3`,
+		Example: `  baton agent token revoke maya 1`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[1], 10, 64)
