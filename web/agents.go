@@ -223,19 +223,30 @@ func checkID(field, v string) (string, error) {
 	return v, nil
 }
 
-// deskCall is what every conversation action shares: the principal, the
-// id of the path and a bounded context for the desk.
-func (s *server) deskCall(c *fiber.Ctx) (principal, int64, context.Context, context.CancelFunc, error) {
+// deskAction is what every request on one conversation shares: the
+// principal, the id of the path, the body decoded into in (nil: the action
+// takes none, and an empty body or {} is all it accepts), then do, which
+// checks what it read and calls the desk within deskTimeout.
+func deskAction[T any](s *server, c *fiber.Ctx, in any, do func(ctx context.Context, p principal, id int64) (T, error)) (T, error) {
+	var zero T
 	p, err := s.principalOf(c)
 	if err != nil {
-		return principal{}, 0, nil, nil, err
+		return zero, err
 	}
 	id, err := conversationID(c)
 	if err != nil {
-		return principal{}, 0, nil, nil, err
+		return zero, err
+	}
+	optional := in == nil
+	if optional {
+		in = &struct{}{}
+	}
+	if err := decodeAgentBody(c, in, optional); err != nil {
+		return zero, err
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), deskTimeout)
-	return p, id, ctx, cancel, nil
+	defer cancel()
+	return do(ctx, p, id)
 }
 
 // listConversations: GET /api/v1/conversations?bot=&state=a,b&queue=&agent=&limit=.
@@ -321,12 +332,9 @@ func (p principal) scopeBot(bot, field string) (string, error) {
 
 // viewConversation: GET /api/v1/conversations/:id with a desk.
 func (s *server) viewConversation(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	v, err := s.cfg.Desk.View(ctx, id, p.actor)
+	v, err := deskAction(s, c, nil, func(ctx context.Context, p principal, id int64) (*baton.ConversationView, error) {
+		return s.cfg.Desk.View(ctx, id, p.actor)
+	})
 	if err != nil {
 		return err
 	}
@@ -341,206 +349,171 @@ func answerConversation(c *fiber.Ctx, conv *baton.Conversation, err error) error
 	return c.JSON(fiber.Map{"conversation": toAgentConversationJSON(conv)})
 }
 
-// noBody is the body of the actions that take none: nothing, or {}.
-type noBody struct{}
-
-// claim: POST /api/v1/conversations/:id/claim.
-func (s *server) claim(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
+// answerMessage is the answer to a note or a reply: 201 with the message.
+func answerMessage(c *fiber.Ctx, m *baton.Message, err error) error {
 	if err != nil {
 		return err
 	}
-	defer cancel()
-	if err := decodeAgentBody(c, &noBody{}, true); err != nil {
-		return err
-	}
-	if _, err := p.asAgent("claim"); err != nil {
-		return err
-	}
-	conv, err := s.cfg.Desk.Claim(ctx, id, p.actor)
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"message": toMessageJSON(m)})
+}
+
+// claim: POST /api/v1/conversations/:id/claim.
+func (s *server) claim(c *fiber.Ctx) error {
+	conv, err := deskAction(s, c, nil, func(ctx context.Context, p principal, id int64) (*baton.Conversation, error) {
+		if _, err := p.asAgent("claim"); err != nil {
+			return nil, err
+		}
+		return s.cfg.Desk.Claim(ctx, id, p.actor)
+	})
 	return answerConversation(c, conv, err)
 }
 
 // assign: POST /api/v1/conversations/:id/assign {"agent"}.
 func (s *server) assign(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
 	var in struct {
 		Agent string `json:"agent"`
 	}
-	if err := decodeAgentBody(c, &in, false); err != nil {
-		return err
-	}
-	agent, err := checkID("agent", in.Agent)
-	if err != nil {
-		return err
-	}
-	conv, err := s.cfg.Desk.Assign(ctx, id, agent, p.actor)
+	conv, err := deskAction(s, c, &in, func(ctx context.Context, p principal, id int64) (*baton.Conversation, error) {
+		agent, err := checkID("agent", in.Agent)
+		if err != nil {
+			return nil, err
+		}
+		return s.cfg.Desk.Assign(ctx, id, agent, p.actor)
+	})
 	return answerConversation(c, conv, err)
 }
 
 // transfer: POST /api/v1/conversations/:id/transfer {"agent" | "queue", "note"}.
 func (s *server) transfer(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
 	var in struct {
 		Agent string `json:"agent"`
 		Queue string `json:"queue"`
 		Note  string `json:"note"`
 	}
-	if err := decodeAgentBody(c, &in, false); err != nil {
-		return err
-	}
-	var to baton.TransferTo
-	switch {
-	case in.Agent != "" && in.Queue != "":
-		return baton.Errorf(baton.EINVALID, "transfer: give agent or queue, not both")
-	case in.Agent != "":
-		if to.Agent, err = checkID("agent", in.Agent); err != nil {
-			return err
+	conv, err := deskAction(s, c, &in, func(ctx context.Context, p principal, id int64) (*baton.Conversation, error) {
+		var (
+			to  baton.TransferTo
+			err error
+		)
+		switch {
+		case in.Agent != "" && in.Queue != "":
+			return nil, baton.Errorf(baton.EINVALID, "transfer: give agent or queue, not both")
+		case in.Agent != "":
+			to.Agent, err = checkID("agent", in.Agent)
+		case in.Queue != "":
+			if to.Queue, err = checkID("queue", in.Queue); err == nil {
+				if _, ok := s.queues[to.Queue]; !ok {
+					err = baton.Errorf(baton.ENOTFOUND, "transfer: queue %q does not exist", to.Queue)
+				}
+			}
+		default:
+			err = baton.Errorf(baton.EINVALID, "transfer: agent or queue is required")
 		}
-	case in.Queue != "":
-		if to.Queue, err = checkID("queue", in.Queue); err != nil {
-			return err
+		if err == nil && in.Note != "" {
+			to.Note, err = checkText("note", in.Note, maxAgentText)
 		}
-		if _, ok := s.queues[to.Queue]; !ok {
-			return baton.Errorf(baton.ENOTFOUND, "transfer: queue %q does not exist", to.Queue)
+		if err != nil {
+			return nil, err
 		}
-	default:
-		return baton.Errorf(baton.EINVALID, "transfer: agent or queue is required")
-	}
-	if in.Note != "" {
-		if to.Note, err = checkText("note", in.Note, maxAgentText); err != nil {
-			return err
-		}
-	}
-	conv, err := s.cfg.Desk.Transfer(ctx, id, to, p.actor)
+		return s.cfg.Desk.Transfer(ctx, id, to, p.actor)
+	})
 	return answerConversation(c, conv, err)
 }
 
 // snooze: POST /api/v1/conversations/:id/snooze {"until": RFC 3339 | "for": duration}.
 func (s *server) snooze(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
 	var in struct {
 		Until string `json:"until"`
 		For   string `json:"for"`
 	}
-	if err := decodeAgentBody(c, &in, false); err != nil {
-		return err
-	}
-	now := s.cfg.Clock.Now()
-	var until time.Time
-	switch {
-	case in.Until != "" && in.For != "":
-		return baton.Errorf(baton.EINVALID, "snooze: give until or for, not both")
-	case in.Until != "":
-		if until, err = time.Parse(time.RFC3339, in.Until); err != nil {
-			return baton.Errorf(baton.EINVALID, "until: want an RFC 3339 time such as 2026-03-02T09:00:00Z")
+	conv, err := deskAction(s, c, &in, func(ctx context.Context, p principal, id int64) (*baton.Conversation, error) {
+		until, err := snoozeUntil(in.Until, in.For, s.cfg.Clock.Now())
+		if err != nil {
+			return nil, err
 		}
-		if !until.After(now) {
-			return baton.Errorf(baton.EINVALID, "until: must be in the future")
-		}
-	case in.For != "":
-		d, err := time.ParseDuration(in.For)
-		if err != nil || d <= 0 {
-			return baton.Errorf(baton.EINVALID, "for: want a positive duration such as 30m or 4h")
-		}
-		until = now.Add(d)
-	default:
-		return baton.Errorf(baton.EINVALID, "snooze: until or for is required")
-	}
-	if until.Sub(now) > maxSnooze {
-		return baton.Errorf(baton.EINVALID, "snooze: at most %d days ahead", int(maxSnooze/(24*time.Hour)))
-	}
-	conv, err := s.cfg.Desk.Snooze(ctx, id, until.UTC(), p.actor)
+		return s.cfg.Desk.Snooze(ctx, id, until, p.actor)
+	})
 	return answerConversation(c, conv, err)
+}
+
+// snoozeUntil reads a snooze's end: an RFC 3339 time or a duration from
+// now, within maxSnooze.
+func snoozeUntil(until, dur string, now time.Time) (time.Time, error) {
+	var t time.Time
+	switch {
+	case until != "" && dur != "":
+		return t, baton.Errorf(baton.EINVALID, "snooze: give until or for, not both")
+	case until != "":
+		var err error
+		if t, err = time.Parse(time.RFC3339, until); err != nil {
+			return t, baton.Errorf(baton.EINVALID, "until: want an RFC 3339 time such as 2026-03-02T09:00:00Z")
+		}
+		if !t.After(now) {
+			return t, baton.Errorf(baton.EINVALID, "until: must be in the future")
+		}
+	case dur != "":
+		d, err := time.ParseDuration(dur)
+		if err != nil || d <= 0 {
+			return t, baton.Errorf(baton.EINVALID, "for: want a positive duration such as 30m or 4h")
+		}
+		t = now.Add(d)
+	default:
+		return t, baton.Errorf(baton.EINVALID, "snooze: until or for is required")
+	}
+	if t.Sub(now) > maxSnooze {
+		return t, baton.Errorf(baton.EINVALID, "snooze: at most %d days ahead", int(maxSnooze/(24*time.Hour)))
+	}
+	return t.UTC(), nil
 }
 
 // resolve: POST /api/v1/conversations/:id/resolve.
 func (s *server) resolve(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	if err := decodeAgentBody(c, &noBody{}, true); err != nil {
-		return err
-	}
-	conv, err := s.cfg.Desk.Resolve(ctx, id, p.actor)
+	conv, err := deskAction(s, c, nil, func(ctx context.Context, p principal, id int64) (*baton.Conversation, error) {
+		return s.cfg.Desk.Resolve(ctx, id, p.actor)
+	})
 	return answerConversation(c, conv, err)
 }
 
 // archive: POST /api/v1/conversations/:id/archive {"reason"}.
 func (s *server) archive(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
 	var in struct {
 		Reason string `json:"reason"`
 	}
-	if err := decodeAgentBody(c, &in, false); err != nil {
-		return err
-	}
-	reason, err := checkText("reason", in.Reason, maxReason)
-	if err != nil {
-		return err
-	}
-	if strings.IndexFunc(reason, unicode.IsControl) >= 0 {
-		return baton.Errorf(baton.EINVALID, "reason: one line, without control characters")
-	}
-	conv, err := s.cfg.Desk.Archive(ctx, id, reason, p.actor)
+	conv, err := deskAction(s, c, &in, func(ctx context.Context, p principal, id int64) (*baton.Conversation, error) {
+		reason, err := checkText("reason", in.Reason, maxReason)
+		if err != nil {
+			return nil, err
+		}
+		if strings.IndexFunc(reason, unicode.IsControl) >= 0 {
+			return nil, baton.Errorf(baton.EINVALID, "reason: one line, without control characters")
+		}
+		return s.cfg.Desk.Archive(ctx, id, reason, p.actor)
+	})
 	return answerConversation(c, conv, err)
 }
 
 // toBot: POST /api/v1/conversations/:id/bot hands the conversation back to
 // the bot.
 func (s *server) toBot(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	if err := decodeAgentBody(c, &noBody{}, true); err != nil {
-		return err
-	}
-	conv, err := s.cfg.Desk.ToBot(ctx, id, p.actor)
+	conv, err := deskAction(s, c, nil, func(ctx context.Context, p principal, id int64) (*baton.Conversation, error) {
+		return s.cfg.Desk.ToBot(ctx, id, p.actor)
+	})
 	return answerConversation(c, conv, err)
 }
 
 // note: POST /api/v1/conversations/:id/notes {"text"}: 201 with the note.
 func (s *server) note(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
 	var in struct {
 		Text string `json:"text"`
 	}
-	if err := decodeAgentBody(c, &in, false); err != nil {
-		return err
-	}
-	text, err := checkText("text", in.Text, maxAgentText)
-	if err != nil {
-		return err
-	}
-	m, err := s.cfg.Desk.Note(ctx, id, text, p.actor)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"message": toMessageJSON(m)})
+	m, err := deskAction(s, c, &in, func(ctx context.Context, p principal, id int64) (*baton.Message, error) {
+		text, err := checkText("text", in.Text, maxAgentText)
+		if err != nil {
+			return nil, err
+		}
+		return s.cfg.Desk.Note(ctx, id, text, p.actor)
+	})
+	return answerMessage(c, m, err)
 }
 
 // reply: POST /api/v1/conversations/:id/messages {"text" | "template"}: 201
@@ -548,53 +521,54 @@ func (s *server) note(c *fiber.Ctx) error {
 // does not allow now is 409 with reason "window_closed" and the templates
 // that may be sent instead.
 func (s *server) reply(c *fiber.Ctx) error {
-	p, id, ctx, cancel, err := s.deskCall(c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
 	var in struct {
 		Text     string        `json:"text"`
 		Template *templateJSON `json:"template"`
 	}
-	if err := decodeAgentBody(c, &in, false); err != nil {
-		return err
-	}
-	var r baton.AgentReply
-	switch {
-	case in.Text != "" && in.Template != nil:
-		return baton.Errorf(baton.EINVALID, "message: give text or template, not both")
-	case in.Template != nil:
-		t := in.Template
-		if t.Name, err = checkID("template.name", t.Name); err != nil {
-			return err
+	m, err := deskAction(s, c, &in, func(ctx context.Context, p principal, id int64) (*baton.Message, error) {
+		r, err := agentReply(in.Text, in.Template)
+		if err != nil {
+			return nil, err
 		}
-		if t.Language, err = checkID("template.language", t.Language); err != nil {
-			return err
-		}
-		for i, v := range t.BodyParams {
-			if _, err := checkText("template.body_params["+strconv.Itoa(i)+"]", v, maxAgentText); err != nil {
-				return err
-			}
-		}
-		r.Template = &baton.Template{Name: t.Name, Language: t.Language, BodyParams: t.BodyParams}
-	default:
-		if r.Text, err = checkText("text", in.Text, maxAgentText); err != nil {
-			return err
-		}
-	}
-	m, err := s.cfg.Desk.Reply(ctx, id, r, p.actor)
-	if err != nil {
-		if baton.ErrorCode(err) == baton.EINVALID && r.Template == nil {
+		m, err := s.cfg.Desk.Reply(ctx, id, r, p.actor)
+		if err != nil && baton.ErrorCode(err) == baton.EINVALID && r.Template == nil {
 			// The desk refuses free text outside the window as invalid;
 			// whether that is why is what the view says.
 			if v, verr := s.cfg.Desk.View(ctx, id, p.actor); verr == nil && !v.Window.Open {
-				return windowClosed(err, v.Window)
+				return nil, windowClosed(err, v.Window)
 			}
 		}
-		return err
+		return m, err
+	})
+	return answerMessage(c, m, err)
+}
+
+// agentReply checks a reply's body: text or a template, not both.
+func agentReply(text string, t *templateJSON) (baton.AgentReply, error) {
+	var (
+		r   baton.AgentReply
+		err error
+	)
+	switch {
+	case text != "" && t != nil:
+		return r, baton.Errorf(baton.EINVALID, "message: give text or template, not both")
+	case t == nil:
+		r.Text, err = checkText("text", text, maxAgentText)
+		return r, err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"message": toMessageJSON(m)})
+	if t.Name, err = checkID("template.name", t.Name); err != nil {
+		return r, err
+	}
+	if t.Language, err = checkID("template.language", t.Language); err != nil {
+		return r, err
+	}
+	for i, v := range t.BodyParams {
+		if _, err := checkText("template.body_params["+strconv.Itoa(i)+"]", v, maxAgentText); err != nil {
+			return r, err
+		}
+	}
+	r.Template = &baton.Template{Name: t.Name, Language: t.Language, BodyParams: t.BodyParams}
+	return r, nil
 }
 
 // queueJSON is a configured queue and how many conversations wait in it.

@@ -75,32 +75,27 @@ would.`,
 			if name == "" || len(name) > 100 {
 				return baton.Errorf(baton.EINVALID, "--name: a name of 1 to 100 characters, such as laptop or cli")
 			}
-			s, err := openAgentStore(cmd.Context(), e, g, *dataDir)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), agentOpenTimeout)
-			defer cancel()
-			if err := s.ensureAgent(ctx, args[0]); err != nil {
-				return err
-			}
-			secret, err := baton.NewTokenSecret()
-			if err != nil {
-				return err
-			}
-			t := &baton.AgentToken{AgentID: args[0], Name: name, Prefix: baton.TokenPrefix(secret), Hash: baton.HashToken(secret)}
-			if ttl > 0 {
-				at := time.Now().UTC().Add(ttl).Truncate(time.Second)
-				t.ExpiresAt = &at
-			}
-			if err := s.store.CreateAgentToken(ctx, t); err != nil {
-				return err
-			}
-			fmt.Fprintln(e.stdout, secret)
-			fmt.Fprintf(e.stderr, "token %d (%s, %s…) for agent %s, %s; shown this once: the database keeps only its digest\n",
-				t.ID, t.Name, t.Prefix, t.AgentID, expiryText(t.ExpiresAt))
-			return nil
+			return withAgentStore(cmd.Context(), e, g, *dataDir, func(ctx context.Context, s *agentStore) error {
+				if err := s.ensureAgent(ctx, args[0]); err != nil {
+					return err
+				}
+				secret, err := baton.NewTokenSecret()
+				if err != nil {
+					return err
+				}
+				t := &baton.AgentToken{AgentID: args[0], Name: name, Prefix: baton.TokenPrefix(secret), Hash: baton.HashToken(secret)}
+				if ttl > 0 {
+					at := time.Now().UTC().Add(ttl).Truncate(time.Second)
+					t.ExpiresAt = &at
+				}
+				if err := s.store.CreateAgentToken(ctx, t); err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, secret)
+				fmt.Fprintf(e.stderr, "token %d (%s, %s…) for agent %s, %s; shown this once: the database keeps only its digest\n",
+					t.ID, t.Name, t.Prefix, t.AgentID, expiryText(t.ExpiresAt))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "api", "what the token is for (laptop, console, cli), to tell tokens apart")
@@ -118,31 +113,26 @@ the secret, which is not stored, nor its digest.`,
 		Example: `  baton agent token list maya`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openAgentStore(cmd.Context(), e, g, *dataDir)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), agentOpenTimeout)
-			defer cancel()
-			if err := s.knownAgent(ctx, args[0]); err != nil {
-				return err
-			}
-			ts, err := s.store.ListAgentTokens(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if len(ts) == 0 {
-				fmt.Fprintf(e.stdout, "agent %s has no token (baton agent token create %s)\n", args[0], args[0])
-				return nil
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tEXPIRES\tREVOKED")
-			for _, t := range ts {
-				fmt.Fprintf(tw, "%d\t%s\t%s…\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, stamp(&t.CreatedAt, "-"),
-					stamp(t.ExpiresAt, "never"), stamp(t.RevokedAt, "-"))
-			}
-			return tw.Flush()
+			return withAgentStore(cmd.Context(), e, g, *dataDir, func(ctx context.Context, s *agentStore) error {
+				if err := s.knownAgent(ctx, args[0]); err != nil {
+					return err
+				}
+				ts, err := s.store.ListAgentTokens(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if len(ts) == 0 {
+					fmt.Fprintf(e.stdout, "agent %s has no token (baton agent token create %s)\n", args[0], args[0])
+					return nil
+				}
+				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tEXPIRES\tREVOKED")
+				for _, t := range ts {
+					fmt.Fprintf(tw, "%d\t%s\t%s…\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, stamp(&t.CreatedAt, "-"),
+						stamp(t.ExpiresAt, "never"), stamp(t.RevokedAt, "-"))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -160,24 +150,19 @@ the API answers it with 401. Revoking a revoked token changes nothing.`,
 			if err != nil || id < 1 {
 				return baton.Errorf(baton.EINVALID, "TOKEN-ID: want the positive number that \"baton agent token list %s\" shows", args[0])
 			}
-			s, err := openAgentStore(cmd.Context(), e, g, *dataDir)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), agentOpenTimeout)
-			defer cancel()
-			if err := s.knownAgent(ctx, args[0]); err != nil {
-				return err
-			}
-			if err := s.store.RevokeAgentToken(ctx, args[0], id); err != nil {
-				if baton.ErrorCode(err) == baton.ENOTFOUND {
-					return baton.Errorf(baton.EINVALID, "TOKEN-ID: agent %s has no token %d (baton agent token list %s)", args[0], id, args[0])
+			return withAgentStore(cmd.Context(), e, g, *dataDir, func(ctx context.Context, s *agentStore) error {
+				if err := s.knownAgent(ctx, args[0]); err != nil {
+					return err
 				}
-				return err
-			}
-			fmt.Fprintf(e.stdout, "revoked token %d of agent %s\n", id, args[0])
-			return nil
+				if err := s.store.RevokeAgentToken(ctx, args[0], id); err != nil {
+					if baton.ErrorCode(err) == baton.ENOTFOUND {
+						return baton.Errorf(baton.EINVALID, "TOKEN-ID: agent %s has no token %d (baton agent token list %s)", args[0], id, args[0])
+					}
+					return err
+				}
+				fmt.Fprintf(e.stdout, "revoked token %d of agent %s\n", id, args[0])
+				return nil
+			})
 		},
 	}
 }
@@ -224,32 +209,34 @@ func stamp(t *time.Time, none string) string {
 type agentStore struct {
 	cfg   *config.Config
 	store baton.Store
-	close func()
 }
 
-func openAgentStore(ctx context.Context, e *env, g *globalFlags, dataDir string) (*agentStore, error) {
+// withAgentStore opens the configured store (as the kb commands do), runs
+// fn on it within agentOpenTimeout and closes it.
+func withAgentStore(ctx context.Context, e *env, g *globalFlags, dataDir string, fn func(context.Context, *agentStore) error) error {
 	log, err := g.logger(e)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cfg, err := loadConfigOrDemo(e, g)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if dataDir != "" {
 		cfg.Server.DataDir = dataDir
 	}
-	octx, cancel := context.WithTimeout(ctx, agentOpenTimeout)
+	ctx, cancel := context.WithTimeout(ctx, agentOpenTimeout)
 	defer cancel()
-	st, _, err := openStore(octx, cfg, log)
+	st, _, err := openStore(ctx, cfg, log)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &agentStore{cfg: cfg, store: st, close: func() {
+	defer func() {
 		if err := st.Close(); err != nil {
 			log.Error("closing the store", "err", err)
 		}
-	}}, nil
+	}()
+	return fn(ctx, &agentStore{cfg: cfg, store: st})
 }
 
 // knownAgent checks that id is an agent of the database or the

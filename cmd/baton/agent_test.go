@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/store/postgres"
 	"github.com/batonhq/baton/store/postgres/pgtest"
-	"github.com/batonhq/baton/store/sqlite"
 )
 
 const agentsConfig = `bots:
@@ -28,14 +24,9 @@ agents:
     capacity: {webchat: 2}
 `
 
-// agentWorld is a configuration file with two agents and a data directory
-// (or a PostgreSQL schema) for "baton agent token" to work on.
-type agentWorld struct {
-	cfg, data   string
-	databaseURL string
-}
-
-func (w *agentWorld) run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+// agent runs "baton --config <cfg> agent token ARGS" in process on the
+// world's store.
+func (w *kbWorld) agent(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	e := &env{stdout: &out, stderr: &errb, lookupEnv: func(k string) (string, bool) {
@@ -53,34 +44,14 @@ func (w *agentWorld) run(t *testing.T, args ...string) (code int, stdout, stderr
 	return code, out.String(), errb.String()
 }
 
-func (w *agentWorld) store(t *testing.T) baton.Store {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var (
-		st  baton.Store
-		err error
-	)
-	if w.databaseURL != "" {
-		st, err = postgres.Open(ctx, w.databaseURL, postgres.Options{})
-	} else {
-		st, err = sqlite.Open(ctx, filepath.Join(w.data, sqliteFile), sqlite.Options{})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 // tokens lists ann's and bob's stored tokens.
-func (w *agentWorld) tokens(t *testing.T) []*baton.AgentToken {
+func (w *kbWorld) tokens(t *testing.T) []*baton.AgentToken {
 	t.Helper()
 	st := w.store(t)
-	defer st.Close()
 	var out []*baton.AgentToken
 	for _, a := range []string{"ann", "bob"} {
 		ts, err := st.ListAgentTokens(context.Background(), a)
-		if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+		if err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, ts...)
@@ -97,16 +68,13 @@ func TestAgentToken(t *testing.T) {
 }
 
 func testAgentToken(t *testing.T, databaseURL string) {
-	dir := t.TempDir()
-	w := &agentWorld{cfg: filepath.Join(dir, "baton.yaml"), data: filepath.Join(dir, "data"), databaseURL: databaseURL}
-	if err := os.WriteFile(w.cfg, []byte(agentsConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	w := newKBWorld(t, agentsConfig)
+	w.databaseURL = databaseURL
 	ctx := context.Background()
 
 	// ann is configured but the server never ran: create saves her first.
 	before := time.Now().UTC()
-	code, out, errOut := w.run(t, "create", "ann", "--name", "laptop", "--expires", "2d")
+	code, out, errOut := w.agent(t, "create", "ann", "--name", "laptop", "--expires", "2d")
 	if code != exitOK {
 		t.Fatalf("create: exit %d\n%s%s", code, out, errOut)
 	}
@@ -117,9 +85,7 @@ func testAgentToken(t *testing.T, databaseURL string) {
 	if !strings.Contains(errOut, "token 1 (laptop, "+baton.TokenPrefix(secret)+"…) for agent ann, expires ") || strings.Contains(errOut, secret) {
 		t.Errorf("stderr %q", errOut)
 	}
-	st := w.store(t)
-	agent, tok, err := st.AgentByToken(ctx, baton.HashToken(secret))
-	st.Close()
+	agent, tok, err := w.store(t).AgentByToken(ctx, baton.HashToken(secret))
 	if err != nil {
 		t.Fatalf("the API's lookup does not find the new token: %v", err)
 	}
@@ -128,13 +94,13 @@ func testAgentToken(t *testing.T, databaseURL string) {
 		t.Errorf("agent %+v token %+v, want ann's laptop token expiring in 2 days", agent, tok)
 	}
 
-	if code, out, errOut := w.run(t, "create", "ann", "--name", "cli", "--expires", "0"); code != exitOK {
+	if code, out, errOut := w.agent(t, "create", "ann", "--name", "cli", "--expires", "0"); code != exitOK {
 		t.Fatalf("create for ever: exit %d\n%s%s", code, out, errOut)
 	}
 
 	list := func() string {
 		t.Helper()
-		code, out, errOut := w.run(t, "list", "ann")
+		code, out, errOut := w.agent(t, "list", "ann")
 		if code != exitOK {
 			t.Fatalf("list: exit %d\n%s%s", code, out, errOut)
 		}
@@ -156,19 +122,17 @@ func testAgentToken(t *testing.T, databaseURL string) {
 		t.Errorf("cli row %q", lines[2])
 	}
 
-	if code, out, errOut := w.run(t, "revoke", "ann", "1"); code != exitOK || out != "revoked token 1 of agent ann\n" {
+	if code, out, errOut := w.agent(t, "revoke", "ann", "1"); code != exitOK || out != "revoked token 1 of agent ann\n" {
 		t.Fatalf("revoke: exit %d\n%s%s", code, out, errOut)
 	}
-	st = w.store(t)
-	_, _, err = st.AgentByToken(ctx, baton.HashToken(secret))
-	st.Close()
+	_, _, err = w.store(t).AgentByToken(ctx, baton.HashToken(secret))
 	if baton.ErrorCode(err) != baton.EUNAUTHORIZED || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("a revoked token: %v, want unauthorized, revoked", err)
 	}
 	if row := strings.Fields(strings.Split(list(), "\n")[1]); row[5] == "-" {
 		t.Errorf("the list does not show the revocation: %q", row)
 	}
-	if code, _, errOut := w.run(t, "revoke", "ann", "1"); code != exitOK {
+	if code, _, errOut := w.agent(t, "revoke", "ann", "1"); code != exitOK {
 		t.Errorf("revoking again: exit %d: %s", code, errOut)
 	}
 
@@ -189,7 +153,7 @@ func testAgentToken(t *testing.T, databaseURL string) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := w.run(t, tc.args...)
+			code, out, errOut := w.agent(t, tc.args...)
 			if code != exitBadInput || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d, stderr %q; want %d saying %q", code, errOut, exitBadInput, tc.want)
 			}
@@ -201,14 +165,11 @@ func testAgentToken(t *testing.T, databaseURL string) {
 			}
 		})
 	}
-	// bob is in the database now? Not through list or revoke: only create
-	// saves an agent.
-	st = w.store(t)
-	defer st.Close()
-	if _, err := st.GetAgent(ctx, "bob"); baton.ErrorCode(err) != baton.ENOTFOUND {
+	// Only create saves a configured agent; list and revoke read.
+	if _, err := w.store(t).GetAgent(ctx, "bob"); baton.ErrorCode(err) != baton.ENOTFOUND {
 		t.Errorf("bob: %v, want not saved by list or revoke", err)
 	}
-	if code, out, _ := w.run(t, "list", "bob"); code != exitOK || !strings.Contains(out, "agent bob has no token") {
+	if code, out, _ := w.agent(t, "list", "bob"); code != exitOK || !strings.Contains(out, "agent bob has no token") {
 		t.Errorf("list of an agent without tokens: exit %d: %s", code, out)
 	}
 }
