@@ -161,6 +161,10 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		Registry:   reg,
 		Logger:     log,
 		Version:    opt.Version,
+		Queues:     cfg.DomainQueues(),
+		Clock:      opt.Clock,
+		// Desk mounts the agent API; nil until the desk is wired.
+		Desk: nil,
 	})
 	if err != nil {
 		return nil, err

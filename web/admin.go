@@ -58,41 +58,6 @@ const (
 	validStates = "bot, queued, assigned, snoozed, resolved or archived (comma-separated)"
 )
 
-// listConversations: GET /api/v1/conversations?bot=&state=a,b&queue=&agent=&limit=
-func (s *server) listConversations(c *fiber.Ctx) error {
-	f := baton.ConversationFilter{
-		BotID:   c.Query("bot"),
-		QueueID: c.Query("queue"),
-		AgentID: c.Query("agent"),
-		Limit:   defaultListLimit,
-	}
-	if v := c.Query("state"); v != "" {
-		for _, st := range strings.Split(v, ",") {
-			state := baton.State(strings.TrimSpace(st))
-			if !state.Valid() {
-				return baton.Errorf(baton.EINVALID, "query parameter state: unknown state; use %s", validStates)
-			}
-			f.States = append(f.States, state)
-		}
-	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxListLimit {
-			return baton.Errorf(baton.EINVALID, "query parameter limit: want a number from 1 to %d", maxListLimit)
-		}
-		f.Limit = n
-	}
-	convs, err := s.cfg.Store.ListConversations(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	out := make([]conversationJSON, 0, len(convs))
-	for _, cv := range convs {
-		out = append(out, toConversationJSON(cv))
-	}
-	return c.JSON(fiber.Map{"conversations": out})
-}
-
 // getConversation: GET /api/v1/conversations/:id, with transcript, events,
 // the bot's decisions and, once escalated, the handoff packet.
 func (s *server) getConversation(c *fiber.Ctx) error {

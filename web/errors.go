@@ -83,5 +83,12 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		slog.Int("status", status),
 		slog.String("code", body.Error.Code),
 		slog.String("err", err.Error()))
+	if extra := errorDetails(err); extra != nil {
+		detail := map[string]any{"code": body.Error.Code, "message": body.Error.Message}
+		for k, v := range extra {
+			detail[k] = v
+		}
+		return c.Status(status).JSON(map[string]any{"error": detail})
+	}
 	return c.Status(status).JSON(body)
 }

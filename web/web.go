@@ -28,6 +28,10 @@ type Store interface {
 	ListEvents(ctx context.Context, conversationID int64) ([]*baton.Event, error)
 	ListDecisions(ctx context.Context, conversationID int64, limit int) ([]*baton.Decision, error)
 	GetPacket(ctx context.Context, conversationID int64) (*baton.HandoffPacket, error)
+	// The agent API reads agents and authenticates their tokens.
+	GetAgent(ctx context.Context, id string) (*baton.Agent, error)
+	AgentLoads(ctx context.Context, botID string) ([]*baton.AgentLoad, error)
+	AgentByToken(ctx context.Context, hash []byte) (*baton.Agent, *baton.AgentToken, error)
 }
 
 // Config is everything the app serves. Handlers are passed in so that the
@@ -56,6 +60,17 @@ type Config struct {
 	PublicURL string
 	// AdminToken guards /api/v1; "" disables the admin API.
 	AdminToken string
+	// Desk, when set, serves the agent API under /api/v1 (queues,
+	// conversations and every lifecycle action, agent status), which
+	// agents reach with their own tokens and the admin token reaches for
+	// any agent; nil keeps /api/v1 for the admin token only.
+	Desk baton.Desk
+	// Queues are the configured queues, which the agent API lists and
+	// validates queue ids against.
+	Queues []baton.Queue
+	// Clock gives the agent API the time a relative snooze counts from
+	// [baton.SystemClock].
+	Clock baton.Clock
 	// Proxies says which peers' X-Forwarded-For names the client; nil
 	// means the TCP peer is the client.
 	Proxies *limit.Proxies
@@ -84,6 +99,7 @@ type server struct {
 	cfg     Config
 	log     *slog.Logger
 	bots    map[string]baton.Bot
+	queues  map[string]baton.Queue
 	metrics *httpMetrics
 	index   *template.Template
 }
@@ -109,9 +125,15 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 2 * time.Second
 	}
-	s := &server{cfg: cfg, log: cfg.Logger, bots: map[string]baton.Bot{}}
+	if cfg.Clock == nil {
+		cfg.Clock = baton.SystemClock{}
+	}
+	s := &server{cfg: cfg, log: cfg.Logger, bots: map[string]baton.Bot{}, queues: map[string]baton.Queue{}}
 	for _, b := range cfg.Bots {
 		s.bots[b.ID] = b
+	}
+	for _, q := range cfg.Queues {
+		s.queues[q.ID] = q
 	}
 	if cfg.Registry != nil {
 		m, err := newHTTPMetrics(cfg.Registry)
@@ -171,19 +193,40 @@ func (s *server) routes(app *fiber.App) {
 		app.Get("/chat/:bot/stream", s.cfg.WebChat.Stream)
 	}
 
-	api := app.Group("/api/v1", s.requireAdmin)
+	// Without a desk only the admin token passes authenticate; with one,
+	// agent tokens do too, and admin marks what stays the admin's.
+	api := app.Group("/api/v1", s.authenticate)
+	admin := s.adminOnly
 	api.Get("/conversations", s.listConversations)
-	api.Get("/conversations/:id", s.getConversation)
+	if s.cfg.Desk == nil {
+		api.Get("/conversations/:id", s.getConversation)
+	} else {
+		api.Get("/conversations/:id", s.viewConversation)
+		api.Post("/conversations/:id/claim", s.claim)
+		api.Post("/conversations/:id/assign", s.assign)
+		api.Post("/conversations/:id/transfer", s.transfer)
+		api.Post("/conversations/:id/snooze", s.snooze)
+		api.Post("/conversations/:id/resolve", s.resolve)
+		api.Post("/conversations/:id/archive", s.archive)
+		api.Post("/conversations/:id/bot", s.toBot)
+		api.Post("/conversations/:id/notes", s.note)
+		api.Post("/conversations/:id/messages", s.reply)
+		api.Get("/queues", s.listQueues)
+		api.Get("/me", s.me)
+		api.Get("/agents", admin, s.listAgents)
+		api.Get("/agents/me/status", s.myStatus)
+		api.Put("/agents/me/status", s.setMyStatus)
+	}
 	if s.cfg.KB != nil {
-		api.Get("/bots/:bot/articles", s.listArticles)
-		api.Get("/bots/:bot/articles/:slug", s.getArticle)
-		api.Get("/bots/:bot/articles/:slug/versions", s.listArticleVersions)
-		api.Put("/bots/:bot/articles/:slug", s.putArticle)
-		api.Delete("/bots/:bot/articles/:slug", s.unpublishArticle)
-		api.Post("/bots/:bot/articles/:slug/publish", s.publishArticle)
-		api.Post("/bots/:bot/articles/:slug/unpublish", s.unpublishArticle)
-		api.Post("/bots/:bot/articles/:slug/restore", s.restoreArticle)
-		api.Post("/bots/:bot/drafts/from-reply", s.draftFromReply)
+		api.Get("/bots/:bot/articles", admin, s.listArticles)
+		api.Get("/bots/:bot/articles/:slug", admin, s.getArticle)
+		api.Get("/bots/:bot/articles/:slug/versions", admin, s.listArticleVersions)
+		api.Put("/bots/:bot/articles/:slug", admin, s.putArticle)
+		api.Delete("/bots/:bot/articles/:slug", admin, s.unpublishArticle)
+		api.Post("/bots/:bot/articles/:slug/publish", admin, s.publishArticle)
+		api.Post("/bots/:bot/articles/:slug/unpublish", admin, s.unpublishArticle)
+		api.Post("/bots/:bot/articles/:slug/restore", admin, s.restoreArticle)
+		api.Post("/bots/:bot/drafts/from-reply", admin, s.draftFromReply)
 	}
 }
 
