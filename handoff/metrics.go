@@ -244,14 +244,13 @@ func readFacts(ctx context.Context, st baton.Store, c *baton.Conversation) (*con
 		if e.From == baton.StateResolved {
 			f.reopenedAt = append(f.reopenedAt, at)
 		}
+		// A wait starts on entering a queue (a transfer between queues
+		// goes on waiting) and counts when an assignment ends it.
 		switch {
 		case e.To == baton.StateQueued && e.From != baton.StateQueued:
 			queuedAt = &at
 		case e.From == baton.StateQueued && e.To == baton.StateAssigned && queuedAt != nil:
 			f.waits = append(f.waits, at.Sub(*queuedAt))
-			queuedAt = nil
-		case e.From == baton.StateQueued && e.To != baton.StateQueued:
-			queuedAt = nil
 		}
 	}
 	if f.escalatedAt == nil {
