@@ -56,6 +56,8 @@ type Config struct {
 	PublicURL string
 	// AdminToken guards /api/v1; "" disables the admin API.
 	AdminToken string
+	// Metrics, when set, serves the support summary at GET /api/v1/metrics.
+	Metrics baton.MetricsSource
 	// Proxies says which peers' X-Forwarded-For names the client; nil
 	// means the TCP peer is the client.
 	Proxies *limit.Proxies
@@ -174,6 +176,7 @@ func (s *server) routes(app *fiber.App) {
 	api := app.Group("/api/v1", s.requireAdmin)
 	api.Get("/conversations", s.listConversations)
 	api.Get("/conversations/:id", s.getConversation)
+	api.Get("/metrics", s.metricsSummary)
 	if s.cfg.KB != nil {
 		api.Get("/bots/:bot/articles", s.listArticles)
 		api.Get("/bots/:bot/articles/:slug", s.getArticle)
