@@ -129,11 +129,14 @@ func TextNames() []string {
 func (v *validator) behaviour(p string, b Bot) {
 	speaks := func(lang string) bool { return slices.Contains(b.Languages, lang) }
 	textNames := TextNames()
-	for lang, m := range b.Texts {
+	// Sorted, so that the problems come in the same order every time.
+	for _, lang := range sortedKeys(b.Texts) {
+		m := b.Texts[lang]
 		if !speaks(lang) {
 			v.add(p+".texts."+lang, "not one of the bot's languages")
 		}
-		for k, t := range m {
+		for _, k := range sortedKeys(m) {
+			t := m[k]
 			if !slices.Contains(textNames, k) {
 				v.add(p+".texts."+lang+"."+k, "unknown text; the texts are %s", strings.Join(textNames, ", "))
 			} else if strings.TrimSpace(t) == "" {
@@ -141,7 +144,8 @@ func (v *validator) behaviour(p string, b Bot) {
 			}
 		}
 	}
-	for intent, k := range b.SmallTalk {
+	for _, intent := range sortedKeys(b.SmallTalk) {
+		k := b.SmallTalk[intent]
 		if !slices.Contains(textNames, k) {
 			v.add(p+".small_talk."+intent, "%q is not a text; the texts are %s", k, strings.Join(textNames, ", "))
 		}

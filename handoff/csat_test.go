@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/handoff"
 )
 
@@ -616,4 +617,12 @@ func (o *countingObserver) CSATAnswered(bot string, rating int) {
 		o.csat = map[string]int{}
 	}
 	o.csat[bot+"/"+strconv.Itoa(rating)]++
+}
+
+// TestSurveyTextNamesAreConfigs keeps the names configuration checks
+// (config cannot import handoff) the survey's own.
+func TestSurveyTextNamesAreConfigs(t *testing.T) {
+	if got, want := strings.Join(config.CSATTextNames(), ","), strings.Join(handoff.SurveyTextNames(), ","); got != want {
+		t.Fatalf("config knows the csat texts %s, the survey has %s", got, want)
+	}
 }
