@@ -248,7 +248,8 @@ func TestSummarize(t *testing.T) {
 				ct.Pending != wantCt.Pending || ct.Contained != wantCt.Contained || !near(ct.Rate, wantCt.Rate) || ct.WindowSeconds != wantCt.WindowSeconds {
 				t.Errorf("containment %+v, want %+v", ct, wantCt)
 			}
-			wantEsc := []baton.TriggerRate{{"loop", 1, 1.0 / 8}, {"manual", 1, 1.0 / 8}, {"negative_sentiment", 1, 1.0 / 8}, {"wants_human", 2, 2.0 / 8}}
+			wantEsc := []baton.TriggerRate{{Trigger: "loop", Count: 1, Rate: 1.0 / 8}, {Trigger: "manual", Count: 1, Rate: 1.0 / 8},
+				{Trigger: "negative_sentiment", Count: 1, Rate: 1.0 / 8}, {Trigger: "wants_human", Count: 2, Rate: 2.0 / 8}}
 			if len(s.Escalations) != len(wantEsc) {
 				t.Fatalf("escalations %+v, want %+v", s.Escalations, wantEsc)
 			}
