@@ -127,10 +127,6 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	surveys, err := newSurveys(cfg, opt.Clock, hm, log)
-	if err != nil {
-		return nil, err
-	}
 	po := opt.Jobs
 	if opt.Workers > 0 {
 		po.Workers = opt.Workers
@@ -147,6 +143,10 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		llm = llmClient.LLM()
 	}
 	brains, err := buildBrains(ctx, cfg, brainDeps{store: st, embedder: emb, llm: llm, client: opt.HTTPClient, modelDir: opt.ModelDir})
+	if err != nil {
+		return nil, err
+	}
+	surveys, err := newSurveys(cfg, opt.Clock, hm, log)
 	if err != nil {
 		return nil, err
 	}

@@ -3,13 +3,18 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/config"
 )
 
 // TestMetricsThroughTheApp: a conversation that came in over WhatsApp,
@@ -149,4 +154,38 @@ func setClock(e *env, at time.Time) {
 		e.t.Fatalf("the clock is at %s already, after %s", e.clock.Now(), at)
 	}
 	e.clock.Advance(d)
+}
+
+// TestSurveyConfigurationProblems: a bot language without built-in survey
+// texts and without them in the configuration is a configuration problem
+// with its path, before anything starts.
+func TestSurveyConfigurationProblems(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("bots:\n  - id: shop\n    languages: [en, de]\n    texts:\n      de:\n")
+	for _, name := range config.TextNames() {
+		b.WriteString("        " + name + ": \"Text\"\n")
+	}
+	b.WriteString("    csat:\n      texts:\n        de: {ask: \"Wie war es?\", rating_5: \"5 – Hervorragend\"}\n")
+	path := filepath.Join(dir, "baton.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, config.MapEnv(nil))
+	if err != nil {
+		t.Fatalf("the file itself should load: %v", err)
+	}
+	_, err = app.New(context.Background(), cfg, app.Options{Store: stores()[0].open(t, nil)})
+	var ce *config.Error
+	if !errors.As(err, &ce) || baton.ErrorCode(err) != baton.EINVALID || ce.File != path {
+		t.Fatalf("error %v, want a configuration error of %s", err, path)
+	}
+	if len(ce.Problems) != 8 || ce.Problems[0].String() != "bots[0].csat.texts.de.sms_ask: missing: de has no built-in survey texts, so every one is needed" {
+		t.Fatalf("problems:\n%s\nwant the 8 missing de texts, sms_ask first", ce.Problems.Error())
+	}
+	for _, p := range ce.Problems {
+		if strings.Contains(p.Path, ".ask") || strings.Contains(p.Path, "rating_5") {
+			t.Errorf("a given text reported missing: %s", p)
+		}
+	}
 }

@@ -153,9 +153,8 @@ type surveyBot struct {
 	texts map[string]map[string]string // complete for every language of the bot
 }
 
-// NewSurveys checks every bot's texts (a language without built-in texts
-// must give all of them; choice titles fit every channel) and builds the
-// survey. Problems are EINVALID, each named by bot, language and text.
+// NewSurveys checks every bot's policy (SurveyPolicy.Check) and builds the
+// survey. Problems are EINVALID, each named by bot and path.
 func NewSurveys(cfg SurveysConfig) (*Surveys, error) {
 	s := &Surveys{bots: map[string]*surveyBot{}, clock: cfg.Clock, obs: cfg.Observer, log: cfg.Logger}
 	if s.clock == nil {
@@ -164,51 +163,31 @@ func NewSurveys(cfg SurveysConfig) (*Surveys, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	builtin := builtinSurveyTexts()
-	names := SurveyTextNames()
 	var problems []string
 	for _, id := range sortedKeys(cfg.Bots) {
 		p := cfg.Bots[id]
+		if ps := p.Check(); len(ps) > 0 {
+			for _, pr := range ps {
+				problems = append(problems, fmt.Sprintf("bot %s: %s", id, pr))
+			}
+			continue
+		}
 		if p.AnswerWindow <= 0 {
 			p.AnswerWindow = DefaultAnswerWindow
 		}
 		if p.CommentWindow <= 0 {
 			p.CommentWindow = DefaultCommentWindow
 		}
-		if len(p.Languages) == 0 {
-			problems = append(problems, fmt.Sprintf("bot %s: no languages", id))
-			continue
-		}
 		b := &surveyBot{SurveyPolicy: p, texts: map[string]map[string]string{}}
-		for _, lang := range sortedKeys(p.Texts) {
-			if !slices.Contains(p.Languages, lang) {
-				problems = append(problems, fmt.Sprintf("bot %s: csat texts for %s, which is not one of the bot's languages", id, lang))
-			}
-			for _, name := range sortedKeys(p.Texts[lang]) {
-				if !slices.Contains(names, name) {
-					problems = append(problems, fmt.Sprintf("bot %s: csat text %s.%s is unknown (the texts are %s)", id, lang, name, strings.Join(names, ", ")))
-				}
-			}
-		}
+		builtin := builtinSurveyTexts()
 		for _, lang := range p.Languages {
 			m := map[string]string{}
-			for _, name := range names {
-				t := p.Texts[lang][name]
-				if strings.TrimSpace(t) == "" {
-					t = builtin[lang][name]
+			for _, name := range SurveyTextNames() {
+				if m[name] = p.Texts[lang][name]; strings.TrimSpace(m[name]) == "" {
+					m[name] = builtin[lang][name]
 				}
-				switch {
-				case t == "":
-					problems = append(problems, fmt.Sprintf("bot %s: csat text %s.%s is missing (%s has no built-in texts)", id, lang, name, lang))
-				case isTitle(name) && utf8.RuneCountInString(t) > maxChoiceTitle:
-					problems = append(problems, fmt.Sprintf("bot %s: csat text %s.%s is over %d characters, the most a button or list title takes", id, lang, name, maxChoiceTitle))
-				}
-				m[name] = t
 			}
 			b.texts[lang] = m
-		}
-		if t := p.Template; t != nil && (t.Name == "" || t.Language == "") {
-			problems = append(problems, fmt.Sprintf("bot %s: the csat template needs a name and a language", id))
 		}
 		s.bots[id] = b
 	}
@@ -216,6 +195,48 @@ func NewSurveys(cfg SurveysConfig) (*Surveys, error) {
 		return nil, baton.Errorf(baton.EINVALID, "csat: %s", strings.Join(problems, "; "))
 	}
 	return s, nil
+}
+
+// Check lists what is wrong with p, each problem as "path: reason" with the
+// path inside the bot's csat settings ("texts.de.ask: ..."): a language of
+// the bot without built-in texts must give all of them, texts only for the
+// bot's languages and by known names, choice titles that fit every channel,
+// a template with a name and a language.
+func (p SurveyPolicy) Check() []string {
+	var out []string
+	if len(p.Languages) == 0 {
+		return []string{"languages: the bot has none"}
+	}
+	names := SurveyTextNames()
+	builtin := builtinSurveyTexts()
+	for _, lang := range sortedKeys(p.Texts) {
+		if !slices.Contains(p.Languages, lang) {
+			out = append(out, fmt.Sprintf("texts.%s: not one of the bot's languages", lang))
+		}
+		for _, name := range sortedKeys(p.Texts[lang]) {
+			if !slices.Contains(names, name) {
+				out = append(out, fmt.Sprintf("texts.%s.%s: unknown text; the texts are %s", lang, name, strings.Join(names, ", ")))
+			}
+		}
+	}
+	for _, lang := range p.Languages {
+		for _, name := range names {
+			t := p.Texts[lang][name]
+			if strings.TrimSpace(t) == "" {
+				t = builtin[lang][name]
+			}
+			switch {
+			case t == "":
+				out = append(out, fmt.Sprintf("texts.%s.%s: missing: %s has no built-in survey texts, so every one is needed", lang, name, lang))
+			case isTitle(name) && utf8.RuneCountInString(t) > maxChoiceTitle:
+				out = append(out, fmt.Sprintf("texts.%s.%s: over %d characters, the most a button or list title takes", lang, name, maxChoiceTitle))
+			}
+		}
+	}
+	if t := p.Template; t != nil && (t.Name == "" || t.Language == "") {
+		out = append(out, "template: needs a name and a language")
+	}
+	return out
 }
 
 func isTitle(name string) bool {

@@ -584,11 +584,11 @@ func TestNewSurveysChecksTexts(t *testing.T) {
 	}{
 		{"built-in languages", handoff.SurveyPolicy{Languages: []string{"en", "tr", "ru"}}, ""},
 		{"an override", handoff.SurveyPolicy{Languages: []string{"en"}, Texts: map[string]map[string]string{"en": {"ask": "Rate us 1-5"}}}, ""},
-		{"a language without built-in texts", handoff.SurveyPolicy{Languages: []string{"en", "de"}}, "csat text de.ask is missing"},
-		{"an unknown text", handoff.SurveyPolicy{Languages: []string{"en"}, Texts: map[string]map[string]string{"en": {"asks": "x"}}}, "csat text en.asks is unknown"},
+		{"a language without built-in texts", handoff.SurveyPolicy{Languages: []string{"en", "de"}}, "bot shop: texts.de.ask: missing: de has no built-in survey texts"},
+		{"an unknown text", handoff.SurveyPolicy{Languages: []string{"en"}, Texts: map[string]map[string]string{"en": {"asks": "x"}}}, "texts.en.asks: unknown text"},
 		{"texts of another language", handoff.SurveyPolicy{Languages: []string{"en"}, Texts: map[string]map[string]string{"ru": {"ask": "x"}}}, "not one of the bot's languages"},
-		{"a title too long", handoff.SurveyPolicy{Languages: []string{"en"}, Texts: map[string]map[string]string{"en": {"rating_5": "5 – Absolutely wonderful"}}}, "rating_5 is over 20 characters"},
-		{"a template without a language", handoff.SurveyPolicy{Languages: []string{"en"}, Template: &baton.Template{Name: "csat"}}, "needs a name and a language"},
+		{"a title too long", handoff.SurveyPolicy{Languages: []string{"en"}, Texts: map[string]map[string]string{"en": {"rating_5": "5 – Absolutely wonderful"}}}, "texts.en.rating_5: over 20 characters"},
+		{"a template without a language", handoff.SurveyPolicy{Languages: []string{"en"}, Template: &baton.Template{Name: "csat"}}, "template: needs a name and a language"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
