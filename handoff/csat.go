@@ -385,7 +385,9 @@ func (b *surveyBot) request(conv *baton.Conversation, now time.Time) *baton.Mess
 // Anything else is no answer (false): the caller goes on as with any
 // message. Answering changes nothing about the conversation itself.
 func (s *Surveys) Answer(ctx context.Context, tx baton.Store, conv *baton.Conversation, msg *baton.Message) (bool, error) {
-	if conv.State != baton.StateResolved || conv.Resolutions < 1 || msg.Direction != baton.DirectionIn {
+	// The message may not be stored yet: a Direction left empty is the
+	// customer's.
+	if conv.State != baton.StateResolved || conv.Resolutions < 1 || (msg.Direction != "" && msg.Direction != baton.DirectionIn) {
 		return false, nil
 	}
 	survey, err := latestSurvey(ctx, tx, conv)

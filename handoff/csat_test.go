@@ -626,3 +626,28 @@ func TestSurveyTextNamesAreConfigs(t *testing.T) {
 		t.Fatalf("config knows the csat texts %s, the survey has %s", got, want)
 	}
 }
+
+// TestSurveyAnswerOnlyFromTheCustomer: an outbound message or a note that
+// reads "5" answers nothing; a message not stored yet (no direction) does.
+func TestSurveyAnswerOnlyFromTheCustomer(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newSurveyEnv(t, sc, handoff.SurveyPolicy{})
+			c := e.agentResolved(e.conversation(baton.ChannelWebChat, "en", time.Minute))
+			for _, d := range []baton.Direction{baton.DirectionOut, baton.DirectionNote, ""} {
+				var answered bool
+				err := e.st.Tx(e.ctx, func(tx baton.Store) error {
+					var err error
+					answered, err = e.surveys.Answer(e.ctx, tx, c, &baton.Message{Direction: d, Text: "5"})
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if answered != (d == "") {
+					t.Errorf("direction %q: answered %v", d, answered)
+				}
+			}
+		})
+	}
+}
