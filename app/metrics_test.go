@@ -60,32 +60,10 @@ func counter(t *testing.T, reg *prometheus.Registry, name, kind, outcome string)
 }
 
 // labelled reads the counter of reg named name whose labels include the
-// given name/value pairs.
+// given name/value pairs (0 when there is none).
 func labelled(t *testing.T, reg *prometheus.Registry, name string, pairs ...string) float64 {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			match := true
-			for i := 0; i+1 < len(pairs); i += 2 {
-				match = match && labels[pairs[i]] == pairs[i+1]
-			}
-			if match {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return find(t, reg, name, pairs...).GetCounter().GetValue()
 }
 
 func TestHumanMetrics(t *testing.T) {
