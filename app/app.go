@@ -24,6 +24,7 @@ import (
 	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/webchat"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/kb"
 	"github.com/batonhq/baton/nlu/pii"
@@ -71,6 +72,10 @@ type App struct {
 	pool     *jobs.Pool
 	web      *fiber.App
 	parts    *components
+	// surveys and observer are the CSAT survey and the human side's
+	// metrics, for the desk and the ownership policy to use.
+	surveys  *handoff.Surveys
+	observer handoff.Observer
 }
 
 // New assembles the pipeline for a validated cfg over opt.Store: it saves
@@ -118,6 +123,10 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	hm, err := newDeskMetrics(reg, cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
 	po := opt.Jobs
 	if opt.Workers > 0 {
 		po.Workers = opt.Workers
@@ -134,6 +143,10 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		llm = llmClient.LLM()
 	}
 	brains, err := buildBrains(ctx, cfg, brainDeps{store: st, embedder: emb, llm: llm, client: opt.HTTPClient, modelDir: opt.ModelDir})
+	if err != nil {
+		return nil, err
+	}
+	surveys, err := newSurveys(cfg, opt.Clock, hm, log)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +169,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		Bots:       cfg.DomainBots(),
 		PublicURL:  cfg.Server.PublicURL,
 		AdminToken: cfg.Server.AdminToken,
+		Metrics:    &handoff.Metrics{Store: st, Clock: opt.Clock},
 		Proxies:    parts.limits.proxies,
 		AuthGuard:  parts.limits.auth,
 		Registry:   reg,
@@ -169,7 +183,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{store: st, registry: reg, pool: pool, web: w, parts: parts}, nil
+	return &App{store: st, registry: reg, pool: pool, web: w, parts: parts, surveys: surveys, observer: hm}, nil
 }
 
 // Start launches the job workers.

@@ -87,6 +87,29 @@ type Bot struct {
 	// who writes again hears a person will answer [10m].
 	FollowUp   Duration `yaml:"follow_up"`
 	WaitNotice Duration `yaml:"wait_notice"`
+	// CSAT is the satisfaction survey sent when a conversation is
+	// resolved.
+	CSAT CSAT `yaml:"csat"`
+}
+
+// CSAT is a bot's satisfaction survey: a 1–5 rating, then an optional
+// comment. Conversations an agent resolves are surveyed unless Off;
+// those the bot resolved alone only with BotResolved.
+type CSAT struct {
+	Off         bool `yaml:"off"`
+	BotResolved bool `yaml:"bot_resolved"`
+	// AnswerWindow is how long after the request a rating is taken [7d];
+	// CommentWindow how long after the rating the customer's next message
+	// is its comment [30m].
+	AnswerWindow  Duration `yaml:"answer_window"`
+	CommentWindow Duration `yaml:"comment_window"`
+	// Template is the approved WhatsApp template sent instead of the
+	// question once the 24-hour window has closed; without one such a
+	// customer is not asked.
+	Template Template `yaml:"template"`
+	// Texts override the survey's texts by language and name (see
+	// CSATTextNames).
+	Texts map[string]map[string]string `yaml:"texts"`
 }
 
 // KB says where a bot's articles come from and how sure an answer must be.

@@ -56,6 +56,11 @@ func TestLoadValid(t *testing.T) {
 		{"count off", cfg.Server.Limits.WebChatStreamsTotal.Value(), 0},
 		{"count default", cfg.Server.Limits.WebChatStreamsPerVisitor.Value(), 3},
 		{"trusted proxies", cfg.Server.Proxies() != nil, true},
+		{"csat of bot-resolved conversations", cfg.Bots[0].CSAT.BotResolved, true},
+		{"csat comment window", cfg.Bots[0].CSAT.CommentWindow.Value(), 15 * time.Minute},
+		{"csat answer window unset", cfg.Bots[0].CSAT.AnswerWindow.Value(), time.Duration(0)},
+		{"csat template", cfg.Bots[0].CSAT.Template, Template{Name: "csat_rating", Language: "en_US"}},
+		{"csat text", cfg.Bots[0].CSAT.Texts["tr"]["rating_5"], "5 – Harika"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -213,6 +218,20 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 				"server.limits.webchat_streams_total: not a count",
 				"server.trusted_proxies[1]: \"proxy.internal\" is not an IP address or CIDR range",
 				"server.proxy_header: \"X Forwarded\" is not an HTTP header name",
+			},
+		},
+		{
+			file: "csat.yaml",
+			want: []string{
+				"bots[0].csat.bot_resolved: the survey is off (csat.off): nothing is surveyed",
+				"bots[0].csat.answer_window: not a duration",
+				"bots[0].csat.comment_window: must be positive",
+				"bots[0].csat.template: name and language go together",
+				"bots[0].csat.texts.de: not one of the bot's languages",
+				"bots[0].csat.texts.en.ask: empty",
+				"bots[0].csat.texts.en.please: unknown text; the texts are ask, sms_ask, list_button",
+				"bots[0].csat.texts.en.rating_5: 23 characters; a button title takes at most 20",
+				"bots[1].csat.template: only WhatsApp sends a template, and the bot has no WhatsApp channel",
 			},
 		},
 		{

@@ -259,6 +259,7 @@ func (v *validator) bots() map[string]int {
 		v.channels(p+".channels", b.Channels)
 		v.escalation(p+".escalation", b.Escalation)
 		v.behaviour(p, b)
+		v.csat(p+".csat", b)
 		v.duration(p+".reopen_window", b.ReopenWindow, false)
 	}
 	return ids

@@ -71,6 +71,8 @@ type Config struct {
 	// Clock gives the agent API the time a relative snooze counts from
 	// [baton.SystemClock].
 	Clock baton.Clock
+	// Metrics, when set, serves the support summary at GET /api/v1/metrics.
+	Metrics baton.MetricsSource
 	// Proxies says which peers' X-Forwarded-For names the client; nil
 	// means the TCP peer is the client.
 	Proxies *limit.Proxies
@@ -217,6 +219,7 @@ func (s *server) routes(app *fiber.App) {
 		api.Get("/agents/me/status", s.myStatus)
 		api.Put("/agents/me/status", s.setMyStatus)
 	}
+	api.Get("/metrics", admin, s.metricsSummary)
 	if s.cfg.KB != nil {
 		api.Get("/bots/:bot/articles", admin, s.listArticles)
 		api.Get("/bots/:bot/articles/:slug", admin, s.getArticle)
