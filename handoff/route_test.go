@@ -153,7 +153,7 @@ func TestPlan(t *testing.T) {
 			want:    "4>ana",
 		},
 		{
-			name: "an urgent conversation takes the only agent a later one could have had",
+			name:   "an urgent conversation takes the only agent a later one could have had",
 			agents: []handoff.AgentState{online("ana", 1, 0, "en", "billing"), online("bea", 1, 0, "en")},
 			waiting: []handoff.Item{item(waiting(1, 5), func(it *handoff.Item) { it.Priority = baton.PriorityUrgent }),
 				waiting(2, 0, "en", "billing")},
@@ -177,8 +177,14 @@ func TestPlan(t *testing.T) {
 		{
 			name: "conversations of a kind without capacity still count as load",
 			agents: []handoff.AgentState{
-				with(online("ana", 0, 0, "en"), func(a *handoff.AgentState) { a.Capacity = map[baton.ChannelKind]int{wa: 2}; a.Load = map[baton.ChannelKind]int{sms: 2} }),
-				with(online("bea", 0, 0, "en"), func(a *handoff.AgentState) { a.Capacity = map[baton.ChannelKind]int{wa: 2}; a.Load = map[baton.ChannelKind]int{wa: 1} }),
+				with(online("ana", 0, 0, "en"), func(a *handoff.AgentState) {
+					a.Capacity = map[baton.ChannelKind]int{wa: 2}
+					a.Load = map[baton.ChannelKind]int{sms: 2}
+				}),
+				with(online("bea", 0, 0, "en"), func(a *handoff.AgentState) {
+					a.Capacity = map[baton.ChannelKind]int{wa: 2}
+					a.Load = map[baton.ChannelKind]int{wa: 1}
+				}),
 			},
 			waiting: []handoff.Item{item(waiting(1, 0), func(it *handoff.Item) { it.Channel = wa })},
 			want:    "1>bea",
@@ -254,8 +260,8 @@ func TestPlan(t *testing.T) {
 			want: "1>ana 2>ana",
 		},
 		{
-			name:   "the preferred agent must still work for the bot",
-			agents: []handoff.AgentState{with(online("ana", 4, 0, "en"), func(a *handoff.AgentState) { a.BotID = "bank" })},
+			name:    "the preferred agent must still work for the bot",
+			agents:  []handoff.AgentState{with(online("ana", 4, 0, "en"), func(a *handoff.AgentState) { a.BotID = "bank" })},
 			waiting: []handoff.Item{item(waiting(1, 0), func(it *handoff.Item) { it.Preferred = "ana" })},
 			want:    "",
 		},
