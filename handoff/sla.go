@@ -47,7 +47,14 @@ type slaTimer struct {
 	Target         time.Duration `json:"target"`
 	Queue          string        `json:"queue"`
 	Priority       int           `json:"priority"`
+	// Breaches counts the breaches in a row this timer follows: each one
+	// doubles the wait before the next, so that a conversation nobody can
+	// take is acted on again without flooding the channel.
+	Breaches int `json:"breaches,omitempty"`
 }
+
+// maxBreachWait caps the wait between repeated breaches.
+const maxBreachWait = 24 * time.Hour
 
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
@@ -117,6 +124,11 @@ const (
 // timer on tx: the warning at the policy's share of the target, then the
 // breach at the due time. Targets are working time in the queue's hours.
 func (d *Desk) arm(ctx context.Context, tx baton.Store, conv *baton.Conversation, mode armMode) error {
+	return d.armAfter(ctx, tx, conv, mode, 0)
+}
+
+// armAfter is arm after breaches breaches in a row (armBreach).
+func (d *Desk) armAfter(ctx context.Context, tx baton.Store, conv *baton.Conversation, mode armMode, breaches int) error {
 	now := d.now()
 	q := d.queueOf(conv)
 	clock := clockOf(conv)
@@ -136,10 +148,17 @@ func (d *Desk) arm(ctx context.Context, tx baton.Store, conv *baton.Conversation
 			return fmt.Errorf("set the %s clock of conversation %d: %w", clock, conv.ID, err)
 		}
 	}
-	t := slaTimer{ConversationID: conv.ID, Clock: clock, Stage: StageBreach, Due: due, Target: target, Queue: q.ID, Priority: conv.Priority}
+	if mode == armBreach && breaches > 1 {
+		wait := target
+		for i := 1; i < breaches && wait < maxBreachWait; i++ {
+			wait *= 2
+		}
+		due = q.Hours.Add(now, min(wait, maxBreachWait))
+	}
+	t := slaTimer{ConversationID: conv.ID, Clock: clock, Stage: StageBreach, Due: due, Target: target, Queue: q.ID, Priority: conv.Priority, Breaches: breaches}
 	ratio := q.SLA.WarnRatio
 	runAt := due
-	if ratio > 0 && ratio < 1 {
+	if ratio > 0 && ratio < 1 && breaches <= 1 {
 		var warn time.Time
 		if fresh {
 			warn = q.Hours.Add(now, time.Duration(float64(target)*ratio))
@@ -295,6 +314,7 @@ func (d *Desk) breach(ctx context.Context, tx baton.Store, fx *effects, conv *ba
 	action := q.SLA.BreachAction
 	data := slaData(conv, t)
 	data["action"] = action
+	data["in_a_row"] = t.Breaches + 1
 	owner := conv.Owner()
 	prio, queueID := conv.Priority, conv.QueueID
 	switch action {
@@ -353,7 +373,7 @@ func (d *Desk) breach(ctx context.Context, tx baton.Store, fx *effects, conv *ba
 	if err := tx.AppendEvent(ctx, ev); err != nil {
 		return err
 	}
-	if err := d.arm(ctx, tx, conv, armBreach); err != nil {
+	if err := d.armAfter(ctx, tx, conv, armBreach, t.Breaches+1); err != nil {
 		return err
 	}
 	if conv.State == baton.StateQueued {
