@@ -11,6 +11,10 @@ bench() { go test -run '^$' -benchmem "$@" | grep -vE '^(goos|goarch|pkg|cpu):';
 
 section "Stores: insert+enqueue and claim+complete (SQLite, PostgreSQL)"
 bench -bench '^BenchmarkStore$' -benchtime 3s ./store/sqlite ./store/postgres
+section "Stores: claims per second, AssignConversation by 1 and 8 claimers over 20 agents, with p50/p99 (SQLite; PostgreSQL durable, a cluster of its own)"
+bench -bench '^BenchmarkAssign$' -benchtime 2000x ./store/sqlite
+BATON_PG_DURABLE=1 scripts/with-postgres.sh go test -run '^$' -benchmem -bench '^BenchmarkAssign$' -benchtime 2000x ./store/postgres |
+	grep -vE '^(goos|goarch|pkg|cpu):'
 section "Job worker pool"
 bench -bench '^BenchmarkPool$' ./jobs
 section "Webhooks: verified WhatsApp webhook -> stored -> 200 (bare fiber hello-world as the ceiling; throwaway cluster, commits not synced)"

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -289,6 +290,16 @@ func (p prefixRow) Scan(dest ...any) error {
 	return p.row.Scan(append(append([]any{}, p.extra...), dest...)...)
 }
 
+// suffixRow scans trailing columns into extra after the job columns.
+type suffixRow struct {
+	row   pgx.Row
+	extra []any
+}
+
+func (p suffixRow) Scan(dest ...any) error {
+	return p.row.Scan(append(append([]any{}, dest...), p.extra...)...)
+}
+
 const jobColsPrefixed = `j.id, j.kind, j.conversation_id, coalesce(j.key, ''), j.payload, j.status, j.run_at, j.attempts,
 	j.max_attempts, j.lease_owner, j.lease_until, j.last_error, j.created_at, j.updated_at`
 
@@ -388,4 +399,95 @@ func (s *Store) PurgeJobs(ctx context.Context, status baton.JobStatus, before ti
 		return 0, wrapErr(err, "purge "+string(status)+" jobs")
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// scheduleSQL arms a timer in one statement: a new job holds the key, or
+// the pending job that holds it is moved in place (the conflicting row is
+// locked first, so a claim or another schedule of it either committed
+// before, and is seen, or waits). A key held by a job that is no longer
+// pending is not taken over: nothing is returned and the caller frees the
+// key. xmax is 0 only on a freshly inserted row.
+const scheduleSQL = `
+	INSERT INTO jobs AS j (kind, conversation_id, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
+	VALUES ($1, $2, $3, $4::json, 'pending', $5, 0, $6, $7, $7)
+	ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, conversation_id = excluded.conversation_id, payload = excluded.payload,
+		run_at = excluded.run_at, max_attempts = excluded.max_attempts, attempts = 0, last_error = '',
+		lease_owner = '', lease_until = NULL, updated_at = excluded.updated_at
+		WHERE j.status = 'pending'
+	RETURNING ` + jobColsPrefixed + `, j.xmax::text <> '0'`
+
+// maxScheduleTries bounds the loop of ScheduleJob: each turn either arms
+// the timer or frees the key from a job that has started, which takes
+// another schedule racing for the same key at most a turn or two.
+const maxScheduleTries = 8
+
+// ScheduleJob arms the timer j.Key: the pending job with the key is moved
+// in place, any other job with it gives the key up to a new one. Each step
+// is one statement that locks the row it reads, so concurrent schedules,
+// cancels and claims of the key, from any process, serialise on that row.
+func (s *Store) ScheduleJob(ctx context.Context, j *baton.Job) (bool, error) {
+	switch {
+	case strings.TrimSpace(j.Key) == "":
+		return false, baton.Errorf(baton.EINVALID, "schedule job %s: a key is required", j.Kind)
+	case strings.TrimSpace(j.Kind) == "":
+		return false, baton.Errorf(baton.EINVALID, "schedule job %s: kind is required", j.Key)
+	case j.MaxAttempts < 0:
+		return false, baton.Errorf(baton.EINVALID, "schedule job %s: max attempts %d is negative", j.Key, j.MaxAttempts)
+	case j.ConversationID < 0:
+		return false, baton.Errorf(baton.EINVALID, "schedule job %s: negative conversation id", j.Key)
+	case len(j.Payload) > 0 && !json.Valid(j.Payload):
+		return false, baton.Errorf(baton.EINVALID, "schedule job %s: payload is not valid JSON", j.Key)
+	}
+	now := s.now()
+	runAt := j.RunAt
+	if runAt.IsZero() {
+		runAt = now
+	}
+	runAt = runAt.UTC().Truncate(time.Microsecond)
+	maxAttempts := j.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = baton.DefaultMaxAttempts
+	}
+	what := "schedule job " + j.Key
+	var (
+		stored   *baton.Job
+		replaced bool
+	)
+	err := s.inTx(ctx, func(q querier) error {
+		for try := 0; try < maxScheduleTries; try++ {
+			var err error
+			stored, err = scanJob(suffixRow{q.QueryRow(ctx, scheduleSQL, j.Kind, j.ConversationID, j.Key, rawJSON(j.Payload), runAt, maxAttempts, now),
+				[]any{&replaced}})
+			if err == nil {
+				return nil
+			}
+			if err != pgx.ErrNoRows {
+				return wrapErr(err, what)
+			}
+			// The key is held by a job that has started (running, done or
+			// dead): it keeps its work and gives up the key.
+			if _, err := q.Exec(ctx, `UPDATE jobs SET key = NULL, updated_at = $2 WHERE key = $1 AND status <> 'pending'`, j.Key, now); err != nil {
+				return wrapErr(err, what)
+			}
+		}
+		return baton.Errorf(baton.EUNAVAILABLE, "%s: the key kept changing hands; retry", what)
+	})
+	if err != nil {
+		return false, err
+	}
+	*j = *stored
+	return replaced, nil
+}
+
+// CancelJob deletes the pending job with key. A claim of it that got there
+// first holds the row: the delete waits, finds it running and leaves it.
+func (s *Store) CancelJob(ctx context.Context, key string) (bool, error) {
+	if strings.TrimSpace(key) == "" {
+		return false, baton.Errorf(baton.EINVALID, "cancel job: a key is required")
+	}
+	tag, err := s.q().Exec(ctx, `DELETE FROM jobs WHERE key = $1 AND status = 'pending'`, key)
+	if err != nil {
+		return false, wrapErr(err, "cancel job "+key)
+	}
+	return tag.RowsAffected() > 0, nil
 }

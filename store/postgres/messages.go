@@ -70,6 +70,27 @@ func rawJSON(b json.RawMessage) any {
 	return string(b)
 }
 
+const insertMessageSQL = `
+	INSERT INTO messages (conversation_id, bot_id, channel, provider_id, direction, author, author_id, type, text,
+		payload, reply_to, attachments, status, status_code, status_reason, metadata, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::json, $17, $18)
+	ON CONFLICT (channel, provider_id) DO NOTHING
+	RETURNING id`
+
+// insertAgentReplySQL stores an agent's reply and stops its conversation's
+// response clocks in the same statement; a duplicate (no row inserted)
+// changes no clock. LEAST and GREATEST skip NULLs: the first reply sets
+// both times.
+const insertAgentReplySQL = `
+	WITH m AS (` + insertMessageSQL + `, created_at
+	), clocks AS (
+		UPDATE conversations c SET first_agent_reply_at = least(c.first_agent_reply_at, m.created_at),
+			last_agent_reply_at = greatest(c.last_agent_reply_at, m.created_at), next_response_due = NULL,
+			version = c.version + 1, updated_at = $18
+		FROM m WHERE c.id = $1
+	)
+	SELECT id FROM m`
+
 // InsertMessage inserts m unless (channel, provider id) exists. ON CONFLICT
 // DO NOTHING waits for a concurrent insert of the same key and never raises,
 // so a duplicate inside a transaction does not abort it.
@@ -92,15 +113,14 @@ func (s *Store) InsertMessage(ctx context.Context, m *baton.Message) (bool, erro
 		created = now
 	}
 	created = created.UTC().Truncate(time.Microsecond)
-	err := s.q().QueryRow(ctx, `
-		INSERT INTO messages (conversation_id, bot_id, channel, provider_id, direction, author, author_id, type, text,
-			payload, reply_to, attachments, status, status_code, status_reason, metadata, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::json, $17, $18)
-		ON CONFLICT (channel, provider_id) DO NOTHING
-		RETURNING id`,
-		m.ConversationID, m.BotID, string(m.Channel), nullString(m.ProviderID), string(m.Direction), string(m.Author),
+	args := []any{m.ConversationID, m.BotID, string(m.Channel), nullString(m.ProviderID), string(m.Direction), string(m.Author),
 		m.AuthorID, string(m.Type), m.Text, m.Payload, m.ReplyTo, m.Attachments, string(m.Status), m.StatusCode,
-		m.StatusReason, rawJSON(m.Metadata), created, now).Scan(&m.ID)
+		m.StatusReason, rawJSON(m.Metadata), created, now}
+	query := insertMessageSQL
+	if m.IsAgentReply() {
+		query = insertAgentReplySQL
+	}
+	err := s.q().QueryRow(ctx, query, args...).Scan(&m.ID)
 	if err == nil {
 		m.CreatedAt, m.UpdatedAt = created, now
 		return true, nil

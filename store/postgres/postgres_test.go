@@ -49,11 +49,36 @@ func TestConformance(t *testing.T) {
 	t.Logf("PostgreSQL %s, pgvector %s", server, vector)
 	storetest.Run(t, func(t *testing.T, clock baton.Clock) baton.Store {
 		return openStore(t, clock)
-	})
+	}, storetest.WithTwin(func(t *testing.T, first baton.Store, clock baton.Clock) baton.Store {
+		// A pool of its own on the same schema: another process.
+		return openURL(t, first.(*Store).cfg.ConnString(), clock)
+	}))
 }
 
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, func(b *testing.B) baton.Store {
 		return openStore(b, nil)
+	})
+}
+
+// BenchmarkAssign reports claims per second. Its figure counts on a
+// durable cluster (BATON_PG_DURABLE=1 scripts/with-postgres.sh, as
+// scripts/bench.sh runs it): every claim is a commit that waits for its
+// WAL flush. The cluster's settings are reported as "durable" (1 = fsync,
+// synchronous_commit and full_page_writes on).
+func BenchmarkAssign(b *testing.B) {
+	storetest.BenchAssign(b, func(b *testing.B) baton.Store {
+		st := openStore(b, nil)
+		var settings string
+		if err := st.pool.QueryRow(context.Background(), `SELECT current_setting('fsync') || current_setting('synchronous_commit') ||
+			current_setting('full_page_writes')`).Scan(&settings); err != nil {
+			b.Fatal(err)
+		}
+		durable := 0.0
+		if settings == "ononon" {
+			durable = 1
+		}
+		b.Cleanup(func() { b.ReportMetric(durable, "durable") })
+		return st
 	})
 }

@@ -746,7 +746,12 @@ func TestClaimWhileAnotherClaimIsUncommitted(t *testing.T) {
 func TestMigrateAppliesOnlyPending(t *testing.T) {
 	st := openStore(t, nil)
 	ctx := testCtx(t)
-	if _, err := st.pool.Exec(ctx, `DROP TABLE gaps, chunk_terms, chunk_corpus, chunk_postings, article_sources, decisions, handoff_packets; DROP INDEX jobs_finished; DELETE FROM schema_migrations WHERE version > 1`); err != nil {
+	if _, err := st.pool.Exec(ctx, `DROP TABLE gaps, chunk_terms, chunk_corpus, chunk_postings, article_sources, decisions, handoff_packets, csat, agent_tokens;
+		DROP INDEX jobs_finished, conversations_open_agent;
+		ALTER TABLE conversations DROP COLUMN queued_at, DROP COLUMN assigned_at, DROP COLUMN first_response_due, DROP COLUMN next_response_due,
+			DROP COLUMN first_agent_reply_at, DROP COLUMN last_agent_reply_at, DROP COLUMN resolutions;
+		ALTER TABLE agents DROP COLUMN last_assigned_at;
+		DELETE FROM schema_migrations WHERE version > 1`); err != nil {
 		t.Fatal(err)
 	}
 	if code := baton.ErrorCode(st.Ping(ctx)); code != baton.EUNAVAILABLE {
@@ -1064,4 +1069,53 @@ func TestKeywordPublishedCheckIsHashed(t *testing.T) {
 	if len(hits) != 10 {
 		t.Fatalf("%d hits, want 10", len(hits))
 	}
+}
+
+// TestHandoffMigrationBackfill writes conversations with a history into a
+// schema at version 7 and opens it: migration 8 keeps every row and fills
+// the SLA clocks from the events and messages.
+func TestHandoffMigrationBackfill(t *testing.T) {
+	url := pgtest.Schema(t)
+	ctx := testCtx(t)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
+	for _, m := range ms {
+		if m.version >= 8 {
+			break
+		}
+		exec(m.sql)
+		exec(`INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name)
+	}
+	l := storetest.LegacyHistory()
+	exec(`INSERT INTO customers (id, bot_id, created_at, updated_at) OVERRIDING SYSTEM VALUE VALUES (1, 'shop', $1, $1)`, l.Start)
+	for _, c := range l.Conversations {
+		exec(`INSERT INTO conversations (id, bot_id, customer_id, channel, address, state, queue_id, agent_id, version, created_at, updated_at)
+			OVERRIDING SYSTEM VALUE VALUES ($1, 'shop', 1, 'whatsapp', '+100', $2, $3, $4, $5, $6, $6)`,
+			c.ID, string(c.State), c.QueueID, c.AgentID, c.Version, l.Start)
+	}
+	exec(`SELECT setval(pg_get_serial_sequence('conversations', 'id'), 100)`)
+	for _, e := range l.Events {
+		exec(`INSERT INTO events (conversation_id, type, from_state, to_state, at) VALUES ($1, $2, $3, $4, $5)`,
+			e.ConversationID, e.Type, string(e.From), string(e.To), e.At)
+	}
+	for _, m := range l.Messages {
+		exec(`INSERT INTO messages (conversation_id, bot_id, channel, direction, author, type, status, created_at, updated_at)
+			VALUES ($1, 'shop', 'whatsapp', $2, $3, 'text', 'sent', $4, $4)`, m.ConversationID, string(m.Direction), string(m.Author), m.At)
+	}
+	exec(`INSERT INTO agents (id, status, updated_at) VALUES ($1, 'online', $2)`, l.AgentID, l.Start)
+	storetest.CheckLegacy(t, openURL(t, url, nil), l)
 }

@@ -107,6 +107,9 @@ func (s *Store) ListCSAT(ctx context.Context, f baton.CSATFilter) ([]*baton.CSAT
 		where []string
 		args  []any
 	)
+	if f.ConversationID != 0 {
+		where, args = append(where, "conversation_id = ?"), append(args, f.ConversationID)
+	}
 	for _, eq := range []struct{ col, v string }{{"bot_id", f.BotID}, {"queue_id", f.QueueID}, {"agent_id", f.AgentID}} {
 		if eq.v != "" {
 			where, args = append(where, eq.col+" = ?"), append(args, eq.v)

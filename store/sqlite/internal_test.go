@@ -441,3 +441,58 @@ func TestKeywordFilterLooksUpCandidates(t *testing.T) {
 		t.Fatalf("plan:\n%s\nwant:\n%s", strings.Join(plan, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestHandoffMigrationBackfill writes conversations with a history into a
+// file at schema version 7 and opens it: migration 8 keeps every row and
+// fills the SLA clocks from the events and messages.
+func TestHandoffMigrationBackfill(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	for _, m := range ms {
+		if m.version >= 8 {
+			break
+		}
+		exec(m.sql)
+		exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 0)`, m.version, m.name)
+	}
+	l := storetest.LegacyHistory()
+	start := ts(l.Start)
+	exec(`INSERT INTO customers (id, bot_id, created_at, updated_at) VALUES (1, 'shop', ?, ?)`, start, start)
+	for _, c := range l.Conversations {
+		exec(`INSERT INTO conversations (id, bot_id, customer_id, channel, address, state, queue_id, agent_id, version, created_at, updated_at)
+			VALUES (?, 'shop', 1, 'whatsapp', '+100', ?, ?, ?, ?, ?, ?)`, c.ID, string(c.State), c.QueueID, c.AgentID, c.Version, start, start)
+	}
+	for _, e := range l.Events {
+		exec(`INSERT INTO events (conversation_id, type, from_state, to_state, at) VALUES (?, ?, ?, ?, ?)`,
+			e.ConversationID, e.Type, string(e.From), string(e.To), ts(e.At))
+	}
+	for _, m := range l.Messages {
+		exec(`INSERT INTO messages (conversation_id, bot_id, channel, direction, author, type, status, created_at, updated_at)
+			VALUES (?, 'shop', 'whatsapp', ?, ?, 'text', 'sent', ?, ?)`, m.ConversationID, string(m.Direction), string(m.Author), ts(m.At), ts(m.At))
+	}
+	exec(`INSERT INTO agents (id, status, updated_at) VALUES (?, 'online', ?)`, l.AgentID, start)
+	db.Close()
+
+	st, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("open and migrate: %v", err)
+	}
+	defer st.Close()
+	storetest.CheckLegacy(t, st, l)
+}

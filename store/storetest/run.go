@@ -19,9 +19,25 @@ type Opener func(t *testing.T, clock baton.Clock) baton.Store
 // suiteStart is where every suite clock starts.
 func suiteStart() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
 
+// Twin opens a second store on the database of st, with connections of
+// its own, as another `baton serve` process would, taking every "now" from
+// clock. It registers its own cleanup with t.Cleanup.
+type Twin func(t *testing.T, st baton.Store, clock baton.Clock) baton.Store
+
+// Option tunes Run.
+type Option func(*suite)
+
+// WithTwin lets the suite run its cross-process tests (concurrent
+// assignments and timers from two stores on one database); without it
+// they run on one store only.
+func WithTwin(twin Twin) Option { return func(s *suite) { s.twin = twin } }
+
 // Run runs the whole conformance suite against the stores open returns.
-func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store) {
+func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store, opts ...Option) {
 	s := &suite{open: open}
+	for _, o := range opts {
+		o(s)
+	}
 	t.Run("Customers", s.testCustomers)
 	t.Run("Conversations", s.testConversations)
 	t.Run("Transitions", s.testTransitions)
@@ -32,6 +48,13 @@ func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store) {
 	t.Run("Decisions", s.testDecisions)
 	t.Run("Packets", s.testPackets)
 	t.Run("Agents", s.testAgents)
+	t.Run("AgentLoads", s.testAgentLoads)
+	t.Run("Assign", s.testAssign)
+	t.Run("AssignConcurrently", s.testAssignConcurrently)
+	t.Run("Clocks", s.testClocks)
+	t.Run("ResponseClock", s.testResponseClock)
+	t.Run("AgentTokens", s.testAgentTokens)
+	t.Run("CSAT", s.testCSAT)
 	t.Run("Tx", s.testTx)
 	t.Run("Articles", s.testArticles)
 	t.Run("Chunks", s.testChunks)
@@ -43,6 +66,8 @@ func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store) {
 	t.Run("JobConcurrentClaims", s.testJobConcurrentClaims)
 	t.Run("JobCrash", s.testJobCrash)
 	t.Run("JobPurge", s.testJobPurge)
+	t.Run("ScheduleJob", s.testScheduleJob)
+	t.Run("ScheduleJobConcurrently", s.testScheduleJobConcurrently)
 	t.Run("Concurrency", s.testConcurrency)
 	t.Run("Gaps", s.testGaps)
 	t.Run("Ping", s.testPing)
@@ -50,6 +75,20 @@ func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store) {
 
 type suite struct {
 	open Opener
+	twin Twin // nil: no cross-process tests
+}
+
+// pair opens a fresh store and, when the suite has a Twin, a second store
+// on the same database and clock (else the same store again), for tests
+// that race two processes.
+func (s *suite) pair(t *testing.T) (a, b baton.Store, clock *Clock, ctx context.Context) {
+	t.Helper()
+	a, clock, ctx = s.fresh(t)
+	b = a
+	if s.twin != nil {
+		b = s.twin(t, a, clock)
+	}
+	return a, b, clock, ctx
 }
 
 // fresh opens a new store on a new clock.
