@@ -29,14 +29,17 @@ const (
 //   - decision: the choice of an agent for one conversation just queued
 //     (ForItem over the 200 agents), in memory after the store read —
 //     p99 against 1 ms;
+//
 //   - for-agent: what one agent who gained room takes from the 4,000
 //     waiting (ForAgent), in memory;
+//
 //   - plan: a whole sweep's plan over every waiting conversation;
+//
 //   - assign: routing one queued conversation end to end as the route job
 //     does it — its row and packet, every agent's load, the decision and
 //     the atomic assignment — p99 against 10 ms.
 //
-//	go test -run '^$' -bench Routing -benchtime 2000x ./handoff/
+//     go test -run '^$' -bench Routing -benchtime 2000x ./handoff/
 func BenchmarkRouting(b *testing.B) {
 	for _, sc := range stores() {
 		b.Run(sc.name, func(b *testing.B) {
