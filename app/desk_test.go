@@ -441,3 +441,71 @@ func assertNeverTwoOwners(t *testing.T, st baton.Store, id int64) (assignments i
 	}
 	return assignments
 }
+
+// TestCustomerMessagesRunTheClock: once the agent answered, the customer's
+// next message starts the next-response clock and arms its timer; a
+// message to a snoozed conversation wakes it to its agent with a fresh
+// clock and cancels the wake-up timer.
+func TestCustomerMessagesRunTheClock(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newDeskEnv(t, sc, nil, nil)
+			ctx := context.Background()
+			e.online("ann")
+			const cust = "16505551234"
+			e.post("whatsapp", waText("wamid.c1", cust, "I want to talk to a human please", start))
+			e.runJobs(func() bool { return e.conversationOf(cust).State == baton.StateAssigned })
+			id := e.conversationOf(cust).ID
+			ann := baton.Actor{AgentID: "ann"}
+			if _, err := e.app.Desk().Reply(ctx, id, baton.AgentReply{Text: "Hi, Ann here. Let me look."}, ann); err != nil {
+				t.Fatal(err)
+			}
+			if c := e.conversationOf(cust); c.FirstAgentReplyAt == nil || c.NextResponseDue != nil {
+				t.Fatalf("after the reply: %+v", c)
+			}
+
+			e.clock.Advance(10 * time.Minute)
+			e.post("whatsapp", waText("wamid.c2", cust, "any news?", e.clock.Now()))
+			c := e.conversationOf(cust)
+			// general has no next-response target: its first-response one
+			// (an hour at normal) stands in.
+			if c.NextResponseDue == nil || !c.NextResponseDue.Equal(e.clock.Now().Add(time.Hour)) {
+				t.Fatalf("next response due %v; want an hour after the message", c.NextResponseDue)
+			}
+			if !slaArmed(t, e.st, id) {
+				t.Fatal("no SLA timer after the customer's message")
+			}
+
+			if _, err := e.app.Desk().Snooze(ctx, id, e.clock.Now().Add(24*time.Hour), ann); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(time.Hour)
+			e.post("whatsapp", waText("wamid.c3", cust, "hello??", e.clock.Now()))
+			c = e.conversationOf(cust)
+			if c.State != baton.StateAssigned || c.AgentID != "ann" || c.NextResponseDue == nil || !c.NextResponseDue.Equal(e.clock.Now().Add(time.Hour)) {
+				t.Fatalf("after a message to the snoozed conversation: %+v", c)
+			}
+			js, err := e.st.ListJobs(ctx, baton.JobFilter{Kind: baton.JobSnooze, Status: baton.JobPending})
+			if err != nil || len(js) != 0 {
+				t.Fatalf("wake-up timers left: %d (%v)", len(js), err)
+			}
+			if vs, err := handoff.Check(ctx, e.st); err != nil || len(vs) > 0 {
+				t.Fatalf("invariant: %v %v", vs, err)
+			}
+		})
+	}
+}
+
+func slaArmed(t *testing.T, st baton.Store, id int64) bool {
+	t.Helper()
+	js, err := st.ListJobs(context.Background(), baton.JobFilter{Kind: baton.JobSLA, Status: baton.JobPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range js {
+		if j.Key == handoff.SLAKey(id) {
+			return true
+		}
+	}
+	return false
+}

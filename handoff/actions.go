@@ -332,7 +332,6 @@ func (d *Desk) handleSnooze(ctx context.Context, j *baton.Job) error {
 	if err := unmarshal(j, &t); err != nil || t.ConversationID == 0 {
 		return baton.Errorf(baton.EINVALID, "snooze job %d: payload has no conversation id", j.ID)
 	}
-	var woke *baton.Conversation
 	err := d.tx(ctx, func(tx baton.Store, fx *effects) error {
 		if err := current(ctx, tx, j); err != nil {
 			return err
@@ -353,10 +352,8 @@ func (d *Desk) handleSnooze(ctx context.Context, j *baton.Job) error {
 		}
 		fx.tell(baton.Notification{Kind: "woke", ConversationID: c.ID, QueueID: c.QueueID, AgentID: c.AgentID,
 			Text: fmt.Sprintf("Conversation %d is back from snooze.", c.ID)})
-		woke = c
 		return nil
 	})
-	_ = woke
 	return jobResult(err)
 }
 

@@ -1,6 +1,7 @@
 package handoff_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -617,6 +618,137 @@ func TestView(t *testing.T) {
 			if v.Packet == nil || v.Customer == nil || len(v.Messages) != 2 || v.Messages[1].Direction != baton.DirectionNote ||
 				!v.SLA.Breached || v.SLA.FirstResponseDue == nil || !v.Window.Open || len(v.Events) < 2 {
 				t.Fatalf("view %+v", v)
+			}
+		})
+	}
+}
+
+// surveys records what the desk asks of the survey side; a customer
+// message "5" answers.
+type surveys struct {
+	asked    []string
+	answered []string
+}
+
+func (s *surveys) Ask(_ context.Context, tx baton.Store, conv *baton.Conversation, by string) error {
+	if conv.State != baton.StateResolved {
+		return fmt.Errorf("asked about a %s conversation", conv.State)
+	}
+	s.asked = append(s.asked, fmt.Sprintf("%d by %s", conv.ID, by))
+	return nil
+}
+
+func (s *surveys) Answer(_ context.Context, tx baton.Store, conv *baton.Conversation, msg *baton.Message) (bool, error) {
+	if msg.Text != "5" {
+		return false, nil
+	}
+	s.answered = append(s.answered, fmt.Sprintf("%d: %s", conv.ID, msg.Text))
+	return true, nil
+}
+
+// TestResolveAsksAndTheAnswerDoesNotReopen: an agent's resolve asks for a
+// rating in its transaction; the customer's rating is the survey's and
+// reopens nothing, while anything else within the window reopens to the
+// same agent.
+func TestResolveAsksAndTheAnswerDoesNotReopen(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			sv := &surveys{}
+			f := newFixture(t, sc, func(c *handoff.Config) { c.Surveys = sv })
+			f.agent("ann", baton.AgentOnline, 1, "en")
+			id := f.escalate("general", "en", baton.PriorityNormal)
+			f.run()
+			if _, err := f.desk.Reply(f.ctx, id, baton.AgentReply{Text: "Sent a new one."}, agentActor("ann")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.desk.Resolve(f.ctx, id, agentActor("ann")); err != nil {
+				t.Fatal(err)
+			}
+			if len(sv.asked) != 1 || sv.asked[0] != fmt.Sprintf("%d by agent:ann", id) {
+				t.Fatalf("asked %v", sv.asked)
+			}
+			own := handoff.Ownership{Desk: f.desk, Surveys: sv}
+			say := func(text string) (*baton.Conversation, bool) {
+				var c *baton.Conversation
+				var reopened bool
+				err := f.st.Tx(f.ctx, func(tx baton.Store) error {
+					var err error
+					c, reopened, err = own.Resume(f.ctx, tx, baton.Bot{ID: bot, ReopenAfter: 72 * time.Hour}, f.conv(id),
+						&baton.Message{Direction: baton.DirectionIn, Author: baton.AuthorCustomer, Text: text}, f.clock.Now())
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c, reopened
+			}
+			f.clock.Advance(time.Minute)
+			if c, reopened := say("5"); c == nil || reopened || c.State != baton.StateResolved || len(sv.answered) != 1 {
+				t.Fatalf("the rating: %+v reopened %v answered %v", c, reopened, sv.answered)
+			}
+			if c, reopened := say("the zip broke again"); c == nil || !reopened || c.State != baton.StateAssigned || c.AgentID != "ann" {
+				t.Fatalf("a new message: %+v reopened %v", c, reopened)
+			}
+			if c := f.conv(id); c.NextResponseDue == nil || f.timer(baton.JobSLA, handoff.SLAKey(id)) == nil {
+				t.Fatal("the reopened conversation has no response clock")
+			}
+			f.check("reopened")
+		})
+	}
+}
+
+// TestReopenToTheQueueWhenTheAgentIsFull: within the window, an agent at
+// capacity does not get the conversation back: it waits in its queue,
+// watched and routed.
+func TestReopenToTheQueueWhenTheAgentIsFull(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			f := newFixture(t, sc)
+			f.agent("ann", baton.AgentOnline, 1, "en")
+			id := f.escalate("general", "en", baton.PriorityNormal)
+			f.run()
+			if _, err := f.desk.Resolve(f.ctx, id, agentActor("ann")); err != nil {
+				t.Fatal(err)
+			}
+			f.escalate("general", "en", baton.PriorityNormal)
+			f.run() // ann is full again
+			f.clock.Advance(48 * time.Hour)
+			err := f.st.Tx(f.ctx, func(tx baton.Store) error {
+				_, _, err := handoff.Ownership{Desk: f.desk}.Resume(f.ctx, tx, baton.Bot{ID: bot, ReopenAfter: 72 * time.Hour}, f.conv(id), nil, f.clock.Now())
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := f.conv(id); c.State != baton.StateQueued || c.QueueID != "general" {
+				t.Fatalf("reopened %s in %q; want queued in general", c.State, c.QueueID)
+			}
+			f.check("reopened to the queue")
+		})
+	}
+}
+
+// TestLeadAssigns: a lead may give a waiting conversation to an agent or
+// move one between agents; the freed room is routed.
+func TestLeadAssigns(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			f := newFixture(t, sc)
+			f.agent("lee", baton.AgentOnline, 0, "en", "lead")
+			f.agent("ann", baton.AgentOffline, 1, "en")
+			f.agent("bob", baton.AgentOnline, 1, "en")
+			id := f.escalate("general", "en", baton.PriorityNormal)
+			f.run()
+			if c := f.conv(id); c.AgentID != "bob" {
+				t.Fatalf("routed to %q", c.AgentID)
+			}
+			f.agent("ann", baton.AgentOnline, 1, "en")
+			c, err := f.desk.Assign(f.ctx, id, "ann", agentActor("lee"))
+			if err != nil || c.AgentID != "ann" {
+				t.Fatalf("lead's assign: %+v %v", c, err)
+			}
+			if evs := f.events(id, "transition"); evs[len(evs)-1].Data["from_agent"] != "bob" {
+				t.Fatalf("the move does not say whose it was: %+v", evs[len(evs)-1])
 			}
 		})
 	}

@@ -278,8 +278,14 @@ func (d *Desk) handleRoute(ctx context.Context, j *baton.Job) error {
 	}
 	switch {
 	case p.ConversationID != 0:
-		_, err := d.routeConversation(ctx, p.ConversationID, p.Exclude)
-		return err
+		routed, err := d.routeConversation(ctx, p.ConversationID, p.Exclude)
+		if err != nil || routed {
+			return err
+		}
+		// It waits: the sweep offers it again while it does. Arming the
+		// sweep here rather than in the transaction that queued it keeps
+		// escalations from queuing up on the sweep's one row.
+		return d.sweepSoon(ctx, d.st)
 	case p.Agent != "":
 		_, err := d.routeAgent(ctx, p.Agent)
 		return err

@@ -174,8 +174,8 @@ func (d *Desk) armAfter(ctx context.Context, tx baton.Store, conv *baton.Convers
 
 // Queued implements baton.Desk: inside the transaction that queued conv, it
 // arms the SLA timer (the first response until an agent answered, else the
-// next response) and asks for conv to be routed once tx commits; the sweep
-// keeps offering it while it waits.
+// next response) and asks for conv to be routed once tx commits; if that
+// finds nobody, the sweep keeps offering it while it waits.
 func (d *Desk) Queued(ctx context.Context, tx baton.Store, conv *baton.Conversation) error {
 	if conv == nil || conv.State != baton.StateQueued {
 		state := baton.State("")
@@ -187,10 +187,7 @@ func (d *Desk) Queued(ctx context.Context, tx baton.Store, conv *baton.Conversat
 	if err := d.arm(ctx, tx, conv, armKeep); err != nil {
 		return err
 	}
-	if err := d.route(ctx, tx, routePayload{ConversationID: conv.ID}); err != nil {
-		return err
-	}
-	return d.sweepSoon(ctx, tx)
+	return d.route(ctx, tx, routePayload{ConversationID: conv.ID})
 }
 
 // CustomerWrote is told, inside the ingestion's transaction, of a customer
@@ -377,10 +374,7 @@ func (d *Desk) breach(ctx context.Context, tx baton.Store, fx *effects, conv *ba
 		return err
 	}
 	if conv.State == baton.StateQueued {
-		if err := d.route(ctx, tx, routePayload{ConversationID: conv.ID, Exclude: owner}); err != nil {
-			return err
-		}
-		return d.sweepSoon(ctx, tx)
+		return d.route(ctx, tx, routePayload{ConversationID: conv.ID, Exclude: owner})
 	}
 	return nil
 }
