@@ -20,6 +20,9 @@ type cachedSkills struct {
 	skills  []string
 }
 
+// maxCachedSkills bounds the skills cache.
+const maxCachedSkills = 100_000
+
 // itemOf is the routing item of queued conv: the skills from its packet
 // (the queue's and the customer's language), or, for a conversation queued
 // without one, the queue's skills and its language.
@@ -42,6 +45,11 @@ func (d *Desk) itemOf(ctx context.Context, st baton.Store, conv *baton.Conversat
 			return Item{}, fmt.Errorf("route conversation %d: read its packet: %w", conv.ID, err)
 		}
 		d.mu.Lock()
+		if len(d.skills) >= maxCachedSkills {
+			// The sweep prunes it only when someone has room: a queue
+			// nobody serves for a long time must not grow it for ever.
+			clear(d.skills)
+		}
 		d.skills[conv.ID] = c
 		d.mu.Unlock()
 	}
