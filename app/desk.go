@@ -61,6 +61,3 @@ func windows(cfg *config.Config) handoff.Windows {
 // Desk is the human queue: routing, SLA timers and every lifecycle action
 // of escalated conversations, for the agent API and the consoles.
 func (a *App) Desk() baton.Desk { return a.parts.desk }
-
-// HandoffDesk is the same desk with its handoff-side methods, for tests.
-func (a *App) HandoffDesk() *handoff.Desk { return a.parts.desk }

@@ -278,7 +278,7 @@ func TestTwoInstancesNeverOverAssign(t *testing.T) {
 			const convs = 60
 			ids := make([]int64, 0, convs)
 			for i := range convs {
-				ids = append(ids, queueConversation(t, st, apps[i%2].app.HandoffDesk(), fmt.Sprintf("+1555100%04d", i)))
+				ids = append(ids, queueConversation(t, st, apps[i%2].app.Desk(), fmt.Sprintf("+1555100%04d", i)))
 			}
 			for _, e := range apps {
 				if err := e.app.Start(); err != nil {
@@ -379,7 +379,7 @@ func TestTwoInstancesNeverOverAssign(t *testing.T) {
 
 // queueConversation opens a conversation for a new customer at address and
 // queues it in general as an escalation does, and returns its id.
-func queueConversation(t *testing.T, st baton.Store, d *handoff.Desk, address string) int64 {
+func queueConversation(t *testing.T, st baton.Store, d baton.Desk, address string) int64 {
 	t.Helper()
 	ctx := context.Background()
 	cust, err := st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: botID, Channel: baton.ChannelWhatsApp, Address: address}, "")
