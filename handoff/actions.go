@@ -332,14 +332,7 @@ func (d *Desk) handleSnooze(ctx context.Context, j *baton.Job) error {
 	if err := unmarshal(j, &t); err != nil || t.ConversationID == 0 {
 		return baton.Errorf(baton.EINVALID, "snooze job %d: payload has no conversation id", j.ID)
 	}
-	err := d.tx(ctx, func(tx baton.Store, fx *effects) error {
-		if err := current(ctx, tx, j); err != nil {
-			return err
-		}
-		conv, err := d.lock(ctx, tx, t.ConversationID)
-		if err != nil {
-			return err
-		}
+	return d.onTimer(ctx, j, t.ConversationID, func(tx baton.Store, fx *effects, conv *baton.Conversation) error {
 		if conv.State != baton.StateSnoozed {
 			return nil
 		}
@@ -354,7 +347,6 @@ func (d *Desk) handleSnooze(ctx context.Context, j *baton.Job) error {
 			Text: fmt.Sprintf("Conversation %d is back from snooze.", c.ID)})
 		return nil
 	})
-	return jobResult(err)
 }
 
 // Wake wakes snoozed conv to its agent on tx because the customer wrote:

@@ -231,17 +231,10 @@ func satisfied(conv *baton.Conversation, t slaTimer) bool {
 // run repeated after a crash finds itself superseded: it acts once.
 func (d *Desk) handleSLA(ctx context.Context, j *baton.Job) error {
 	var t slaTimer
-	if err := json.Unmarshal(j.Payload, &t); err != nil || t.ConversationID == 0 {
+	if err := unmarshal(j, &t); err != nil || t.ConversationID == 0 {
 		return baton.Errorf(baton.EINVALID, "sla job %d: payload has no conversation id", j.ID)
 	}
-	err := d.tx(ctx, func(tx baton.Store, fx *effects) error {
-		if err := current(ctx, tx, j); err != nil {
-			return err
-		}
-		conv, err := d.lock(ctx, tx, t.ConversationID)
-		if err != nil {
-			return err
-		}
+	return d.onTimer(ctx, j, t.ConversationID, func(tx baton.Store, fx *effects, conv *baton.Conversation) error {
 		if conv.State != baton.StateQueued && conv.State != baton.StateAssigned {
 			return nil
 		}
@@ -256,6 +249,22 @@ func (d *Desk) handleSLA(ctx context.Context, j *baton.Job) error {
 			return d.warn(ctx, tx, fx, conv, t)
 		}
 		return d.breach(ctx, tx, fx, conv, t)
+	})
+}
+
+// onTimer runs fn on timer j's conversation id, read and held in a
+// transaction, unless j was superseded; what it returns is the timer's
+// verdict (a stale timer or a vanished conversation is done).
+func (d *Desk) onTimer(ctx context.Context, j *baton.Job, id int64, fn func(tx baton.Store, fx *effects, conv *baton.Conversation) error) error {
+	err := d.tx(ctx, func(tx baton.Store, fx *effects) error {
+		if err := current(ctx, tx, j); err != nil {
+			return err
+		}
+		conv, err := d.lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return fn(tx, fx, conv)
 	})
 	return jobResult(err)
 }
