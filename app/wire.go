@@ -27,6 +27,7 @@ type components struct {
 	chat     *webchat.Handler            // webChat's handler, for the posts that come without HTTP
 	jobs     map[string]baton.JobHandler // by job kind; only these are ever claimed
 	limits   *serverLimits
+	desk     *handoff.Desk
 }
 
 // wiring is what the components share: the store, the logger and the
@@ -54,6 +55,10 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 	for _, b := range cfg.DomainBots() {
 		botByID[b.ID] = b
 	}
+	desk, err := newDesk(cfg, w)
+	if err != nil {
+		return nil, err
+	}
 	ing := &channels.Ingester{
 		Store:  st,
 		Bots:   func(id string) (baton.Bot, bool) { b, ok := botByID[id]; return b, ok },
@@ -62,8 +67,10 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 		// A card number a customer pastes is kept with its last four
 		// digits only, in the transcript and everything read from it.
 		Mask: pii.MaskCards,
-		// Who owns a conversation when its customer writes again.
-		Ownership: handoff.Ownership{},
+		// Who owns a conversation when its customer writes again, and the
+		// response clock a customer's message starts.
+		Ownership: handoff.Ownership{Desk: desk},
+		Responses: desk,
 	}
 
 	wa := map[string]whatsapp.Account{}
@@ -108,7 +115,8 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 	comp := &components{
 		webhooks: map[string]baton.WebhookHandler{},
 		slack:    map[string]baton.WebhookHandler{},
-		jobs:     map[string]baton.JobHandler{},
+		jobs:     desk.Jobs(),
+		desk:     desk,
 	}
 	senders := map[baton.ChannelKind]baton.Sender{}
 	drop := channels.Foreign{Logger: log, Count: w.foreign}
@@ -136,7 +144,7 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log, InDoubt: w.inDoubt}
 	// Until the triage bot lands, every turn is answered with an
 	// acknowledgement through the real outbox.
-	comp.jobs[baton.JobTurn] = &bots.Turns{Store: st, Brains: w.brains, Budget: comp.limits.turnBudget, Clock: clock, Logger: log}
+	comp.jobs[baton.JobTurn] = &bots.Turns{Store: st, Brains: w.brains, Budget: comp.limits.turnBudget, Clock: clock, Logger: log, Queue: desk}
 	comp.jobs[baton.JobFollowUp] = &bots.FollowUps{Store: st}
 	return comp, nil
 }

@@ -37,6 +37,15 @@ type Turns struct {
 	// soon after the bot resolved their conversation turns that resolution
 	// into a failure (default 72h).
 	ReturnWindow time.Duration
+	// Queue hears of an escalation inside the transaction that queues the
+	// conversation, so that its SLA timer and routing are armed with it
+	// (handoff's Desk). nil: the conversation just waits.
+	Queue Queue
+}
+
+// Queue is the human queue's side of an escalation.
+type Queue interface {
+	Queued(ctx context.Context, tx baton.Store, conv *baton.Conversation) error
 }
 
 // TurnBudget spends one bot turn of a conversation's budget and returns 0,
@@ -205,8 +214,14 @@ func (h *Turns) commit(ctx context.Context, brain *Brain, convID, msgID int64, d
 				}
 			}
 			if out.Transition != nil {
-				if _, _, err := tx.TransitionConversation(ctx, convID, *out.Transition); err != nil {
+				moved, _, err := tx.TransitionConversation(ctx, convID, *out.Transition)
+				if err != nil {
 					return fmt.Errorf("move the conversation: %w", err)
+				}
+				if moved.State == baton.StateQueued && h.Queue != nil {
+					if err := h.Queue.Queued(ctx, tx, moved); err != nil {
+						return fmt.Errorf("queue the conversation: %w", err)
+					}
 				}
 			}
 			if wait := brain.followUp(); out.AskedHelp && wait > 0 {

@@ -68,6 +68,16 @@ type Ingester struct {
 	// conversation takes the message as it is and a resolved one is
 	// followed by a new conversation.
 	Ownership baton.Ownership
+	// Responses hears, inside the transaction that stored it, of every
+	// customer message to a queued or assigned conversation: the
+	// next-response clock starts there (handoff's Desk). nil: no clock.
+	Responses ResponseClock
+}
+
+// ResponseClock starts a conversation's next-response clock when its
+// customer writes, at at, inside tx.
+type ResponseClock interface {
+	CustomerWrote(ctx context.Context, tx baton.Store, conv *baton.Conversation, at time.Time) error
 }
 
 // errDuplicate rolls back the transaction of a message that was already
@@ -188,6 +198,11 @@ func (g *Ingester) Ingest(ctx context.Context, st baton.Store, in baton.InboundM
 // one wakes, a resolved one may reopen, an archived one is replaced).
 var appendStates = []baton.State{baton.StateBot, baton.StateQueued, baton.StateAssigned}
 
+// botStates are the states that take a message as it is when a message to
+// a person's conversation also starts its response clock, in the general
+// path's transaction.
+var botStates = []baton.State{baton.StateBot}
+
 // appendInbound is the common case in one store call (one round trip on
 // PostgreSQL): a customer writing into the conversation they are in, with
 // nothing to decide. ok is false when the message needs the general path:
@@ -198,10 +213,14 @@ func (g *Ingester) appendInbound(ctx context.Context, st baton.Store, in *baton.
 	if len(in.Attributes) > 0 || len(in.CustomerAttributes) > 0 || (in.Channel == baton.ChannelSMS && SMSKeyword(in.Text) != KeywordNone) {
 		return IngestResult{}, false, nil
 	}
+	states := appendStates
+	if g.Responses != nil {
+		states = botStates
+	}
 	a := &baton.InboundAppend{
 		Identity:    baton.ChannelIdentity{BotID: in.BotID, Channel: in.Channel, Address: in.From},
 		ProfileName: in.ProfileName,
-		States:      appendStates,
+		States:      states,
 		Message:     inboundToMessage(in, 0),
 		InboundAt:   inboundAt(in, g.now()),
 		Turn:        true,
@@ -272,13 +291,14 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 			return fmt.Errorf("mark customer verified: %w", err)
 		}
 	}
-	conv, err := g.conversationFor(ctx, tx, bot, cust.ID, in, now, res)
+	msg := inboundToMessage(in, 0)
+	conv, err := g.conversationFor(ctx, tx, bot, cust.ID, in, msg, now, res)
 	if err != nil {
 		return err
 	}
 	res.ConversationID = conv.ID
 
-	msg := inboundToMessage(in, conv.ID)
+	msg.ConversationID = conv.ID
 	created, err := tx.InsertMessage(ctx, msg)
 	if err != nil {
 		return fmt.Errorf("insert message: %w", err)
@@ -308,6 +328,11 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 	if dirty {
 		if err := tx.UpdateConversation(ctx, conv); err != nil {
 			return fmt.Errorf("update conversation %d: %w", conv.ID, err)
+		}
+	}
+	if g.Responses != nil {
+		if err := g.Responses.CustomerWrote(ctx, tx, conv, at); err != nil {
+			return fmt.Errorf("conversation %d: %w", conv.ID, err)
 		}
 	}
 
@@ -349,7 +374,7 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 // archived one, or none, means a new conversation with the bot. A new
 // conversation that follows a resolved one is linked to it, both ways, in
 // their event logs.
-func (g *Ingester) conversationFor(ctx context.Context, tx baton.Store, bot baton.Bot, customerID int64, in *baton.InboundMessage, now time.Time, res *IngestResult) (*baton.Conversation, error) {
+func (g *Ingester) conversationFor(ctx context.Context, tx baton.Store, bot baton.Bot, customerID int64, in *baton.InboundMessage, msg *baton.Message, now time.Time, res *IngestResult) (*baton.Conversation, error) {
 	latest, err := tx.OpenConversation(ctx, in.BotID, customerID, in.Channel)
 	switch {
 	case baton.ErrorCode(err) == baton.ENOTFOUND:
@@ -363,7 +388,7 @@ func (g *Ingester) conversationFor(ctx context.Context, tx baton.Store, bot bato
 			return latest, nil
 		case baton.StateSnoozed, baton.StateResolved:
 			if g.Ownership != nil {
-				c, reopened, err := g.Ownership.Resume(ctx, tx, bot, latest, now)
+				c, reopened, err := g.Ownership.Resume(ctx, tx, bot, latest, msg, now)
 				if err != nil {
 					return nil, err
 				}

@@ -53,7 +53,7 @@ func TestOwnershipResume(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &fakeStore{agents: map[string]baton.AgentStatus{"maya": baton.AgentOnline, "sam": baton.AgentAway}}
-			c, reopened, err := Ownership{}.Resume(context.Background(), st, tc.bot, tc.latest, now)
+			c, reopened, err := Ownership{}.Resume(context.Background(), st, tc.bot, tc.latest, nil, now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -90,17 +90,86 @@ func Plan(waiting []Item, agents []AgentState) []Offer {
 // ForItem is the agent for one conversation that has just been queued: the
 // least loaded eligible agent with room, or false when there is none (the
 // conversation waits for ForAgent or the next Plan).
+//
+// It is one pass over the agents with no index built: it runs for every
+// conversation queued, and what it does not allocate the collector does
+// not have to chase.
 func ForItem(it Item, agents []AgentState) (Offer, bool) {
-	ix := newIndex(agents)
-	c := ix.newClass(&it)
-	if c == nil {
+	if it.Preferred != "" {
+		if p := firstIndex(agents, it.Preferred); p >= 0 {
+			if a := &agents[p]; a.Status == baton.AgentOnline && serves(a, it.BotID) && hasRoom(a, it.Channel) {
+				return Offer{Item: it, AgentID: a.ID}, true
+			}
+		}
+	}
+	best := -1
+	var bestLoad, bestCap int64
+	for i := range agents {
+		a := &agents[i]
+		if a.Status != baton.AgentOnline || !serves(a, it.BotID) || !hasRoom(a, it.Channel) || !hasSkills(a.Skills, it.Skills) {
+			continue
+		}
+		load, capacity := totals(a)
+		if best >= 0 {
+			b := &agents[best]
+			// The order of agent.less: share of capacity, the longer wait
+			// since the last assignment, the lower id.
+			l, r := load*bestCap, bestLoad*capacity
+			if l > r || (l == r && (a.LastAssignedAt.After(b.LastAssignedAt) ||
+				(a.LastAssignedAt.Equal(b.LastAssignedAt) && a.ID >= b.ID))) {
+				continue
+			}
+		}
+		if firstIndex(agents, a.ID) != i {
+			continue // a repeated id keeps its first state
+		}
+		best, bestLoad, bestCap = i, load, capacity
+	}
+	if best < 0 {
 		return Offer{}, false
 	}
-	a := ix.pick(c)
-	if a < 0 {
-		return Offer{}, false
+	return Offer{Item: it, AgentID: agents[best].ID}, true
+}
+
+func firstIndex(agents []AgentState, id string) int {
+	for i := range agents {
+		if agents[i].ID == id {
+			return i
+		}
 	}
-	return Offer{Item: it, AgentID: ix.agents[a].id}, true
+	return -1
+}
+
+func serves(a *AgentState, bot string) bool { return a.BotID == "" || a.BotID == bot }
+
+func hasRoom(a *AgentState, kind baton.ChannelKind) bool {
+	c := a.Capacity[kind]
+	return c > 0 && max(a.Load[kind], 0) < c
+}
+
+func hasSkills(have, need []string) bool {
+	for _, n := range need {
+		if !slices.Contains(have, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// totals are an agent's open conversations and capacity over every kind,
+// as the index counts them.
+func totals(a *AgentState) (load, capacity int64) {
+	for _, n := range a.Load {
+		if n > 0 {
+			load += int64(n)
+		}
+	}
+	for _, n := range a.Capacity {
+		if n > 0 {
+			capacity += int64(n)
+		}
+	}
+	return load, capacity
 }
 
 // ForAgent is what one agent who has just gained room takes from the
