@@ -72,10 +72,6 @@ type App struct {
 	pool     *jobs.Pool
 	web      *fiber.App
 	parts    *components
-	// surveys and observer are the CSAT survey and the human side's
-	// metrics, for the desk and the ownership policy to use.
-	surveys  *handoff.Surveys
-	observer handoff.Observer
 }
 
 // New assembles the pipeline for a validated cfg over opt.Store: it saves
@@ -151,7 +147,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		return nil, err
 	}
 	parts, err := wire(cfg, wiring{brains: brains, store: st, log: log, clock: opt.Clock, client: opt.HTTPClient, redact: opt.Redactor,
-		foreign: wm.foreign, inDoubt: jm.deliveryInDoubt})
+		foreign: wm.foreign, inDoubt: jm.deliveryInDoubt, surveys: surveys, observer: hm})
 	if err != nil {
 		return nil, err
 	}
@@ -177,13 +173,12 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		Version:    opt.Version,
 		Queues:     cfg.DomainQueues(),
 		Clock:      opt.Clock,
-		// Desk mounts the agent API; nil until the desk is wired.
-		Desk: nil,
+		Desk:       parts.desk,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &App{store: st, registry: reg, pool: pool, web: w, parts: parts, surveys: surveys, observer: hm}, nil
+	return &App{store: st, registry: reg, pool: pool, web: w, parts: parts}, nil
 }
 
 // Start launches the job workers.

@@ -229,9 +229,11 @@ func TestBotEndToEnd(t *testing.T) {
 				t.Errorf("the answer %q does not look like the cited article %s", text(answer), v.Decisions[0].Citations[0].Slug)
 			}
 
-			// "Yes" resolves it: the bot's resolution.
+			// "Yes" resolves it: the bot's resolution, which the example
+			// surveys (csat.bot_resolved) with WhatsApp's list of five.
 			sent = s.say(waButton("wamid.q2", ana, bots.PayloadHelpYes, "Yes", now.Add(time.Second)))
-			if len(sent) != 1 || !strings.HasPrefix(text(sent[0]), "Glad I could help") {
+			if len(sent) != 2 || !strings.HasPrefix(text(sent[0]), "Glad I could help") || sent[1]["type"] != "interactive" ||
+				sent[1]["interactive"].(map[string]any)["type"] != "list" {
 				t.Fatalf("after yes: %v", sent)
 			}
 			v = s.conversation(ana)

@@ -23,7 +23,8 @@ func newDesk(cfg *config.Config, w wiring) (*handoff.Desk, error) {
 	for _, b := range cfg.DomainBots() {
 		bots[b.ID] = b
 	}
-	return handoff.New(handoff.Config{Store: w.store, Queues: queues, Bots: bots, Clock: w.clock, Logger: w.log, Windows: windows(cfg)})
+	return handoff.New(handoff.Config{Store: w.store, Queues: queues, Bots: bots, Clock: w.clock, Logger: w.log, Windows: windows(cfg),
+		Surveys: w.surveys, Observer: w.observer})
 }
 
 // windows are the channels' rules for an agent's message, per bot: on

@@ -44,6 +44,10 @@ type wiring struct {
 	redact  baton.Redactor
 	foreign func(provider string, n int)
 	inDoubt func(baton.ChannelKind)
+	// surveys asks customers for a rating when a conversation is resolved;
+	// observer counts the human side's events for Prometheus.
+	surveys  *handoff.Surveys
+	observer handoff.Observer
 }
 
 // wire builds the channel adapters, the agent console, the bots and their
@@ -69,7 +73,7 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 		Mask: pii.MaskCards,
 		// Who owns a conversation when its customer writes again, and the
 		// response clock a customer's message starts.
-		Ownership: handoff.Ownership{Desk: desk},
+		Ownership: handoff.Ownership{Desk: desk, Surveys: w.surveys},
 		Responses: desk,
 	}
 
@@ -144,8 +148,9 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 	comp.jobs[baton.JobDeliver] = &channels.Deliverer{Store: st, Senders: senders, Clock: clock, Logger: log, InDoubt: w.inDoubt}
 	// Until the triage bot lands, every turn is answered with an
 	// acknowledgement through the real outbox.
-	comp.jobs[baton.JobTurn] = &bots.Turns{Store: st, Brains: w.brains, Budget: comp.limits.turnBudget, Clock: clock, Logger: log, Queue: desk}
-	comp.jobs[baton.JobFollowUp] = &bots.FollowUps{Store: st}
+	comp.jobs[baton.JobTurn] = &bots.Turns{Store: st, Brains: w.brains, Budget: comp.limits.turnBudget, Clock: clock, Logger: log, Queue: desk,
+		Surveys: w.surveys, Escalated: w.observer.Escalated}
+	comp.jobs[baton.JobFollowUp] = &bots.FollowUps{Store: st, Surveys: w.surveys}
 	return comp, nil
 }
 

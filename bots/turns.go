@@ -41,11 +41,24 @@ type Turns struct {
 	// conversation, so that its SLA timer and routing are armed with it
 	// (handoff's Desk). nil: the conversation just waits.
 	Queue Queue
+	// Surveys, when set, is asked inside the transaction in which the bot
+	// resolves a conversation (the customer said it helped, or did not
+	// answer): the bot's policy decides whether the customer is surveyed.
+	Surveys BotSurveys
+	// Escalated, when set, counts an escalation once it committed, by queue
+	// and the triggers that fired.
+	Escalated func(queue string, triggers []string)
 }
 
 // Queue is the human queue's side of an escalation.
 type Queue interface {
 	Queued(ctx context.Context, tx baton.Store, conv *baton.Conversation) error
+}
+
+// BotSurveys asks the customer of a conversation the bot resolved how it
+// went (handoff's Surveys).
+type BotSurveys interface {
+	AskBotResolved(ctx context.Context, tx baton.Store, conv *baton.Conversation) error
 }
 
 // TurnBudget spends one bot turn of a conversation's budget and returns 0,
@@ -158,6 +171,9 @@ func (h *Turns) HandleJob(ctx context.Context, j *baton.Job) error {
 	if err != nil || !committed {
 		return err
 	}
+	if out.Packet != nil && h.Escalated != nil {
+		h.Escalated(out.Packet.QueueID, triggerNames(out.Packet.Reasons))
+	}
 	if out.Packet != nil && h.Notifier != nil {
 		n := baton.Notification{Kind: "escalated", ConversationID: conv.ID, QueueID: out.Packet.QueueID, Packet: out.Packet}
 		if err := h.Notifier.Notify(ctx, n); err != nil {
@@ -221,6 +237,11 @@ func (h *Turns) commit(ctx context.Context, brain *Brain, convID, msgID int64, d
 				if moved.State == baton.StateQueued && h.Queue != nil {
 					if err := h.Queue.Queued(ctx, tx, moved); err != nil {
 						return fmt.Errorf("queue the conversation: %w", err)
+					}
+				}
+				if moved.State == baton.StateResolved && h.Surveys != nil {
+					if err := h.Surveys.AskBotResolved(ctx, tx, moved); err != nil {
+						return fmt.Errorf("survey the resolution: %w", err)
 					}
 				}
 			}
@@ -382,6 +403,8 @@ func (h *Turns) lastDecision(ctx context.Context, st baton.Store, convID int64) 
 // conversation is resolved, counted apart from an explicit yes.
 type FollowUps struct {
 	Store baton.Store
+	// Surveys, when set, is asked in the resolving transaction (see Turns).
+	Surveys BotSurveys
 }
 
 // HandleJob implements baton.JobHandler for follow-up jobs.
@@ -418,9 +441,12 @@ func (f *FollowUps) HandleJob(ctx context.Context, j *baton.Job) error {
 		if err := tx.InsertDecision(ctx, d); err != nil {
 			return err
 		}
-		_, _, err = tx.TransitionConversation(ctx, conv.ID, baton.Transition{To: baton.StateResolved, Actor: "bot",
+		moved, _, err := tx.TransitionConversation(ctx, conv.ID, baton.Transition{To: baton.StateResolved, Actor: "bot",
 			Reason: "no answer to \"did this help?\"", Data: map[string]any{"resolution": ResolvedAssumed}})
-		return err
+		if err != nil || f.Surveys == nil {
+			return err
+		}
+		return f.Surveys.AskBotResolved(ctx, tx, moved)
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("follow-up job %d: %w", j.ID, err)

@@ -62,6 +62,7 @@ func (d *Desk) Claim(ctx context.Context, id int64, by baton.Actor) (*baton.Conv
 	if err != nil {
 		return nil, claimed(err, id, "claim")
 	}
+	d.observeAssigned(c)
 	return c, nil
 }
 
@@ -402,6 +403,10 @@ func (d *Desk) Resolve(ctx context.Context, id int64, by baton.Actor) (*baton.Co
 				return fmt.Errorf("resolve conversation %d: ask for a rating: %w", id, err)
 			}
 		}
+		if d.obs != nil && conv.QueuedAt != nil && c.ResolvedAt != nil {
+			queue, took := c.QueueID, c.ResolvedAt.Sub(*conv.QueuedAt)
+			fx.then(func() { d.obs.Resolved(queue, took) })
+		}
 		out = c
 		return nil
 	})
@@ -533,6 +538,10 @@ func (d *Desk) Reply(ctx context.Context, id int64, r baton.AgentReply, by baton
 		// The reply answers: the clock stopped.
 		if _, err := tx.CancelJob(ctx, SLAKey(id)); err != nil {
 			return err
+		}
+		if d.obs != nil && conv.FirstAgentReplyAt == nil && conv.QueuedAt != nil {
+			queue, prio, took := conv.QueueID, conv.Priority, msg.CreatedAt.Sub(*conv.QueuedAt)
+			fx.then(func() { d.obs.FirstResponse(queue, prio, took) })
 		}
 		out = msg
 		return nil

@@ -14,21 +14,6 @@ import (
 	"github.com/batonhq/baton"
 )
 
-// Surveyor asks a customer how a resolved conversation went and takes the
-// answer. handoff/desk.go owns this interface (the desk calls Ask on
-// Resolve, the ownership policy calls Answer); it is repeated here, exactly,
-// for Surveys to implement until both files meet on one branch.
-type Surveyor interface {
-	// Ask is called inside the transaction that resolves conv: it records the
-	// survey and enqueues the rating request through the outbox, on tx.
-	Ask(ctx context.Context, tx baton.Store, conv *baton.Conversation, by string) error
-	// Answer is called by ingestion's ownership policy, inside its transaction,
-	// for a customer message to a resolved conversation: it reports whether the
-	// message answered an open survey (a rating or the comment after it), and if
-	// so records it (and may enqueue a thank-you on tx).
-	Answer(ctx context.Context, tx baton.Store, conv *baton.Conversation, msg *baton.Message) (bool, error)
-}
-
 var _ Surveyor = (*Surveys)(nil)
 
 // The survey's texts, by name. Built in for en, tr and ru; a bot's

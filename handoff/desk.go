@@ -58,6 +58,9 @@ type Config struct {
 	Notifier baton.Notifier
 	// Surveys, when set, asks for a rating when an agent resolves.
 	Surveys Surveyor
+	// Observer, when set, hears of assignments, first responses and
+	// resolutions as they commit (the Prometheus series).
+	Observer Observer
 	// SweepEvery is how often waiting conversations are offered again
 	// while any wait [30s]: a lost race or a missed capacity change never
 	// leaves a customer waiting beside an agent with room for longer.
@@ -79,6 +82,7 @@ type Desk struct {
 	window Windows
 	notify baton.Notifier
 	survey Surveyor
+	obs    Observer
 	sweep  time.Duration
 	target time.Duration
 
@@ -94,7 +98,7 @@ func New(cfg Config) (*Desk, error) {
 		return nil, baton.Errorf(baton.EINVALID, "desk: a store is required")
 	}
 	d := &Desk{st: cfg.Store, queues: cfg.Queues, bots: cfg.Bots, clock: cfg.Clock, log: cfg.Logger, window: cfg.Windows,
-		notify: cfg.Notifier, survey: cfg.Surveys, sweep: cfg.SweepEvery, target: cfg.DefaultTarget, skills: map[int64]cachedSkills{}}
+		notify: cfg.Notifier, survey: cfg.Surveys, obs: cfg.Observer, sweep: cfg.SweepEvery, target: cfg.DefaultTarget, skills: map[int64]cachedSkills{}}
 	if d.queues == nil {
 		d.queues = map[string]baton.Queue{}
 	}
@@ -139,10 +143,16 @@ func (d *Desk) queueOf(conv *baton.Conversation) baton.Queue {
 // actor changed between its read and its write.
 const maxTxAttempts = 4
 
-// effects are what an action does once it committed: notifications.
-type effects struct{ notices []baton.Notification }
+// effects are what an action does once it committed: notifications and
+// observations, which must not count a transaction that rolled back.
+type effects struct {
+	notices []baton.Notification
+	after   []func()
+}
 
 func (e *effects) tell(n baton.Notification) { e.notices = append(e.notices, n) }
+
+func (e *effects) then(f func()) { e.after = append(e.after, f) }
 
 // tx runs fn in a transaction, again when it lost an optimistic-concurrency
 // race (never when an assignment was refused: that is the answer), and then
@@ -161,7 +171,18 @@ func (d *Desk) tx(ctx context.Context, fn func(tx baton.Store, fx *effects) erro
 		return err
 	}
 	d.send(ctx, fx.notices)
+	for _, f := range fx.after {
+		f()
+	}
 	return nil
+}
+
+// observeAssigned counts how long c waited in its queue before an agent
+// took it.
+func (d *Desk) observeAssigned(c *baton.Conversation) {
+	if d.obs != nil && c.QueuedAt != nil && c.AssignedAt != nil && !c.AssignedAt.Before(*c.QueuedAt) {
+		d.obs.Assigned(c.QueueID, c.AssignedAt.Sub(*c.QueuedAt))
+	}
 }
 
 func (d *Desk) send(ctx context.Context, ns []baton.Notification) {

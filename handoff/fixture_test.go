@@ -3,7 +3,6 @@ package handoff_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/jobs"
-	"github.com/batonhq/baton/store/sqlite"
 	"github.com/batonhq/baton/store/storetest"
 )
 
@@ -20,25 +18,6 @@ import (
 var tz = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 const bot = "shop"
-
-type storeCase struct {
-	name string
-	open func(t testing.TB, clock baton.Clock) baton.Store
-}
-
-// stores are the real stores the desk runs on: SQLite always, PostgreSQL
-// when the test database is configured (see pgstores_test.go).
-func stores() []storeCase {
-	out := []storeCase{{"sqlite", func(t testing.TB, clock baton.Clock) baton.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"), sqlite.Options{Clock: clock})
-		if err != nil {
-			t.Fatalf("open sqlite: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}}}
-	return append(out, morestores()...)
-}
 
 // testQueues are the fixture's queues: general raises the priority on a
 // breach, billing moves to leads, leads and turkish tell the channel.

@@ -98,6 +98,7 @@ func (d *Desk) assign(ctx context.Context, o Offer, reason string) (conv *baton.
 		return nil, nil, err
 	}
 	d.assigned(ctx, c)
+	d.observeAssigned(c)
 	return c, nil, nil
 }
 
