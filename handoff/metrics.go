@@ -374,6 +374,9 @@ func count(g *baton.CSATFigures, c *baton.CSAT) {
 	if c.AnsweredAt != nil && c.Rating >= baton.MinCSATRating && c.Rating <= baton.MaxCSATRating {
 		g.Answered++
 		g.Ratings[c.Rating-1]++
+		if c.Comment != "" {
+			g.Commented++
+		}
 	}
 }
 

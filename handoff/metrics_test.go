@@ -101,7 +101,7 @@ func (h *history) survey(name, bot, queue, agent string, botResolved bool, min i
 // from by hand (minutes after day0; the period is the first day):
 //
 //	A  shop, escalated at 1 (general, normal, due 11; wants_human), maya
-//	   at 3, her first reply at 6, resolved at 31; rated 5.
+//	   at 3, her first reply at 6, resolved at 31; rated 5, with a comment.
 //	B  shop, created at 60, escalated at 60 (billing, high, due 65;
 //	   negative_sentiment and wants_human), maya at 64, first reply at 70
 //	   (late), transferred to general at 80 and raised to urgent, sam at
@@ -132,6 +132,9 @@ func (h *history) build() {
 	h.reply("A", 6, "maya")
 	h.move("A", 31, baton.Transition{To: baton.StateResolved})
 	h.survey("A", "shop", "general", "maya", false, 31, 5)
+	if _, err := h.st.CommentCSAT(h.ctx, h.ids["A"], 0, "Quick and kind."); err != nil {
+		h.t.Fatal(err)
+	}
 
 	h.create("B", "shop", "cust-b", baton.ChannelWebChat, 60)
 	h.escalate("B", 60, "billing", baton.PriorityHigh, 65)
@@ -275,8 +278,8 @@ func TestSummarize(t *testing.T) {
 
 func checkCSAT(t *testing.T, c baton.CSATSummary) {
 	t.Helper()
-	fig := func(req, ans int, avg float64, ratings ...int) baton.CSATFigures {
-		f := baton.CSATFigures{Requested: req, Answered: ans, Average: avg}
+	fig := func(req, ans, commented int, avg float64, ratings ...int) baton.CSATFigures {
+		f := baton.CSATFigures{Requested: req, Answered: ans, Commented: commented, Average: avg}
 		if req > 0 {
 			f.ResponseRate = float64(ans) / float64(req)
 		}
@@ -286,23 +289,23 @@ func checkCSAT(t *testing.T, c baton.CSATSummary) {
 		return f
 	}
 	same := func(what string, got, want baton.CSATFigures) {
-		if got.Requested != want.Requested || got.Answered != want.Answered || !near(got.Average, want.Average) ||
+		if got.Requested != want.Requested || got.Answered != want.Answered || got.Commented != want.Commented || !near(got.Average, want.Average) ||
 			!near(got.ResponseRate, want.ResponseRate) || got.Ratings != want.Ratings {
 			t.Errorf("CSAT %s: %+v, want %+v", what, got, want)
 		}
 	}
-	// A 5, B unanswered, C 4 (bot); M is bank's.
-	same("overall", c.CSATFigures, fig(3, 2, 4.5, 5, 4))
+	// A 5 with a comment, B unanswered, C 4 (bot); M is bank's.
+	same("overall", c.CSATFigures, fig(3, 2, 1, 4.5, 5, 4))
 	groups := []struct {
 		name string
 		got  []baton.CSATGroup
 		want map[string]baton.CSATFigures
 	}{
-		{"by bot", c.ByBot, map[string]baton.CSATFigures{"shop": fig(3, 2, 4.5, 5, 4)}},
-		{"by queue", c.ByQueue, map[string]baton.CSATFigures{"general": fig(2, 1, 5, 5)}},
-		{"by agent", c.ByAgent, map[string]baton.CSATFigures{"maya": fig(1, 1, 5, 5), "sam": fig(1, 0, 0)}},
-		{"by trigger", c.ByTrigger, map[string]baton.CSATFigures{"wants_human": fig(2, 1, 5, 5), "negative_sentiment": fig(1, 0, 0), "none": fig(1, 1, 4, 4)}},
-		{"by resolver", c.ByResolver, map[string]baton.CSATFigures{"agent": fig(2, 1, 5, 5), "bot": fig(1, 1, 4, 4)}},
+		{"by bot", c.ByBot, map[string]baton.CSATFigures{"shop": fig(3, 2, 1, 4.5, 5, 4)}},
+		{"by queue", c.ByQueue, map[string]baton.CSATFigures{"general": fig(2, 1, 1, 5, 5)}},
+		{"by agent", c.ByAgent, map[string]baton.CSATFigures{"maya": fig(1, 1, 1, 5, 5), "sam": fig(1, 0, 0, 0)}},
+		{"by trigger", c.ByTrigger, map[string]baton.CSATFigures{"wants_human": fig(2, 1, 1, 5, 5), "negative_sentiment": fig(1, 0, 0, 0), "none": fig(1, 1, 0, 4, 4)}},
+		{"by resolver", c.ByResolver, map[string]baton.CSATFigures{"agent": fig(2, 1, 1, 5, 5), "bot": fig(1, 1, 0, 4, 4)}},
 	}
 	for _, g := range groups {
 		if len(g.got) != len(g.want) {
