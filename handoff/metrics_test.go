@@ -406,6 +406,53 @@ func TestSummarizeQueueWaits(t *testing.T) {
 	}
 }
 
+// TestSummarizeRecontactWindow: Summarize reads the conversations created
+// after the period only as far as the last containment window reaches, and
+// a customer back at its very end (or in the period) has re-contacted.
+func TestSummarizeRecontactWindow(t *testing.T) {
+	const window = 72 * 60 // minutes
+	tests := []struct {
+		name        string
+		back        int // minutes after the bot resolved; 0 = never
+		recontacted bool
+	}{
+		{"back within the period", 30, true},
+		{"back after the period, within the window", 2 * 24 * 60, true},
+		{"back at the end of the window", window, true},
+		{"back a minute after it", window + 1, false},
+		{"never back", 0, false},
+	}
+	for _, sc := range stores() {
+		for _, tc := range tests {
+			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+				clk := newClock(day0)
+				h := &history{t: t, ctx: context.Background(), st: sc.open(t, clk), clock: clk, ids: map[string]int64{}}
+				// R is resolved by the bot at 600 (the period is the
+				// first day); another customer's S comes at the very end of
+				// the window, and is no re-contact of R's.
+				h.create("R", "shop", "cust-r", baton.ChannelWebChat, 590)
+				h.move("R", 600, baton.Transition{To: baton.StateResolved, Actor: "bot"})
+				h.create("S", "shop", "cust-s", baton.ChannelWebChat, 600+window)
+				if tc.back > 0 {
+					h.create("R2", "shop", "cust-r", baton.ChannelWebChat, 600+tc.back)
+				}
+				s, err := handoff.Summarize(h.ctx, h.st, baton.MetricsQuery{From: day0, To: day0.Add(24 * time.Hour), BotID: "shop",
+					Now: day0.Add(10 * 24 * time.Hour)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := baton.Containment{BotResolved: 1, Contained: 1}
+				if tc.recontacted {
+					want = baton.Containment{BotResolved: 1, ReContacted: 1}
+				}
+				if ct := s.Containment; ct.BotResolved != want.BotResolved || ct.ReContacted != want.ReContacted || ct.Contained != want.Contained || ct.Pending != 0 {
+					t.Fatalf("containment %+v, want %+v", ct, want)
+				}
+			})
+		}
+	}
+}
+
 func TestSummarizeRefusesBadQueries(t *testing.T) {
 	st := stores()[0].open(t, newClock(day0))
 	tests := []struct {
