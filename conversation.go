@@ -366,7 +366,22 @@ type ConversationFilter struct {
 	States     []State
 	QueueID    string
 	AgentID    string
-	Limit      int
+	// CreatedFrom and CreatedTo bound CreatedAt to [CreatedFrom,
+	// CreatedTo); a zero time leaves that side open.
+	CreatedFrom time.Time
+	CreatedTo   time.Time
+	Limit       int
+}
+
+// Validate reports what makes f unfit to list by, with code EINVALID: a
+// CreatedTo before CreatedFrom (an empty range is fine). Both stores call
+// it.
+func (f *ConversationFilter) Validate() error {
+	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && f.CreatedTo.Before(f.CreatedFrom) {
+		return Errorf(EINVALID, "conversation filter: created to %s is before created from %s",
+			f.CreatedTo.UTC().Format(time.RFC3339Nano), f.CreatedFrom.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
 }
 
 // ConversationStore keeps conversations and their event log.
@@ -427,7 +442,8 @@ type ConversationStore interface {
 	// A due before since is EINVALID; an unknown id ENOTFOUND.
 	StartResponseClock(ctx context.Context, id int64, since, due time.Time) (*Conversation, bool, error)
 	// ListConversations returns the matching conversations by id, the
-	// first f.Limit of them (0 for all).
+	// first f.Limit of them (0 for all); a bad filter is what
+	// ConversationFilter.Validate says.
 	ListConversations(ctx context.Context, f ConversationFilter) ([]*Conversation, error)
 	// AppendEvent stores e (At zero = now) and sets e.ID; e.Type is
 	// required.
@@ -435,4 +451,8 @@ type ConversationStore interface {
 	// ListEvents returns a conversation's events in the order they were
 	// appended.
 	ListEvents(ctx context.Context, conversationID int64) ([]*Event, error)
+	// ListEventsFor returns the events of every conversation in ids, in
+	// one read: by conversation id, then in the order they were appended.
+	// Unknown ids and repeats add nothing; no ids is no events.
+	ListEventsFor(ctx context.Context, ids []int64) ([]*Event, error)
 }

@@ -2,6 +2,7 @@ package baton
 
 import (
 	"context"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -58,6 +59,22 @@ func (a *CSATAnswer) Validate() error {
 	return nil
 }
 
+// ValidateComment reports what makes comment unfit to store as the comment
+// on episode resolution (0 = the latest) of conversationID: EINVALID for a
+// blank comment or a negative episode, ETOOLARGE for one over
+// MaxCSATComment characters. Both stores call it from CommentCSAT.
+func ValidateComment(conversationID int64, resolution int, comment string) error {
+	switch {
+	case resolution < 0:
+		return Errorf(EINVALID, "CSAT comment for conversation %d: resolution %d is negative", conversationID, resolution)
+	case strings.TrimSpace(comment) == "":
+		return Errorf(EINVALID, "CSAT comment for conversation %d: the comment is empty", conversationID)
+	case utf8.RuneCountInString(comment) > MaxCSATComment:
+		return Errorf(ETOOLARGE, "CSAT comment for conversation %d: the comment has more than %d characters", conversationID, MaxCSATComment)
+	}
+	return nil
+}
+
 // ValidateRequest reports what makes c unfit to store as a new survey,
 // with code EINVALID. Both stores call it.
 func (c *CSAT) ValidateRequest() error {
@@ -102,6 +119,15 @@ type CSATStore interface {
 	// answer), a conversation without such a survey is ENOTFOUND, a bad
 	// answer is what CSATAnswer.Validate says.
 	AnswerCSAT(ctx context.Context, a CSATAnswer) (*CSAT, error)
+	// CommentCSAT records the customer's comment on the survey of episode
+	// resolution (0 = the conversation's latest survey) and returns the
+	// survey. The survey must have its rating already (a comment comes
+	// after it): one without is EINVALID. The first comment stands,
+	// whether it came with the rating or after it: a survey with a
+	// comment is ECONFLICT and keeps it. A conversation without such a
+	// survey is ENOTFOUND; a bad comment is what ValidateComment says.
+	// Nothing changes on an error.
+	CommentCSAT(ctx context.Context, conversationID int64, resolution int, comment string) (*CSAT, error)
 	// ListCSAT returns the matching surveys by RequestedAt, then ID.
 	ListCSAT(ctx context.Context, f CSATFilter) ([]*CSAT, error)
 }

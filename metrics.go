@@ -135,6 +135,7 @@ type CSATSummary struct {
 type CSATFigures struct {
 	Requested    int     `json:"requested"`
 	Answered     int     `json:"answered"`
+	Commented    int     `json:"commented"` // answered with a comment too
 	ResponseRate float64 `json:"response_rate"`
 	Average      float64 `json:"average"`
 	// Ratings counts the answers by rating: Ratings[0] is 1, Ratings[4] 5.

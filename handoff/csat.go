@@ -241,8 +241,8 @@ const (
 	// EventCSATAnswered: the customer rated episode Data["resolution"]
 	// Data["rating"].
 	EventCSATAnswered = "csat_answered"
-	// EventCSATComment: the customer's comment on episode
-	// Data["resolution"] is Data["comment"].
+	// EventCSATComment: the customer commented on episode
+	// Data["resolution"]; the comment is the survey's (baton.CSAT.Comment).
 	EventCSATComment = "csat_comment"
 )
 
@@ -401,9 +401,8 @@ func (s *Surveys) Answer(ctx context.Context, tx baton.Store, conv *baton.Conver
 	if now.Sub(*survey.AnsweredAt) > b.CommentWindow || msg.Payload != "" || strings.TrimSpace(msg.Text) == "" {
 		return false, nil
 	}
-	commented, err := hasComment(ctx, tx, survey)
-	if err != nil || commented {
-		return false, err
+	if survey.Comment != "" {
+		return false, nil // the first comment stands
 	}
 	return s.comment(ctx, tx, b, conv, survey, msg, now)
 }
@@ -447,47 +446,24 @@ func (s *Surveys) rate(ctx context.Context, tx baton.Store, b *surveyBot, conv *
 	return true, nil
 }
 
-// hasComment reports whether the survey's episode has its comment.
-func hasComment(ctx context.Context, tx baton.Store, survey *baton.CSAT) (bool, error) {
-	if survey.Comment != "" {
-		return true, nil
-	}
-	evs, err := tx.ListEvents(ctx, survey.ConversationID)
-	if err != nil {
-		return false, fmt.Errorf("csat comment on conversation %d: %w", survey.ConversationID, err)
-	}
-	for _, e := range evs {
-		if e.Type == EventCSATComment && episodeOf(e) == survey.Resolution {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// episodeOf is the resolution an event's Data names; numbers come back
-// from JSON as float64.
-func episodeOf(e *baton.Event) int {
-	switch v := e.Data["resolution"].(type) {
-	case int:
-		return v
-	case float64:
-		return int(v)
-	case int64:
-		return int(v)
-	}
-	return 0
-}
-
-// comment keeps the customer's comment in the conversation's log: the
-// stores take a survey's answer once (AnswerCSAT), so the rating's row
-// cannot take a comment that follows it.
+// comment stores the customer's comment with the survey (CommentCSAT) and
+// thanks them. A comment stored a moment ago by a concurrent message
+// stands: this message is then no answer.
 func (s *Surveys) comment(ctx context.Context, tx baton.Store, b *surveyBot, conv *baton.Conversation, survey *baton.CSAT, msg *baton.Message, now time.Time) (bool, error) {
 	text := strings.TrimSpace(msg.Text)
 	if r := []rune(text); len(r) > baton.MaxCSATComment {
 		text = string(r[:baton.MaxCSATComment])
 	}
+	_, err := tx.CommentCSAT(ctx, conv.ID, survey.Resolution, text)
+	switch {
+	case baton.ErrorCode(err) == baton.ECONFLICT:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("csat comment on conversation %d: %w", conv.ID, err)
+	}
+	// The log says that the customer commented; the text is the survey's.
 	ev := &baton.Event{ConversationID: conv.ID, Type: EventCSATComment, Actor: "customer", Reason: "the customer commented on their rating",
-		Data: map[string]any{"resolution": survey.Resolution, "comment": text}, At: now}
+		Data: map[string]any{"resolution": survey.Resolution}, At: now}
 	if err := tx.AppendEvent(ctx, ev); err != nil {
 		return false, fmt.Errorf("csat comment on conversation %d: %w", conv.ID, err)
 	}
@@ -498,18 +474,6 @@ func (s *Surveys) comment(ctx context.Context, tx baton.Store, b *surveyBot, con
 		}
 	}
 	return true, nil
-}
-
-// SurveyCommentOf is the comment the customer gave on episode resolution of
-// a conversation, from its event log ("" when none).
-func SurveyCommentOf(events []*baton.Event, resolution int) string {
-	for _, e := range events {
-		if e.Type == EventCSATComment && episodeOf(e) == resolution {
-			c, _ := e.Data["comment"].(string)
-			return c
-		}
-	}
-	return ""
 }
 
 // ratingWords are the number words a customer may rate with.

@@ -482,12 +482,26 @@ func TestSurveyAnswer(t *testing.T) {
 			if !e.answer(c, "", "  Maya was quick and kind. ") {
 				t.Fatal("the comment was not taken")
 			}
+			// Stored with the survey, its rating untouched; the log says
+			// that the customer commented, not what.
+			if s := e.surveysOf(c.ID)[0]; s.Comment != "Maya was quick and kind." || s.Rating != 5 || !s.AnsweredAt.Equal(rated) {
+				t.Fatalf("survey %+v, want the comment with rating 5 answered at %s", s, rated)
+			}
 			evs, err := e.st.ListEvents(e.ctx, c.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := handoff.SurveyCommentOf(evs, 1); got != "Maya was quick and kind." {
-				t.Fatalf("comment %q", got)
+			commented := 0
+			for _, ev := range evs {
+				if ev.Type == handoff.EventCSATComment {
+					commented++
+					if _, ok := ev.Data["comment"]; ok {
+						t.Errorf("the event keeps the comment's text: %+v", ev.Data)
+					}
+				}
+			}
+			if commented != 1 {
+				t.Fatalf("%d comment events, want 1", commented)
 			}
 			sent = e.sent(c.ID)
 			if len(sent) != 3 || sent[2].Text != "Thank you for your feedback!" {
@@ -496,6 +510,9 @@ func TestSurveyAnswer(t *testing.T) {
 			// A second text is a new message, not a second comment.
 			if e.answer(c, "", "one more thing") {
 				t.Fatal("a second comment was taken")
+			}
+			if s := e.surveysOf(c.ID)[0]; s.Comment != "Maya was quick and kind." {
+				t.Fatalf("comment %q after a second text, want the first", s.Comment)
 			}
 
 			after, err := e.st.GetConversation(e.ctx, c.ID)

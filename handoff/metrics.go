@@ -100,9 +100,47 @@ func Summarize(ctx context.Context, st baton.Store, q baton.MetricsQuery) (*bato
 	if now.IsZero() {
 		now = q.To
 	}
-	all, err := st.ListConversations(ctx, baton.ConversationFilter{BotID: q.BotID})
+	// The period's conversations, their events in one read, and then only
+	// the later conversations a re-contact can be among.
+	period, err := st.ListConversations(ctx, baton.ConversationFilter{BotID: q.BotID, CreatedFrom: q.From, CreatedTo: q.To})
 	if err != nil {
 		return nil, fmt.Errorf("metrics: list conversations: %w", err)
+	}
+	var ids []int64
+	for _, c := range period {
+		if q.QueueID == "" || c.QueueID == q.QueueID {
+			ids = append(ids, c.ID)
+		}
+	}
+	evs, err := st.ListEventsFor(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: events of %d conversations: %w", len(ids), err)
+	}
+	eventsOf := map[int64][]*baton.Event{}
+	for _, e := range evs {
+		eventsOf[e.ConversationID] = append(eventsOf[e.ConversationID], e)
+	}
+	facts := make(map[int64]*convFacts, len(ids))
+	var lastWindowEnd time.Time
+	for _, c := range period {
+		if q.QueueID != "" && c.QueueID != q.QueueID {
+			continue
+		}
+		f := factsOf(eventsOf[c.ID])
+		facts[c.ID] = f
+		if f.botResolvedAt != nil && f.botResolvedAt.Add(ContainmentWindow).After(lastWindowEnd) {
+			lastWindowEnd = f.botResolvedAt.Add(ContainmentWindow)
+		}
+	}
+	all := period
+	if !lastWindowEnd.Before(q.To) {
+		// Containment windows reach past the period: a customer may be
+		// back in a conversation created after it. The bound is inclusive.
+		later, err := st.ListConversations(ctx, baton.ConversationFilter{BotID: q.BotID, CreatedFrom: q.To, CreatedTo: lastWindowEnd.Add(time.Microsecond)})
+		if err != nil {
+			return nil, fmt.Errorf("metrics: list conversations: %w", err)
+		}
+		all = append(slices.Clip(period), later...)
 	}
 	type customer struct {
 		bot string
@@ -122,12 +160,12 @@ func Summarize(ctx context.Context, st baton.Store, q baton.MetricsQuery) (*bato
 		sla                            = map[slaKey]*baton.SLAAttainment{}
 		cohort                         = map[int64]*convFacts{}
 	)
-	for _, c := range all {
-		if c.CreatedAt.Before(q.From) || !c.CreatedAt.Before(q.To) || (q.QueueID != "" && c.QueueID != q.QueueID) {
-			continue
+	for _, c := range period {
+		f := facts[c.ID]
+		if f == nil {
+			continue // another queue's
 		}
-		f, err := readFacts(ctx, st, c)
-		if err != nil {
+		if err := readEscalation(ctx, st, c, f); err != nil {
 			return nil, err
 		}
 		cohort[c.ID] = f
@@ -220,11 +258,8 @@ type convFacts struct {
 	priority      int      // of the escalation
 }
 
-func readFacts(ctx context.Context, st baton.Store, c *baton.Conversation) (*convFacts, error) {
-	evs, err := st.ListEvents(ctx, c.ID)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: events of conversation %d: %w", c.ID, err)
-	}
+// factsOf reads what a conversation's events (in order) say.
+func factsOf(evs []*baton.Event) *convFacts {
 	f := &convFacts{}
 	var queuedAt *time.Time
 	for _, e := range evs {
@@ -253,8 +288,14 @@ func readFacts(ctx context.Context, st baton.Store, c *baton.Conversation) (*con
 			f.waits = append(f.waits, at.Sub(*queuedAt))
 		}
 	}
+	return f
+}
+
+// readEscalation adds to f what escalated c, from its packet, else its
+// escalating decision: the triggers and the priority.
+func readEscalation(ctx context.Context, st baton.Store, c *baton.Conversation, f *convFacts) error {
 	if f.escalatedAt == nil {
-		return f, nil
+		return nil
 	}
 	f.priority = c.Priority
 	p, err := st.GetPacket(ctx, c.ID)
@@ -269,13 +310,13 @@ func readFacts(ctx context.Context, st baton.Store, c *baton.Conversation) (*con
 	case baton.ErrorCode(err) == baton.ENOTFOUND:
 		p = nil
 	default:
-		return nil, fmt.Errorf("metrics: packet of conversation %d: %w", c.ID, err)
+		return fmt.Errorf("metrics: packet of conversation %d: %w", c.ID, err)
 	}
 	if p == nil {
 		// No packet: the escalating decision says why.
 		ds, err := st.ListDecisions(ctx, c.ID, 0)
 		if err != nil {
-			return nil, fmt.Errorf("metrics: decisions of conversation %d: %w", c.ID, err)
+			return fmt.Errorf("metrics: decisions of conversation %d: %w", c.ID, err)
 		}
 		for _, d := range ds {
 			if d.Action != baton.ActionEscalate {
@@ -294,7 +335,7 @@ func readFacts(ctx context.Context, st baton.Store, c *baton.Conversation) (*con
 	}
 	slices.Sort(f.triggers)
 	f.triggers = slices.Compact(f.triggers)
-	return f, nil
+	return nil
 }
 
 // recontacted reports whether the customer came back within the
@@ -374,6 +415,9 @@ func count(g *baton.CSATFigures, c *baton.CSAT) {
 	if c.AnsweredAt != nil && c.Rating >= baton.MinCSATRating && c.Rating <= baton.MaxCSATRating {
 		g.Answered++
 		g.Ratings[c.Rating-1]++
+		if c.Comment != "" {
+			g.Commented++
+		}
 	}
 }
 

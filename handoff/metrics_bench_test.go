@@ -12,10 +12,10 @@ import (
 
 // BenchmarkSummarize times one summary over a day of 1,000 conversations
 // (half escalated: queued, assigned, answered, resolved, surveyed; half
-// resolved by the bot), on each store. Summarize reads every conversation
-// of the bot and, for those of the period, their events (and the packet
-// of an escalated one): the cost grows with the conversations of the
-// period, one read each.
+// resolved by the bot), on each store. Summarize reads the conversations
+// of the period (and those after it that a containment window reaches)
+// and their events in one read each, then the packet of each escalated
+// one: that read per conversation is what grows with the period.
 func BenchmarkSummarize(b *testing.B) {
 	const n = 1000
 	for _, sc := range stores() {

@@ -101,7 +101,7 @@ func (h *history) survey(name, bot, queue, agent string, botResolved bool, min i
 // from by hand (minutes after day0; the period is the first day):
 //
 //	A  shop, escalated at 1 (general, normal, due 11; wants_human), maya
-//	   at 3, her first reply at 6, resolved at 31; rated 5.
+//	   at 3, her first reply at 6, resolved at 31; rated 5, with a comment.
 //	B  shop, created at 60, escalated at 60 (billing, high, due 65;
 //	   negative_sentiment and wants_human), maya at 64, first reply at 70
 //	   (late), transferred to general at 80 and raised to urgent, sam at
@@ -132,6 +132,9 @@ func (h *history) build() {
 	h.reply("A", 6, "maya")
 	h.move("A", 31, baton.Transition{To: baton.StateResolved})
 	h.survey("A", "shop", "general", "maya", false, 31, 5)
+	if _, err := h.st.CommentCSAT(h.ctx, h.ids["A"], 0, "Quick and kind."); err != nil {
+		h.t.Fatal(err)
+	}
 
 	h.create("B", "shop", "cust-b", baton.ChannelWebChat, 60)
 	h.escalate("B", 60, "billing", baton.PriorityHigh, 65)
@@ -275,8 +278,8 @@ func TestSummarize(t *testing.T) {
 
 func checkCSAT(t *testing.T, c baton.CSATSummary) {
 	t.Helper()
-	fig := func(req, ans int, avg float64, ratings ...int) baton.CSATFigures {
-		f := baton.CSATFigures{Requested: req, Answered: ans, Average: avg}
+	fig := func(req, ans, commented int, avg float64, ratings ...int) baton.CSATFigures {
+		f := baton.CSATFigures{Requested: req, Answered: ans, Commented: commented, Average: avg}
 		if req > 0 {
 			f.ResponseRate = float64(ans) / float64(req)
 		}
@@ -286,23 +289,23 @@ func checkCSAT(t *testing.T, c baton.CSATSummary) {
 		return f
 	}
 	same := func(what string, got, want baton.CSATFigures) {
-		if got.Requested != want.Requested || got.Answered != want.Answered || !near(got.Average, want.Average) ||
+		if got.Requested != want.Requested || got.Answered != want.Answered || got.Commented != want.Commented || !near(got.Average, want.Average) ||
 			!near(got.ResponseRate, want.ResponseRate) || got.Ratings != want.Ratings {
 			t.Errorf("CSAT %s: %+v, want %+v", what, got, want)
 		}
 	}
-	// A 5, B unanswered, C 4 (bot); M is bank's.
-	same("overall", c.CSATFigures, fig(3, 2, 4.5, 5, 4))
+	// A 5 with a comment, B unanswered, C 4 (bot); M is bank's.
+	same("overall", c.CSATFigures, fig(3, 2, 1, 4.5, 5, 4))
 	groups := []struct {
 		name string
 		got  []baton.CSATGroup
 		want map[string]baton.CSATFigures
 	}{
-		{"by bot", c.ByBot, map[string]baton.CSATFigures{"shop": fig(3, 2, 4.5, 5, 4)}},
-		{"by queue", c.ByQueue, map[string]baton.CSATFigures{"general": fig(2, 1, 5, 5)}},
-		{"by agent", c.ByAgent, map[string]baton.CSATFigures{"maya": fig(1, 1, 5, 5), "sam": fig(1, 0, 0)}},
-		{"by trigger", c.ByTrigger, map[string]baton.CSATFigures{"wants_human": fig(2, 1, 5, 5), "negative_sentiment": fig(1, 0, 0), "none": fig(1, 1, 4, 4)}},
-		{"by resolver", c.ByResolver, map[string]baton.CSATFigures{"agent": fig(2, 1, 5, 5), "bot": fig(1, 1, 4, 4)}},
+		{"by bot", c.ByBot, map[string]baton.CSATFigures{"shop": fig(3, 2, 1, 4.5, 5, 4)}},
+		{"by queue", c.ByQueue, map[string]baton.CSATFigures{"general": fig(2, 1, 1, 5, 5)}},
+		{"by agent", c.ByAgent, map[string]baton.CSATFigures{"maya": fig(1, 1, 1, 5, 5), "sam": fig(1, 0, 0, 0)}},
+		{"by trigger", c.ByTrigger, map[string]baton.CSATFigures{"wants_human": fig(2, 1, 1, 5, 5), "negative_sentiment": fig(1, 0, 0, 0), "none": fig(1, 1, 0, 4, 4)}},
+		{"by resolver", c.ByResolver, map[string]baton.CSATFigures{"agent": fig(2, 1, 1, 5, 5), "bot": fig(1, 1, 0, 4, 4)}},
 	}
 	for _, g := range groups {
 		if len(g.got) != len(g.want) {
@@ -400,6 +403,53 @@ func TestSummarizeQueueWaits(t *testing.T) {
 				t.Fatalf("time in queue %+v, want one wait of 180 s", w)
 			}
 		})
+	}
+}
+
+// TestSummarizeRecontactWindow: Summarize reads the conversations created
+// after the period only as far as the last containment window reaches, and
+// a customer back at its very end (or in the period) has re-contacted.
+func TestSummarizeRecontactWindow(t *testing.T) {
+	const window = 72 * 60 // minutes
+	tests := []struct {
+		name        string
+		back        int // minutes after the bot resolved; 0 = never
+		recontacted bool
+	}{
+		{"back within the period", 30, true},
+		{"back after the period, within the window", 2 * 24 * 60, true},
+		{"back at the end of the window", window, true},
+		{"back a minute after it", window + 1, false},
+		{"never back", 0, false},
+	}
+	for _, sc := range stores() {
+		for _, tc := range tests {
+			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+				clk := newClock(day0)
+				h := &history{t: t, ctx: context.Background(), st: sc.open(t, clk), clock: clk, ids: map[string]int64{}}
+				// R is resolved by the bot at 600 (the period is the
+				// first day); another customer's S comes at the very end of
+				// the window, and is no re-contact of R's.
+				h.create("R", "shop", "cust-r", baton.ChannelWebChat, 590)
+				h.move("R", 600, baton.Transition{To: baton.StateResolved, Actor: "bot"})
+				h.create("S", "shop", "cust-s", baton.ChannelWebChat, 600+window)
+				if tc.back > 0 {
+					h.create("R2", "shop", "cust-r", baton.ChannelWebChat, 600+tc.back)
+				}
+				s, err := handoff.Summarize(h.ctx, h.st, baton.MetricsQuery{From: day0, To: day0.Add(24 * time.Hour), BotID: "shop",
+					Now: day0.Add(10 * 24 * time.Hour)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := baton.Containment{BotResolved: 1, Contained: 1}
+				if tc.recontacted {
+					want = baton.Containment{BotResolved: 1, ReContacted: 1}
+				}
+				if ct := s.Containment; ct.BotResolved != want.BotResolved || ct.ReContacted != want.ReContacted || ct.Contained != want.Contained || ct.Pending != 0 {
+					t.Fatalf("containment %+v, want %+v", ct, want)
+				}
+			})
+		}
 	}
 }
 

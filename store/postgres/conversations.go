@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -298,6 +299,9 @@ func (s *Store) StartResponseClock(ctx context.Context, id int64, since, due tim
 }
 
 func (s *Store) ListConversations(ctx context.Context, f baton.ConversationFilter) ([]*baton.Conversation, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	states := make([]string, len(f.States))
 	for i, st := range f.States {
 		states[i] = string(st)
@@ -306,11 +310,23 @@ func (s *Store) ListConversations(ctx context.Context, f baton.ConversationFilte
 	if f.Limit > 0 {
 		limit = f.Limit
 	}
+	args := []any{f.BotID, states, f.QueueID, f.AgentID, limit, f.CustomerID}
+	// The time bounds are written in only when set, so that the planner
+	// sees a plain range it can take from the created_at index.
+	created := ""
+	if !f.CreatedFrom.IsZero() {
+		args = append(args, f.CreatedFrom.UTC())
+		created += ` AND created_at >= $` + strconv.Itoa(len(args))
+	}
+	if !f.CreatedTo.IsZero() {
+		args = append(args, f.CreatedTo.UTC())
+		created += ` AND created_at < $` + strconv.Itoa(len(args))
+	}
 	cs, err := collectConversations(s.q().Query(ctx, `
 		SELECT `+convCols+` FROM conversations
 		WHERE ($1 = '' OR bot_id = $1) AND (cardinality($2::text[]) = 0 OR state = ANY($2))
-			AND ($3 = '' OR queue_id = $3) AND ($4 = '' OR agent_id = $4) AND ($6::bigint = 0 OR customer_id = $6)
-		ORDER BY id LIMIT $5`, f.BotID, states, f.QueueID, f.AgentID, limit, f.CustomerID))
+			AND ($3 = '' OR queue_id = $3) AND ($4 = '' OR agent_id = $4) AND ($6::bigint = 0 OR customer_id = $6)`+created+`
+		ORDER BY id LIMIT $5`, args...))
 	if err != nil {
 		return nil, wrapErr(err, "list conversations")
 	}
@@ -340,9 +356,22 @@ func (s *Store) AppendEvent(ctx context.Context, e *baton.Event) error {
 }
 
 func (s *Store) ListEvents(ctx context.Context, conversationID int64) ([]*baton.Event, error) {
+	return s.queryEvents(ctx, `conversation_id = $1`, conversationID)
+}
+
+// ListEventsFor reads the events of many conversations in one statement,
+// the ids as one array parameter.
+func (s *Store) ListEventsFor(ctx context.Context, ids []int64) ([]*baton.Event, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.queryEvents(ctx, `conversation_id = ANY($1::bigint[])`, ids)
+}
+
+func (s *Store) queryEvents(ctx context.Context, where string, arg any) ([]*baton.Event, error) {
 	rows, err := s.q().Query(ctx, `
 		SELECT id, conversation_id, type, from_state, to_state, actor, reason, data, at
-		FROM events WHERE conversation_id = $1 ORDER BY id`, conversationID)
+		FROM events WHERE `+where+` ORDER BY conversation_id, id`, arg)
 	if err != nil {
 		return nil, wrapErr(err, "list events")
 	}

@@ -102,6 +102,37 @@ func (s *Store) AnswerCSAT(ctx context.Context, a baton.CSATAnswer) (*baton.CSAT
 	return nil, baton.Errorf(baton.ECONFLICT, "%s: resolution %d was answered already (rating %d)", what, stored.Resolution, stored.Rating)
 }
 
+// CommentCSAT records the first comment on a rated survey in one
+// conditional statement: of two comments at once, the second waits for
+// the first's row lock and then finds the comment there. When it changes
+// nothing, the stored survey says why.
+func (s *Store) CommentCSAT(ctx context.Context, conversationID int64, resolution int, comment string) (*baton.CSAT, error) {
+	if err := baton.ValidateComment(conversationID, resolution, comment); err != nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("comment on CSAT for conversation %d", conversationID)
+	c, err := scanCSAT(s.q().QueryRow(ctx, `UPDATE csat SET comment = $3
+		WHERE `+csatEpisodeSQL+` AND answered_at IS NOT NULL AND comment = '' RETURNING `+csatCols,
+		conversationID, resolution, comment))
+	if err == nil {
+		return c, nil
+	}
+	if err != pgx.ErrNoRows {
+		return nil, wrapErr(err, what)
+	}
+	stored, err := scanCSAT(s.q().QueryRow(ctx, `SELECT `+csatCols+` FROM csat WHERE `+csatEpisodeSQL, conversationID, resolution))
+	if err == pgx.ErrNoRows {
+		return nil, baton.Errorf(baton.ENOTFOUND, "%s: no survey for resolution %d", what, resolution)
+	}
+	if err != nil {
+		return nil, wrapErr(err, what)
+	}
+	if stored.AnsweredAt == nil {
+		return nil, baton.Errorf(baton.EINVALID, "%s: resolution %d has no rating yet; a comment follows the rating", what, stored.Resolution)
+	}
+	return nil, baton.Errorf(baton.ECONFLICT, "%s: resolution %d has its comment already", what, stored.Resolution)
+}
+
 // ListCSAT returns the matching surveys by request time.
 func (s *Store) ListCSAT(ctx context.Context, f baton.CSATFilter) ([]*baton.CSAT, error) {
 	var (

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -272,6 +273,9 @@ func (s *Store) StartResponseClock(ctx context.Context, id int64, since, due tim
 
 // ListConversations returns the conversations matching f, by id.
 func (s *Store) ListConversations(ctx context.Context, f baton.ConversationFilter) ([]*baton.Conversation, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	var (
 		where []string
 		args  []any
@@ -293,6 +297,12 @@ func (s *Store) ListConversations(ctx context.Context, f baton.ConversationFilte
 	}
 	if f.AgentID != "" {
 		where, args = append(where, "agent_id = ?"), append(args, f.AgentID)
+	}
+	if !f.CreatedFrom.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, ts(f.CreatedFrom))
+	}
+	if !f.CreatedTo.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, ts(f.CreatedTo))
 	}
 	query := `SELECT ` + conversationCols + ` FROM conversations` + whereClause(where) + ` ORDER BY id` + limitClause(f.Limit)
 	rows, err := s.reader().QueryContext(ctx, query, args...)
@@ -341,8 +351,26 @@ func insertEvent(ctx context.Context, q querier, e *baton.Event) error {
 
 // ListEvents returns a conversation's events in order.
 func (s *Store) ListEvents(ctx context.Context, conversationID int64) ([]*baton.Event, error) {
+	return s.queryEvents(ctx, `conversation_id = ?`, conversationID)
+}
+
+// ListEventsFor reads the events of many conversations in one statement:
+// the ids travel as one JSON array, so that their number is not bound by
+// SQLite's limit on parameters.
+func (s *Store) ListEventsFor(ctx context.Context, ids []int64) ([]*baton.Event, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, translate(err, "list events")
+	}
+	return s.queryEvents(ctx, `conversation_id IN (SELECT value FROM json_each(?))`, string(list))
+}
+
+func (s *Store) queryEvents(ctx context.Context, where string, arg any) ([]*baton.Event, error) {
 	rows, err := s.reader().QueryContext(ctx, `SELECT id, conversation_id, type, from_state, to_state, actor, reason, data, at
-		FROM events WHERE conversation_id = ? ORDER BY id`, conversationID)
+		FROM events WHERE `+where+` ORDER BY conversation_id, id`, arg)
 	if err != nil {
 		return nil, translate(err, "list events")
 	}

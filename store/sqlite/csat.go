@@ -101,6 +101,51 @@ func (s *Store) AnswerCSAT(ctx context.Context, a baton.CSATAnswer) (*baton.CSAT
 	return out, nil
 }
 
+// CommentCSAT records the first comment on a rated survey in one
+// conditional statement; when it changes nothing, the stored survey says
+// why.
+func (s *Store) CommentCSAT(ctx context.Context, conversationID int64, resolution int, comment string) (*baton.CSAT, error) {
+	if err := baton.ValidateComment(conversationID, resolution, comment); err != nil {
+		return nil, err
+	}
+	var out *baton.CSAT
+	what := "comment on CSAT for conversation " + itoa(conversationID)
+	err := s.writeOne(ctx, what, func(q querier) error {
+		episode, ep := `?`, any(resolution)
+		if resolution == 0 {
+			episode, ep = `(SELECT max(resolution) FROM csat WHERE conversation_id = ?)`, conversationID
+		}
+		c, err := scanCSAT(q.QueryRowContext(ctx, `UPDATE csat SET comment = ?
+			WHERE conversation_id = ? AND resolution = `+episode+` AND answered_at IS NOT NULL AND comment = '' RETURNING `+csatCols,
+			comment, conversationID, ep))
+		if err != sql.ErrNoRows {
+			out = c
+			return err
+		}
+		stored, err := scanCSAT(q.QueryRowContext(ctx, `SELECT `+csatCols+` FROM csat WHERE conversation_id = ? AND resolution = `+episode,
+			conversationID, ep))
+		if err == sql.ErrNoRows {
+			return baton.Errorf(baton.ENOTFOUND, "%s: no survey for resolution %d", what, resolution)
+		}
+		if err != nil {
+			return err
+		}
+		return commentRefused(what, stored)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// commentRefused says why a comment on stored was not taken.
+func commentRefused(what string, stored *baton.CSAT) error {
+	if stored.AnsweredAt == nil {
+		return baton.Errorf(baton.EINVALID, "%s: resolution %d has no rating yet; a comment follows the rating", what, stored.Resolution)
+	}
+	return baton.Errorf(baton.ECONFLICT, "%s: resolution %d has its comment already", what, stored.Resolution)
+}
+
 // ListCSAT returns the matching surveys by request time.
 func (s *Store) ListCSAT(ctx context.Context, f baton.CSATFilter) ([]*baton.CSAT, error) {
 	var (

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -136,10 +137,11 @@ func (s *suite) testConversations(t *testing.T) {
 	})
 
 	t.Run("list filters", func(t *testing.T) {
-		st, _, ctx := s.fresh(t)
+		st, clock, ctx := s.fresh(t)
 		var (
 			ids       []int64
 			customers []int64
+			created   []time.Time // a minute apart
 		)
 		for _, spec := range []struct {
 			bot   string
@@ -155,7 +157,9 @@ func (s *suite) testConversations(t *testing.T) {
 			{"other", "+2004", baton.StateQueued, "billing", ""},
 			{"shop", "+2000", baton.StateResolved, "", ""},
 		} {
+			clock.Advance(time.Minute)
 			c := seedConversation(t, ctx, st, spec.bot, spec.addr)
+			created = append(created, c.CreatedAt)
 			if spec.to != baton.StateBot {
 				tr := baton.Transition{To: spec.to, Actor: "system", QueueID: ptr(spec.queue)}
 				if spec.agent != "" {
@@ -186,6 +190,16 @@ func (s *suite) testConversations(t *testing.T) {
 			{"agent", baton.ConversationFilter{AgentID: "ada"}, []int64{ids[2]}},
 			{"limit", baton.ConversationFilter{BotID: "shop", Limit: 2}, ids[:2]},
 			{"nothing", baton.ConversationFilter{BotID: "nobody"}, nil},
+			{"created from, inclusive", baton.ConversationFilter{CreatedFrom: created[3]}, ids[3:]},
+			{"created to, exclusive", baton.ConversationFilter{CreatedTo: created[3]}, ids[:3]},
+			{"created in a range", baton.ConversationFilter{CreatedFrom: created[1], CreatedTo: created[4]}, ids[1:4]},
+			{"created between two", baton.ConversationFilter{CreatedFrom: created[1].Add(time.Microsecond), CreatedTo: created[2].Add(time.Microsecond)}, ids[2:3]},
+			{"created range and bot", baton.ConversationFilter{BotID: "shop", CreatedFrom: created[3]}, []int64{ids[3], ids[5]}},
+			{"created range and queue", baton.ConversationFilter{QueueID: "billing", CreatedTo: created[4]}, ids[1:3]},
+			{"created range, first only", baton.ConversationFilter{CreatedFrom: created[2], Limit: 1}, ids[2:3]},
+			{"an empty range", baton.ConversationFilter{CreatedFrom: created[2], CreatedTo: created[2]}, nil},
+			{"after the last", baton.ConversationFilter{CreatedFrom: created[5].Add(time.Microsecond)}, nil},
+			{"in another zone", baton.ConversationFilter{CreatedFrom: created[4].In(time.FixedZone("UTC+3", 3*3600))}, ids[4:]},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -197,6 +211,77 @@ func (s *suite) testConversations(t *testing.T) {
 				}
 				if !reflect.DeepEqual(gotIDs, tc.want) {
 					t.Fatalf("ids = %v, want %v", gotIDs, tc.want)
+				}
+			})
+		}
+		t.Run("created to before created from", func(t *testing.T) {
+			_, err := st.ListConversations(ctx, baton.ConversationFilter{CreatedFrom: created[3], CreatedTo: created[2]})
+			wantCode(t, err, baton.EINVALID, "ListConversations")
+		})
+	})
+
+	t.Run("events of many conversations", func(t *testing.T) {
+		st, clock, ctx := s.fresh(t)
+		var convs []*baton.Conversation
+		for i := range 3 {
+			convs = append(convs, seedConversation(t, ctx, st, "shop", "+30"+strconv.Itoa(i)))
+		}
+		// Appended interleaved, so that the order by conversation is the
+		// store's doing.
+		want := map[int64][]*baton.Event{}
+		for round := range 3 {
+			for i, c := range convs {
+				if i == 1 && round > 0 {
+					continue // one conversation with a single event
+				}
+				e := &baton.Event{ConversationID: c.ID, Type: "note", Actor: "ada", Reason: "round " + strconv.Itoa(round),
+					Data: map[string]any{"round": float64(round)}, At: clock.Advance(time.Second)}
+				must(t, st.AppendEvent(ctx, e), "AppendEvent")
+				want[c.ID] = append(want[c.ID], e)
+			}
+		}
+		quiet := seedConversation(t, ctx, st, "shop", "+309") // no events
+		cases := []struct {
+			name string
+			ids  []int64
+			want []int64 // conversations whose events come back, in order
+		}{
+			{"none", nil, nil},
+			{"one", []int64{convs[1].ID}, []int64{convs[1].ID}},
+			{"several, by conversation", []int64{convs[2].ID, convs[0].ID}, []int64{convs[0].ID, convs[2].ID}},
+			{"repeats and unknown ids add nothing", []int64{convs[0].ID, 987654, convs[0].ID, convs[1].ID}, []int64{convs[0].ID, convs[1].ID}},
+			{"a conversation without events", []int64{quiet.ID, convs[1].ID}, []int64{convs[1].ID}},
+			{"every one", []int64{convs[0].ID, convs[1].ID, convs[2].ID, quiet.ID}, []int64{convs[0].ID, convs[1].ID, convs[2].ID}},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := st.ListEventsFor(ctx, tc.ids)
+				must(t, err, "ListEventsFor")
+				var wantEvs []*baton.Event
+				for _, id := range tc.want {
+					wantEvs = append(wantEvs, want[id]...)
+				}
+				if len(got) != len(wantEvs) {
+					t.Fatalf("%d events, want %d", len(got), len(wantEvs))
+				}
+				for i, e := range got {
+					w := wantEvs[i]
+					if e.ID != w.ID || e.ConversationID != w.ConversationID || e.Type != w.Type || e.Actor != w.Actor ||
+						e.Reason != w.Reason || !reflect.DeepEqual(e.Data, w.Data) {
+						t.Fatalf("event %d = %+v, want %+v", i, e, w)
+					}
+					wantTime(t, "At", e.At, w.At)
+				}
+				// The same events ListEvents gives, one conversation at a
+				// time.
+				var one []*baton.Event
+				for _, id := range tc.want {
+					evs, err := st.ListEvents(ctx, id)
+					must(t, err, "ListEvents")
+					one = append(one, evs...)
+				}
+				if !reflect.DeepEqual(got, one) {
+					t.Fatalf("ListEventsFor = %v, ListEvents one by one = %v", got, one)
 				}
 			})
 		}

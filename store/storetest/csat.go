@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -151,6 +152,96 @@ func (s *suite) testCSAT(t *testing.T) {
 		}
 	})
 
+	// ann's first episode is rated without a comment, her second with
+	// one; ben's is rated; cid's is not.
+	t.Run("comments", func(t *testing.T) {
+		before, err := st.ListCSAT(ctx, baton.CSATFilter{})
+		must(t, err, "ListCSAT")
+		byID := map[int64]baton.CSAT{}
+		for _, c := range before {
+			byID[c.ID] = *c
+		}
+		cases := []struct {
+			name       string
+			conv       int64
+			resolution int
+			comment    string
+			code       string
+			want       *baton.CSAT // the survey commented on
+		}{
+			{"negative episode", ann.ID, -1, "fine", baton.EINVALID, nil},
+			{"blank comment", ann.ID, 1, " \n\t", baton.EINVALID, nil},
+			{"comment too long", ann.ID, 1, strings.Repeat("é", baton.MaxCSATComment+1), baton.ETOOLARGE, nil},
+			{"no survey for the conversation", 987654, 0, "fine", baton.ENOTFOUND, nil},
+			{"no survey for the episode", ann.ID, 3, "fine", baton.ENOTFOUND, nil},
+			{"not rated yet", cid.ID, 0, "fine", baton.EINVALID, nil},
+			{"not rated yet, by number", cid.ID, 1, "fine", baton.EINVALID, nil},
+			{"the comment given with the rating stands", ann.ID, 0, "actually fine", baton.ECONFLICT, nil},
+			{"an earlier episode by number", ann.ID, 1, "Ada was kind", "", first},
+			{"the first comment stands", ann.ID, 1, "and quick", baton.ECONFLICT, nil},
+			{"the longest comment", ben.ID, 0, strings.Repeat("é", baton.MaxCSATComment), "", benFirst},
+			{"then no other", ben.ID, 0, "short", baton.ECONFLICT, nil},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				clock.Advance(time.Minute)
+				got, err := st.CommentCSAT(ctx, tc.conv, tc.resolution, tc.comment)
+				if tc.code != "" {
+					wantCode(t, err, tc.code, "CommentCSAT")
+					return
+				}
+				must(t, err, "CommentCSAT")
+				want := byID[tc.want.ID]
+				want.Comment = tc.comment
+				if !reflect.DeepEqual(*got, want) {
+					t.Fatalf("commented = %+v, want %+v", *got, want)
+				}
+				byID[want.ID] = want
+			})
+		}
+		after, err := st.ListCSAT(ctx, baton.CSATFilter{})
+		must(t, err, "ListCSAT")
+		if len(after) != len(before) {
+			t.Fatalf("%d surveys after the comments, want %d", len(after), len(before))
+		}
+		for _, c := range after {
+			// Only the comments taken changed: ratings, answer times and
+			// refused comments did not.
+			if !reflect.DeepEqual(*c, byID[c.ID]) {
+				t.Errorf("survey %d = %+v, want %+v", c.ID, *c, byID[c.ID])
+			}
+		}
+	})
+
+	t.Run("concurrent comments: one stands", func(t *testing.T) {
+		_, err := st.AnswerCSAT(ctx, baton.CSATAnswer{ConversationID: cid.ID, Rating: 4})
+		must(t, err, "AnswerCSAT")
+		var won atomic.Value
+		errs := race(8, func(i int) error {
+			c, err := st.CommentCSAT(ctx, cid.ID, 0, "comment "+strconv.Itoa(i))
+			if err == nil {
+				won.Store(c.Comment)
+			}
+			return err
+		})
+		ok := 0
+		for _, err := range errs {
+			if err == nil {
+				ok++
+				continue
+			}
+			wantCode(t, err, baton.ECONFLICT, "a losing comment")
+		}
+		if ok != 1 {
+			t.Fatalf("%d comments stood, want 1", ok)
+		}
+		list, err := st.ListCSAT(ctx, baton.CSATFilter{ConversationID: cid.ID})
+		must(t, err, "ListCSAT")
+		if len(list) != 1 || list[0].Comment != won.Load() || list[0].Rating != 4 {
+			t.Fatalf("stored = %+v, want rating 4 and the winner's comment %q", list, won.Load())
+		}
+	})
+
 	t.Run("list filters", func(t *testing.T) {
 		ids := func(cs ...*baton.CSAT) []int64 {
 			var out []int64
@@ -173,7 +264,7 @@ func (s *suite) testCSAT(t *testing.T) {
 			{"since, inclusive", baton.CSATFilter{Since: t0.Add(2 * time.Hour)}, ids(benFirst, cidFirst)},
 			{"until, exclusive", baton.CSATFilter{Until: t0.Add(2 * time.Hour)}, ids(first, annSecond)},
 			{"a window", baton.CSATFilter{Since: t0.Add(time.Hour), Until: t0.Add(3 * time.Hour)}, ids(annSecond, benFirst)},
-			{"answered", baton.CSATFilter{Answered: true}, ids(first, annSecond, benFirst)},
+			{"answered", baton.CSATFilter{Answered: true}, ids(first, annSecond, benFirst, cidFirst)},
 			{"conversation and agent", baton.CSATFilter{ConversationID: ann.ID, AgentID: "bob"}, ids(annSecond)},
 			{"limit", baton.CSATFilter{Limit: 2}, ids(first, annSecond)},
 		}
