@@ -1,0 +1,198 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/handoff"
+)
+
+// TestHumanQueueEndToEnd walks one escalated WhatsApp customer through the
+// human side, over HTTP as an agent's console would and through the fake
+// Graph API as the customer would see it: routed by language to the one
+// online agent who speaks it, answered through the agent API, transferred
+// to another queue with a note (the packet travels), resolved, surveyed,
+// rated 5, and counted by the metrics endpoint.
+func TestHumanQueueEndToEnd(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newDeskEnv(t, sc, nil, nil)
+			ctx := context.Background()
+			base := e.serve()
+			const customer = "905320000001"
+			e.online("ann", "emre")
+
+			// The escalation: Turkish, so only Emre may take it.
+			e.post("whatsapp", waText("wamid.h1", customer, "Müşteri temsilcisine bağlanmak istiyorum", start))
+			e.runJobs(func() bool { return e.conversationOf(customer).State == baton.StateAssigned })
+			conv := e.conversationOf(customer)
+			if conv.AgentID != "emre" || conv.QueueID != "general" {
+				t.Fatalf("routed to %q in %q; want emre, the one online agent who speaks Turkish", conv.AgentID, conv.QueueID)
+			}
+			packet, err := e.st.GetPacket(ctx, conv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			emre := agentToken(t, e.st, "emre")
+			api := func(method, path, token string, body any) (int, map[string]any) {
+				t.Helper()
+				return apiCall(t, method, base+path, token, body)
+			}
+
+			// Emre answers five minutes later, from the API; the customer
+			// gets it on WhatsApp.
+			e.clock.Advance(5 * time.Minute)
+			reply := "Merhaba, ben Emre. Siparişinize bakıyorum."
+			if code, body := api("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), emre, map[string]any{"text": reply}); code/100 != 2 {
+				t.Fatalf("reply: %d %v", code, body)
+			}
+			e.runJobs(func() bool { return len(sentTo(e, customer, reply)) == 1 })
+
+			// Another agent may not touch it.
+			if code, _ := api("POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", conv.ID), agentToken(t, e.st, "ann"), nil); code != http.StatusForbidden {
+				t.Fatalf("ann resolving emre's conversation: %d, want 403", code)
+			}
+
+			// Transfer to the Turkish queue with a note: the packet goes
+			// with it, the note stays inside.
+			note := "Kargo firmasıyla görüştüm, iade etiketi gerekiyor."
+			code, body := api("POST", fmt.Sprintf("/api/v1/conversations/%d/transfer", conv.ID), emre, map[string]any{"queue": "turkish", "note": note})
+			if code/100 != 2 {
+				t.Fatalf("transfer: %d %v", code, body)
+			}
+			e.runJobs(func() bool { return e.conversationOf(customer).State == baton.StateAssigned })
+			conv = e.conversationOf(customer)
+			if conv.QueueID != "turkish" || conv.AgentID != "emre" {
+				t.Fatalf("after the transfer: %s in %q with %q", conv.State, conv.QueueID, conv.AgentID)
+			}
+			moved, err := e.st.GetPacket(ctx, conv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if moved.QueueID != "turkish" || len(moved.Reasons) != len(packet.Reasons) || moved.Reasons[0].Trigger != packet.Reasons[0].Trigger ||
+				moved.Language != packet.Language || moved.Customer.Address != packet.Customer.Address || !moved.CreatedAt.Equal(packet.CreatedAt) {
+				t.Fatalf("the packet did not travel intact:\nbefore %+v\nafter  %+v", packet, moved)
+			}
+			code, view := api("GET", fmt.Sprintf("/api/v1/conversations/%d", conv.ID), emre, nil)
+			if code != http.StatusOK || !strings.Contains(fmt.Sprint(view["messages"]), note) {
+				t.Fatalf("view: %d; the note is not in the transcript: %v", code, view["messages"])
+			}
+			if len(sentTo(e, customer, note)) != 0 {
+				t.Fatal("the internal note reached the customer")
+			}
+
+			// Resolved twenty minutes after the escalation: the customer is
+			// asked for a rating, and answers 5.
+			e.clock.Advance(15 * time.Minute)
+			if code, body := api("POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", conv.ID), emre, nil); code/100 != 2 {
+				t.Fatalf("resolve: %d %v", code, body)
+			}
+			if code, _ := api("POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", conv.ID), emre, nil); code/100 != 4 {
+				t.Fatalf("resolving twice: %d, want a 4xx", code)
+			}
+			e.runJobs(func() bool { return len(sentTo(e, customer, "csat:5")) == 1 })
+			e.clock.Advance(time.Minute)
+			e.post("whatsapp", waText("wamid.h2", customer, "5", e.clock.Now()))
+			e.runJobs(e.idle)
+			surveys, err := e.st.ListCSAT(ctx, baton.CSATFilter{ConversationID: conv.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(surveys) != 1 || surveys[0].Rating != 5 || surveys[0].AgentID != "emre" || surveys[0].QueueID != "turkish" {
+				t.Fatalf("surveys %+v; want one rated 5, of emre in turkish", surveys)
+			}
+			if c := e.conversationOf(customer); c.ID != conv.ID || c.State != baton.StateResolved {
+				t.Fatalf("the rating reopened or moved the conversation: %d %s", c.ID, c.State)
+			}
+
+			// The metrics endpoint shows it.
+			q := url.Values{"from": {start.Add(-time.Hour).Format(time.RFC3339)}, "to": {e.clock.Now().Add(time.Hour).Format(time.RFC3339)}}
+			code, m := api("GET", "/api/v1/metrics?"+q.Encode(), adminToken, nil)
+			if code != http.StatusOK {
+				t.Fatalf("metrics: %d %v", code, m)
+			}
+			first := m["first_response"].(map[string]any)
+			resolution := m["resolution"].(map[string]any)
+			csat := m["csat"].(map[string]any)
+			if first["count"] != 1.0 || first["median_seconds"] != 300.0 {
+				t.Errorf("first response %v; want one, of 300 s", first)
+			}
+			if resolution["count"] != 1.0 || resolution["median_seconds"] != 1200.0 {
+				t.Errorf("resolution %v; want one, of 1200 s", resolution)
+			}
+			if !strings.Contains(fmt.Sprint(csat), "average:5") || !strings.Contains(fmt.Sprint(csat), "answered:1") {
+				t.Errorf("csat %v; want one answer, average 5", csat)
+			}
+			if vs, err := handoff.Check(ctx, e.st); err != nil || len(vs) > 0 {
+				t.Fatalf("invariant: %v %v", vs, err)
+			}
+		})
+	}
+}
+
+// agentToken stores a fresh token of agent and returns its secret.
+func agentToken(t *testing.T, st baton.Store, agent string) string {
+	t.Helper()
+	secret, err := baton.NewTokenSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := &baton.AgentToken{AgentID: agent, Name: "test", Prefix: baton.TokenPrefix(secret), Hash: baton.HashToken(secret)}
+	if err := st.CreateAgentToken(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// apiCall sends one JSON request with a bearer token and decodes the
+// answer.
+func apiCall(t *testing.T, method, u, token string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &out)
+	if out == nil {
+		out = map[string]any{"raw": string(raw)}
+	}
+	return resp.StatusCode, out
+}
+
+// sentTo are the Graph API sends to the customer at to that contain s.
+func sentTo(e *env, to, s string) []string {
+	var out []string
+	for _, r := range e.graph.Requests() {
+		body := string(r.Body)
+		if strings.Contains(body, `"to":"`+to+`"`) && strings.Contains(body, s) {
+			out = append(out, body)
+		}
+	}
+	return out
+}
