@@ -107,12 +107,16 @@ func (s *Store) SetAgentStatus(ctx context.Context, id string, st baton.AgentSta
 // AgentLoads returns the agents of botID with their open conversations per
 // channel kind, counted in the same statement.
 func (s *Store) AgentLoads(ctx context.Context, botID string) ([]*baton.AgentLoad, error) {
+	// One pass over the open conversations (the partial index), grouped,
+	// rather than a count per agent: routing reads this for every decision.
 	rows, err := s.q().Query(ctx, `
-		SELECT `+agentCols+`, coalesce((
-			SELECT jsonb_object_agg(channel, n) FROM (
-				SELECT c.channel, count(*) AS n FROM conversations c
-				WHERE c.agent_id = agents.id AND c.state IN ('assigned', 'snoozed') GROUP BY c.channel) per_channel), '{}')
-		FROM agents WHERE $1 = '' OR bot_id IN ('', $1) ORDER BY id`, botID)
+		SELECT `+agentCols+`, coalesce(l.open, '{}')
+		FROM agents LEFT JOIN (
+			SELECT agent_id, jsonb_object_agg(channel, n) AS open FROM (
+				SELECT agent_id, channel, count(*) AS n FROM conversations
+				WHERE state IN ('assigned', 'snoozed') GROUP BY agent_id, channel) per_channel
+			GROUP BY agent_id) l ON l.agent_id = agents.id
+		WHERE $1 = '' OR agents.bot_id IN ('', $1) ORDER BY agents.id`, botID)
 	if err != nil {
 		return nil, wrapErr(err, "agent loads")
 	}
