@@ -196,3 +196,128 @@ func sentTo(e *env, to, s string) []string {
 	}
 	return out
 }
+
+// TestAgentAPIRefusals sends the agent API, over the real desk, every kind
+// of request it must refuse, and checks each gets its status and reason
+// and changes nothing: no conversation moves, no event, message, job or
+// survey is written.
+func TestAgentAPIRefusals(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newDeskEnv(t, sc, nil, nil)
+			ctx := context.Background()
+			base := e.serve()
+			d := e.app.Desk()
+			// Ann (capacity 2 on WhatsApp) owns two conversations, resolved
+			// a third, and a fourth waits: nobody else is online.
+			e.online("ann")
+			run := func() {
+				if _, err := e.app.RunJobs(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first := queueConversation(t, e.st, d, "16505551000")
+			resolved := queueConversation(t, e.st, d, "16505551001")
+			run()
+			if _, err := d.Resolve(ctx, resolved, baton.Actor{AgentID: "ann"}); err != nil {
+				t.Fatal(err)
+			}
+			second := queueConversation(t, e.st, d, "16505551002")
+			run()
+			waiting := queueConversation(t, e.st, d, "16505552000")
+			run()
+			for _, id := range []int64{first, second} {
+				if c, _ := e.st.GetConversation(ctx, id); c.AgentID != "ann" || c.State != baton.StateAssigned {
+					t.Fatalf("setup: conversation %d is %s with %q", id, c.State, c.AgentID)
+				}
+			}
+			if c, _ := e.st.GetConversation(ctx, waiting); c.State != baton.StateQueued {
+				t.Fatalf("setup: conversation %d is %s", waiting, c.State)
+			}
+			full := waiting
+			owned := []int64{first, second}
+			mine := owned[0]
+			ann, bob := agentToken(t, e.st, "ann"), agentToken(t, e.st, "bob")
+			revoked := agentToken(t, e.st, "bob")
+			toks, _ := e.st.ListAgentTokens(ctx, "bob")
+			if err := e.st.RevokeAgentToken(ctx, "bob", toks[len(toks)-1].ID); err != nil {
+				t.Fatal(err)
+			}
+			conv := func(id int64, action string) string { return fmt.Sprintf("/api/v1/conversations/%d/%s", id, action) }
+			tests := []struct {
+				name, method, path, token string
+				body                      any
+				status                    int
+				says                      string
+			}{
+				{"no token", "GET", conv(mine, ""), "", nil, http.StatusUnauthorized, ""},
+				{"a wrong token", "POST", conv(mine, "resolve"), "bat_not-a-token", nil, http.StatusUnauthorized, ""},
+				{"a revoked token", "POST", conv(waiting, "claim"), revoked, nil, http.StatusUnauthorized, "revoked"},
+				{"an unknown conversation", "POST", conv(987654, "resolve"), ann, nil, http.StatusNotFound, "987654"},
+				{"a malformed id", "POST", "/api/v1/conversations/abc/resolve", ann, nil, http.StatusBadRequest, ""},
+				{"another agent's conversation", "POST", conv(mine, "resolve"), bob, nil, http.StatusForbidden, ""},
+				{"another agent's transcript", "GET", conv(mine, ""), bob, nil, http.StatusForbidden, ""},
+				{"resolving twice", "POST", conv(resolved, "resolve"), ann, nil, http.StatusBadRequest, "resolved"},
+				{"claiming beyond capacity", "POST", conv(full, "claim"), ann, nil, http.StatusConflict, "full"},
+				{"transferring to a queue that does not exist", "POST", conv(mine, "transfer"), ann, map[string]any{"queue": "nowhere", "note": "x"}, http.StatusNotFound, "nowhere"},
+				{"transferring to nobody", "POST", conv(mine, "transfer"), ann, map[string]any{"note": "x"}, http.StatusBadRequest, ""},
+				{"snoozing into the past", "POST", conv(mine, "snooze"), ann, map[string]any{"until": start.Add(-time.Hour).Format(time.RFC3339)}, http.StatusBadRequest, ""},
+				{"an empty reply", "POST", conv(mine, "messages"), ann, map[string]any{"text": "  "}, http.StatusBadRequest, ""},
+				{"an unknown status", "PUT", "/api/v1/agents/me/status", ann, map[string]any{"status": "asleep"}, http.StatusBadRequest, "online, away or offline"},
+			}
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					before := snapshot(t, e.st)
+					code, body := apiCall(t, tc.method, base+strings.TrimSuffix(tc.path, "/"), tc.token, tc.body)
+					if code != tc.status {
+						t.Fatalf("status %d, want %d: %v", code, tc.status, body)
+					}
+					if !strings.Contains(fmt.Sprint(body), tc.says) || body["error"] == nil {
+						t.Errorf("answer %v does not say %q", body, tc.says)
+					}
+					if after := snapshot(t, e.st); after != before {
+						t.Errorf("the refusal changed the store:\nbefore %s\nafter  %s", before, after)
+					}
+				})
+			}
+		})
+	}
+}
+
+// snapshot sums up everything a desk action writes: each conversation's
+// state, owner, queue and version, and how many events, messages, jobs and
+// surveys there are.
+func snapshot(t *testing.T, st baton.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	convs, err := st.ListConversations(ctx, baton.ConversationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	var ids []int64
+	msgs := 0
+	for _, c := range convs {
+		fmt.Fprintf(&b, "%d:%s/%s/%s/v%d ", c.ID, c.State, c.AgentID, c.QueueID, c.Version)
+		ids = append(ids, c.ID)
+		ms, err := st.ListMessages(ctx, c.ID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs += len(ms)
+	}
+	evs, err := st.ListEventsFor(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := st.ListJobs(ctx, baton.JobFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	surveys, err := st.ListCSAT(ctx, baton.CSATFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, "events %d messages %d jobs %d surveys %d", len(evs), msgs, len(jobs), len(surveys))
+	return b.String()
+}

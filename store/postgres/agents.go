@@ -54,7 +54,7 @@ func (s *Store) UpsertAgent(ctx context.Context, a *baton.Agent) error {
 func (s *Store) GetAgent(ctx context.Context, id string) (*baton.Agent, error) {
 	a, err := scanAgent(s.q().QueryRow(ctx, `SELECT `+agentCols+` FROM agents WHERE id = $1`, id))
 	if err != nil {
-		return nil, wrapErr(err, "get agent")
+		return nil, wrapErr(err, "agent "+id)
 	}
 	return a, nil
 }

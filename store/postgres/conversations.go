@@ -93,7 +93,7 @@ func (s *Store) CreateConversation(ctx context.Context, c *baton.Conversation) e
 func (s *Store) GetConversation(ctx context.Context, id int64) (*baton.Conversation, error) {
 	c, err := scanConversation(s.q().QueryRow(ctx, `SELECT `+convCols+` FROM conversations WHERE id = $1`, id))
 	if err != nil {
-		return nil, wrapErr(err, "get conversation")
+		return nil, wrapErr(err, "conversation "+strconv.FormatInt(id, 10))
 	}
 	return c, nil
 }

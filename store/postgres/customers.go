@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -105,7 +106,7 @@ func customerColsPrefixed(p string) string {
 func (s *Store) GetCustomer(ctx context.Context, id int64) (*baton.Customer, error) {
 	c, err := scanCustomer(s.q().QueryRow(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`, id))
 	if err != nil {
-		return nil, wrapErr(err, "get customer")
+		return nil, wrapErr(err, "customer "+strconv.FormatInt(id, 10))
 	}
 	return c, nil
 }

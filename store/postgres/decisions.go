@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -144,7 +145,7 @@ func (s *Store) GetPacket(ctx context.Context, conversationID int64) (*baton.Han
 		return nil, baton.Errorf(baton.ENOTFOUND, "conversation %d has no handoff packet: it was never escalated", conversationID)
 	}
 	if err != nil {
-		return nil, wrapErr(err, "get handoff packet")
+		return nil, wrapErr(err, "handoff packet of conversation "+strconv.FormatInt(conversationID, 10))
 	}
 	p := &baton.HandoffPacket{}
 	if err := json.Unmarshal(body, p); err != nil {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -352,7 +353,7 @@ func (s *Store) KillJob(ctx context.Context, id int64, owner string, errMsg stri
 func (s *Store) GetJob(ctx context.Context, id int64) (*baton.Job, error) {
 	j, err := scanJob(s.q().QueryRow(ctx, `SELECT `+jobCols+` FROM jobs WHERE id = $1`, id))
 	if err != nil {
-		return nil, wrapErr(err, "get job")
+		return nil, wrapErr(err, "job "+strconv.FormatInt(id, 10))
 	}
 	return j, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -140,7 +141,7 @@ func (s *Store) InsertMessage(ctx context.Context, m *baton.Message) (bool, erro
 func (s *Store) GetMessage(ctx context.Context, id int64) (*baton.Message, error) {
 	m, err := scanMessage(s.q().QueryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE id = $1`, id))
 	if err != nil {
-		return nil, wrapErr(err, "get message")
+		return nil, wrapErr(err, "message "+strconv.FormatInt(id, 10))
 	}
 	return m, nil
 }

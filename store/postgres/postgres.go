@@ -221,7 +221,8 @@ func wrapErr(err error, what string) error {
 		return err
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return baton.WrapError(baton.ENOTFOUND, err, what+": not found")
+		// The driver's "no rows in result set" tells the caller nothing.
+		return &baton.Error{Code: baton.ENOTFOUND, Message: what + ": not found", Err: err}
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +68,9 @@ func (s *suite) testAgents(t *testing.T) {
 		}
 		_, err = st.GetAgent(ctx, "nobody")
 		wantCode(t, err, baton.ENOTFOUND, "GetAgent unknown")
+		if msg := baton.ErrorMessage(err); !strings.Contains(msg, "nobody") {
+			t.Errorf("GetAgent unknown: message %q does not name the agent", msg)
+		}
 		_, err = st.GetAgentBySlackUser(ctx, "U404")
 		wantCode(t, err, baton.ENOTFOUND, "GetAgentBySlackUser unknown")
 		wantCode(t, st.UpsertAgent(ctx, &baton.Agent{Name: "no id"}), baton.EINVALID, "upsert without id")

@@ -3,6 +3,7 @@ package storetest
 import (
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,10 @@ func (s *suite) testConversations(t *testing.T) {
 		wantTime(t, "CreatedAt", got.CreatedAt, suiteStart())
 		_, err = st.GetConversation(ctx, 424242)
 		wantCode(t, err, baton.ENOTFOUND, "GetConversation unknown")
+		// The message reaches API clients: it names what was not found.
+		if msg := baton.ErrorMessage(err); !strings.Contains(msg, "424242") {
+			t.Errorf("GetConversation unknown: message %q does not name the id", msg)
+		}
 	})
 
 	t.Run("invalid creations change nothing", func(t *testing.T) {
