@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -63,6 +64,7 @@ func (r reported) Unwrap() error { return r.error }
 // metric counts the 429s, and one line per refused request is what a
 // flood would turn into.
 func (s *server) handleError(c *fiber.Ctx, err error) error {
+	err = unreadable(err)
 	status := Status(err)
 	var body baton.ErrorBody
 	body.Error.Code, body.Error.Message = codeAndMessage(err, status)
@@ -91,4 +93,21 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(status).JSON(map[string]any{"error": detail})
 	}
 	return c.Status(status).JSON(body)
+}
+
+// unreadable replaces the server's own error for a request it could not
+// parse. fasthttp's says which header was wrong by quoting it (and, unless
+// told not to, the start of the request): a line pasted into a header can
+// carry a token, which must reach neither the answer nor the log.
+func unreadable(err error) error {
+	var fe *fiber.Error
+	if !errors.As(err, &fe) || fe.Code != http.StatusBadRequest {
+		return err
+	}
+	for _, what := range []string{"headers", "body"} {
+		if strings.HasPrefix(fe.Message, "error when reading request "+what) {
+			return fiber.NewError(http.StatusBadRequest, "malformed HTTP request: its "+what+" could not be read (a header line without a name and a colon, or a value with a line break?)")
+		}
+	}
+	return err
 }

@@ -166,6 +166,8 @@ func New(cfg Config) (*fiber.App, error) {
 		IdleTimeout:  60 * time.Second,
 		ErrorHandler: s.handleError,
 	})
+	// Parse errors then carry no request contents (a token among them).
+	app.Server().SecureErrorLogMessage = true
 	s.routes(app)
 	return app, nil
 }
