@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -121,6 +122,9 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 		slack:    map[string]baton.WebhookHandler{},
 		jobs:     desk.Jobs(),
 		desk:     desk,
+	}
+	if w.surveys != nil {
+		maps.Copy(comp.jobs, w.surveys.Jobs(st))
 	}
 	senders := map[baton.ChannelKind]baton.Sender{}
 	drop := channels.Foreign{Logger: log, Count: w.foreign}

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -244,6 +245,9 @@ const (
 	// EventCSATComment: the customer commented on episode
 	// Data["resolution"]; the comment is the survey's (baton.CSAT.Comment).
 	EventCSATComment = "csat_comment"
+	// EventCSATSaid: the survey's follow-up (Data["text"], the text's
+	// name) was sent for job Data["job"]; it makes the job's re-run a no-op.
+	EventCSATSaid = "csat_said"
 )
 
 // RatingPayloadPrefix starts the payload of every rating button and list
@@ -435,8 +439,7 @@ func (s *Surveys) rate(ctx context.Context, tx baton.Store, b *surveyBot, conv *
 		return false, fmt.Errorf("csat answer on conversation %d: %w", conv.ID, err)
 	}
 	if b.texts != nil {
-		if err := baton.EnqueueReply(ctx, tx, conv, &baton.Message{Author: baton.AuthorSystem, Type: baton.TypeText,
-			Text: b.say(conv.Language, SurveyComment)}); err != nil {
+		if err := sayLater(ctx, tx, conv, survey.Resolution, SurveyComment); err != nil {
 			return false, fmt.Errorf("csat answer on conversation %d: %w", conv.ID, err)
 		}
 	}
@@ -468,8 +471,7 @@ func (s *Surveys) comment(ctx context.Context, tx baton.Store, b *surveyBot, con
 		return false, fmt.Errorf("csat comment on conversation %d: %w", conv.ID, err)
 	}
 	if b.texts != nil {
-		if err := baton.EnqueueReply(ctx, tx, conv, &baton.Message{Author: baton.AuthorSystem, Type: baton.TypeText,
-			Text: b.say(conv.Language, SurveyThanks)}); err != nil {
+		if err := sayLater(ctx, tx, conv, survey.Resolution, SurveyThanks); err != nil {
 			return false, fmt.Errorf("csat comment on conversation %d: %w", conv.ID, err)
 		}
 	}
@@ -545,4 +547,78 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// sayPayload is the payload of a survey's follow-up job.
+type sayPayload struct {
+	Resolution int    `json:"resolution"`
+	Text       string `json:"text"` // the text's name: SurveyComment or SurveyThanks
+}
+
+// sayLater enqueues the survey's follow-up to an answer as a job rather
+// than the reply itself: Answer runs before ingestion stores the answer,
+// and a reply written then would come before it in the transcript.
+func sayLater(ctx context.Context, tx baton.Store, conv *baton.Conversation, resolution int, text string) error {
+	payload, _ := json.Marshal(sayPayload{Resolution: resolution, Text: text})
+	_, err := tx.Enqueue(ctx, &baton.Job{Kind: baton.JobCSAT, ConversationID: conv.ID,
+		Key: fmt.Sprintf("csat:%d:%d:%s", conv.ID, resolution, text), Payload: payload})
+	return err
+}
+
+// Jobs are the survey's job handlers over st: the follow-up to an answer.
+func (s *Surveys) Jobs(st baton.Store) map[string]baton.JobHandler {
+	return map[string]baton.JobHandler{baton.JobCSAT: baton.JobHandlerFunc(func(ctx context.Context, j *baton.Job) error {
+		return s.say(ctx, st, j)
+	})}
+}
+
+// say sends a follow-up once: the reply and an event naming the job are
+// written together, and a re-run that finds the event sends nothing.
+func (s *Surveys) say(ctx context.Context, st baton.Store, j *baton.Job) error {
+	var p sayPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil || p.Text == "" {
+		return baton.Errorf(baton.EINVALID, "csat job %d: payload names no text", j.ID)
+	}
+	return st.Tx(ctx, func(tx baton.Store) error {
+		conv, err := tx.GetConversation(ctx, j.ConversationID)
+		if err != nil {
+			return fmt.Errorf("csat job %d: %w", j.ID, err)
+		}
+		b := s.bots[conv.BotID]
+		if b == nil || b.texts == nil {
+			return nil
+		}
+		events, err := tx.ListEvents(ctx, conv.ID)
+		if err != nil {
+			return fmt.Errorf("csat job %d: %w", j.ID, err)
+		}
+		for _, e := range events {
+			if e.Type == EventCSATSaid && sameID(e.Data["job"], j.ID) {
+				return nil
+			}
+		}
+		if err := baton.EnqueueReply(ctx, tx, conv, &baton.Message{Author: baton.AuthorSystem, Type: baton.TypeText,
+			Text: b.say(conv.Language, p.Text)}); err != nil {
+			return fmt.Errorf("csat job %d: %w", j.ID, err)
+		}
+		return tx.AppendEvent(ctx, &baton.Event{ConversationID: conv.ID, Type: EventCSATSaid, Actor: "system",
+			Reason: "the survey's follow-up", Data: map[string]any{"job": j.ID, "text": p.Text, "resolution": p.Resolution}, At: s.clock.Now()})
+	})
+}
+
+// sameID reports whether v, an id read back from an event's JSON data, is
+// id.
+func sameID(v any, id int64) bool {
+	switch n := v.(type) {
+	case float64:
+		return n == float64(id)
+	case int64:
+		return n == id
+	case int:
+		return int64(n) == id
+	case json.Number:
+		x, err := n.Int64()
+		return err == nil && x == id
+	}
+	return false
 }

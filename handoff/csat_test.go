@@ -175,19 +175,45 @@ func (e *surveyEnv) resolve(id int64, by string) *baton.Conversation {
 func (e *surveyEnv) answer(c *baton.Conversation, payload, text string) bool {
 	e.t.Helper()
 	var answered bool
+	// As ingestion does: the policy first, then the message is stored,
+	// in one transaction; the survey's follow-up runs as a job after.
 	err := e.st.Tx(e.ctx, func(tx baton.Store) error {
 		cur, err := tx.GetConversation(e.ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		answered, err = e.surveys.Answer(e.ctx, tx, cur, &baton.Message{Direction: baton.DirectionIn, Author: baton.AuthorCustomer,
-			Type: baton.TypeText, Text: text, Payload: payload})
+		msg := &baton.Message{ConversationID: c.ID, BotID: cur.BotID, Channel: cur.Channel, Direction: baton.DirectionIn,
+			Author: baton.AuthorCustomer, Type: baton.TypeText, Text: text, Payload: payload}
+		if answered, err = e.surveys.Answer(e.ctx, tx, cur, msg); err != nil {
+			return err
+		}
+		_, err = tx.InsertMessage(e.ctx, msg)
 		return err
 	})
 	if err != nil {
 		e.t.Fatalf("answer %q on %d: %v", text, c.ID, err)
 	}
+	e.runFollowUps(c.ID)
 	return answered
+}
+
+// runFollowUps runs the survey's pending follow-up jobs twice each, as a
+// worker that crashed before completing one would: the second run must
+// send nothing. They stay pending, so later calls run them again too.
+func (e *surveyEnv) runFollowUps(id int64) {
+	e.t.Helper()
+	jobs, err := e.st.ListJobs(e.ctx, baton.JobFilter{Kind: baton.JobCSAT, ConversationID: id, Status: baton.JobPending})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	h := e.surveys.Jobs(e.st)[baton.JobCSAT]
+	for _, j := range jobs {
+		for range 2 {
+			if err := h.HandleJob(e.ctx, j); err != nil {
+				e.t.Fatalf("csat job %d: %v", j.ID, err)
+			}
+		}
+	}
 }
 
 // surveys are the conversation's surveys (the store's filter by
@@ -460,6 +486,14 @@ func TestSurveyAnswer(t *testing.T) {
 			sent := e.sent(c.ID)
 			if len(sent) != 2 || !strings.HasPrefix(sent[1].Text, "Thank you! Is there anything you would like to add?") {
 				t.Fatalf("sent %d messages, last %q; want the comment prompt", len(sent), sent[len(sent)-1].Text)
+			}
+			// The prompt follows the rating in the transcript.
+			all, err := e.st.ListMessages(e.ctx, c.ID, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last := all[len(all)-1]; last.ID != sent[1].ID || all[len(all)-2].Text != "5" {
+				t.Fatalf("the transcript ends %q, %q; want the rating, then the prompt", all[len(all)-2].Text, last.Text)
 			}
 			if e.obs.csat["shop/5"] != 1 {
 				t.Errorf("observer saw %v", e.obs.csat)
