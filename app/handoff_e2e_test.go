@@ -321,3 +321,79 @@ func snapshot(t *testing.T, st baton.Store) string {
 	fmt.Fprintf(&b, "events %d messages %d jobs %d surveys %d", len(evs), msgs, len(jobs), len(surveys))
 	return b.String()
 }
+
+// TestAgentsThroughTheAPI: the admin defines an agent over HTTP; the agent
+// signs in with a token of their own, comes online and is routed the
+// waiting customer who needs their language. A bad definition is refused
+// with every problem named and changes nothing; an agent may not define
+// agents.
+func TestAgentsThroughTheAPI(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newDeskEnv(t, sc, nil, nil)
+			ctx := context.Background()
+			base := e.serve()
+			const customer = "905320000002"
+			e.post("whatsapp", waText("wamid.a1", customer, "Müşteri temsilcisine bağlanmak istiyorum", start))
+			e.runJobs(func() bool { return e.conversationOf(customer).State == baton.StateQueued })
+
+			def := map[string]any{"name": "Zeynep Kaya", "email": "zeynep@example.com", "skills": []string{"en", "tr"},
+				"capacity": map[string]int{"whatsapp": 1}, "slack_user_id": "U0ZEYNEP"}
+			code, body := apiCall(t, "PUT", base+"/api/v1/agents/zeynep", adminToken, def)
+			if code != http.StatusOK {
+				t.Fatalf("define zeynep: %d %v", code, body)
+			}
+			if a, err := e.st.GetAgent(ctx, "zeynep"); err != nil || a.Status != baton.AgentOffline || a.Capacity[baton.ChannelWhatsApp] != 1 || a.SlackUserID != "U0ZEYNEP" {
+				t.Fatalf("stored %+v %v", a, err)
+			}
+			zeynep := agentToken(t, e.st, "zeynep")
+			if code, body := apiCall(t, "PUT", base+"/api/v1/agents/me/status", zeynep, map[string]any{"status": "online"}); code != http.StatusOK {
+				t.Fatalf("online: %d %v", code, body)
+			}
+			e.runJobs(func() bool { return e.conversationOf(customer).State == baton.StateAssigned })
+			if c := e.conversationOf(customer); c.AgentID != "zeynep" {
+				t.Fatalf("routed to %q", c.AgentID)
+			}
+
+			before := snapshot(t, e.st)
+			agents := func() string {
+				all, _ := e.st.ListAgents(ctx)
+				b, _ := json.Marshal(all)
+				return string(b)
+			}
+			agentsBefore := agents()
+			for _, tc := range []struct {
+				name, path, token string
+				body              any
+				status            int
+				says              []string
+			}{
+				{"every problem at once", "/api/v1/agents/zeynep", adminToken,
+					map[string]any{"name": " ", "email": "not an address", "bot_id": "ghost", "skills": []string{"Turkish speaker"},
+						"capacity": map[string]int{"telegram": 2, "whatsapp": 400}},
+					http.StatusBadRequest, []string{"name: required", "bot_id: no bot \"ghost\"", "email:", "skills[0]:", "capacity.telegram: unknown channel kind", "capacity.whatsapp: 400"}},
+				{"a bad id", "/api/v1/agents/Zeynep%20K", adminToken, def, http.StatusBadRequest, []string{"not a valid agent id"}},
+				{"an unknown field", "/api/v1/agents/zeynep", adminToken, map[string]any{"name": "Z", "status": "online"}, http.StatusBadRequest, []string{"status"}},
+				{"an agent's token", "/api/v1/agents/zeynep", zeynep, def, http.StatusForbidden, nil},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					code, body := apiCall(t, "PUT", base+tc.path, tc.token, tc.body)
+					if code != tc.status {
+						t.Fatalf("status %d, want %d: %v", code, tc.status, body)
+					}
+					for _, s := range tc.says {
+						if !strings.Contains(fmt.Sprint(body), s) {
+							t.Errorf("answer %v does not say %q", body, s)
+						}
+					}
+					if after := snapshot(t, e.st); after != before {
+						t.Errorf("the refusal changed the conversations:\nbefore %s\nafter  %s", before, after)
+					}
+					if after := agents(); after != agentsBefore {
+						t.Errorf("the refusal changed the agents:\nbefore %s\nafter  %s", agentsBefore, after)
+					}
+				})
+			}
+		})
+	}
+}

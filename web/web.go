@@ -32,6 +32,8 @@ type Store interface {
 	GetAgent(ctx context.Context, id string) (*baton.Agent, error)
 	AgentLoads(ctx context.Context, botID string) ([]*baton.AgentLoad, error)
 	AgentByToken(ctx context.Context, hash []byte) (*baton.Agent, *baton.AgentToken, error)
+	// The admin defines agents through the API too.
+	UpsertAgent(ctx context.Context, a *baton.Agent) error
 }
 
 // Config is everything the app serves. Handlers are passed in so that the
@@ -218,6 +220,7 @@ func (s *server) routes(app *fiber.App) {
 		api.Get("/queues", s.listQueues)
 		api.Get("/me", s.me)
 		api.Get("/agents", admin, s.listAgents)
+		api.Put("/agents/:id", admin, s.putAgent)
 		api.Get("/agents/me/status", s.myStatus)
 		api.Put("/agents/me/status", s.setMyStatus)
 	}
