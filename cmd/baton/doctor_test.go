@@ -12,27 +12,48 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/handoff"
+	"github.com/batonhq/baton/store/postgres"
+	"github.com/batonhq/baton/store/postgres/pgtest"
 	"github.com/batonhq/baton/store/sqlite"
 )
 
 // TestDoctor: baton doctor finds each deliberately broken row, says what
 // is wrong with it, and exits 1; a healthy database exits 0.
 func TestDoctor(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testDoctor(t, "") })
+	t.Run("postgres", func(t *testing.T) { testDoctor(t, pgtest.Schema(t)) })
+}
+
+func testDoctor(t *testing.T, databaseURL string) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	vars := map[string]string{"BATON_DATA_DIR": dir}
+	if databaseURL != "" {
+		vars["BATON_DATABASE_URL"] = databaseURL
+	}
 	doctor := func() (string, int) {
 		t.Helper()
 		var out, errOut bytes.Buffer
-		e := &env{stdout: &out, stderr: &errOut, lookupEnv: config.MapEnv(map[string]string{"BATON_DATA_DIR": dir})}
+		e := &env{stdout: &out, stderr: &errOut, lookupEnv: config.MapEnv(vars)}
 		code := run(ctx, []string{"doctor", "--log-level", "error"}, e)
 		return out.String() + errOut.String(), code
 	}
-	if out, code := doctor(); code != exitOK || !strings.Contains(out, "nothing to check") {
-		t.Fatalf("no database: exit %d\n%s", code, out)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, sqliteFile), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
+	var st baton.Store
+	if databaseURL == "" {
+		if out, code := doctor(); code != exitOK || !strings.Contains(out, "nothing to check") {
+			t.Fatalf("no database: exit %d\n%s", code, out)
+		}
+		s, err := sqlite.Open(ctx, filepath.Join(dir, sqliteFile), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = s
+	} else {
+		s, err := postgres.Open(ctx, databaseURL, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = s
 	}
 	defer st.Close()
 	if err := st.UpsertAgent(ctx, &baton.Agent{ID: "maya", Skills: []string{"en"}}); err != nil {
