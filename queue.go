@@ -1,6 +1,9 @@
 package baton
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Priority levels used by SLA policies; higher is more urgent.
 const (
@@ -9,6 +12,33 @@ const (
 	PriorityHigh   = 2
 	PriorityUrgent = 3
 )
+
+// PriorityName names priority level p (low, normal, high, urgent), as
+// configuration, metrics and people say it, or gives its number when it is
+// none of them.
+func PriorityName(p int) string {
+	switch p {
+	case PriorityLow:
+		return "low"
+	case PriorityNormal:
+		return "normal"
+	case PriorityHigh:
+		return "high"
+	case PriorityUrgent:
+		return "urgent"
+	}
+	return strconv.Itoa(p)
+}
+
+// ParsePriority reads a priority level's name.
+func ParsePriority(name string) (int, bool) {
+	for p := PriorityLow; p <= PriorityUrgent; p++ {
+		if PriorityName(p) == name {
+			return p, true
+		}
+	}
+	return 0, false
+}
 
 // Queue is where escalated conversations wait for an agent. Queues come from
 // configuration.

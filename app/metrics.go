@@ -152,7 +152,7 @@ func newHumanMetrics(reg *prometheus.Registry, bots []string) (*humanMetrics, er
 
 // FirstResponse implements handoff.Observer.
 func (m *humanMetrics) FirstResponse(queue string, priority int, d time.Duration) {
-	m.firstResponse.WithLabelValues(queue, handoff.PriorityName(priority)).Observe(d.Seconds())
+	m.firstResponse.WithLabelValues(queue, baton.PriorityName(priority)).Observe(d.Seconds())
 }
 
 // Resolved implements handoff.Observer.

@@ -24,19 +24,7 @@ const isoLanguages = " aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn 
 	" wo xh yi yo za zh zu "
 
 // PriorityLevel maps a priority name used in the file to its domain level.
-func PriorityLevel(name string) (int, bool) {
-	switch name {
-	case "low":
-		return baton.PriorityLow, true
-	case "normal":
-		return baton.PriorityNormal, true
-	case "high":
-		return baton.PriorityHigh, true
-	case "urgent":
-		return baton.PriorityUrgent, true
-	}
-	return 0, false
-}
+func PriorityLevel(name string) (int, bool) { return baton.ParsePriority(name) }
 
 func validLanguage(code string) bool {
 	return len(code) == 2 && strings.Contains(isoLanguages, " "+code+" ")

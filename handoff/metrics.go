@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -199,7 +198,7 @@ func Summarize(ctx context.Context, st baton.Store, q baton.MetricsQuery) (*bato
 			k := slaKey{c.QueueID, f.priority}
 			a := sla[k]
 			if a == nil {
-				a = &baton.SLAAttainment{QueueID: c.QueueID, Priority: PriorityName(f.priority)}
+				a = &baton.SLAAttainment{QueueID: c.QueueID, Priority: baton.PriorityName(f.priority)}
 				sla[k] = a
 			}
 			switch r := c.FirstAgentReplyAt; {
@@ -481,20 +480,4 @@ func ratio(a, b int) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
-}
-
-// PriorityName is a priority level as configuration and the series name
-// it: low, normal, high, urgent, else the number.
-func PriorityName(p int) string {
-	switch p {
-	case baton.PriorityLow:
-		return "low"
-	case baton.PriorityNormal:
-		return "normal"
-	case baton.PriorityHigh:
-		return "high"
-	case baton.PriorityUrgent:
-		return "urgent"
-	}
-	return strconv.Itoa(p)
 }

@@ -491,11 +491,3 @@ func TestMetricsDefaults(t *testing.T) {
 		t.Fatalf("a start after now: %v; want EINVALID", err)
 	}
 }
-
-func TestPriorityName(t *testing.T) {
-	for p, want := range map[int]string{0: "low", 1: "normal", 2: "high", 3: "urgent", 7: "7"} {
-		if got := handoff.PriorityName(p); got != want {
-			t.Errorf("PriorityName(%d) = %q, want %q", p, got, want)
-		}
-	}
-}

@@ -558,27 +558,13 @@ func (s *chatSession) formatEvent(ev *baton.Event, conv *baton.Conversation) str
 		if name := s.queues[q]; name != "" {
 			q += " (" + name + ")"
 		}
-		return fmt.Sprintf("  ● escalated to queue %s with priority %s%s", q, priorityName(conv.Priority), why)
+		return fmt.Sprintf("  ● escalated to queue %s with priority %s%s", q, baton.PriorityName(conv.Priority), why)
 	case baton.StateResolved:
 		return "  ● resolved" + why
 	case baton.StateArchived:
 		return "  ● archived" + why
 	}
 	return fmt.Sprintf("  ● %s → %s%s", ev.From, ev.To, why)
-}
-
-func priorityName(p int) string {
-	switch p {
-	case baton.PriorityLow:
-		return "low"
-	case baton.PriorityNormal:
-		return "normal"
-	case baton.PriorityHigh:
-		return "high"
-	case baton.PriorityUrgent:
-		return "urgent"
-	}
-	return strconv.Itoa(p)
 }
 
 // num prints a trigger's value or threshold as short as it is: 8, 0.75,
