@@ -17,6 +17,8 @@ BATON_PG_DURABLE=1 scripts/with-postgres.sh go test -run '^$' -benchmem -bench '
 	grep -vE '^(goos|goarch|pkg|cpu):'
 section "Human queue routing: 10,000 open conversations, 200 agents; decision p99 in memory after the store read (target 1 ms), end-to-end assign p99 with the store (target 10 ms) (SQLite; PostgreSQL on the throwaway cluster)"
 bench -bench '^BenchmarkRouting$' -benchtime 2000x ./handoff
+section "Human queue: the support metrics summary over 1,000 conversations (SQLite; PostgreSQL on the throwaway cluster)"
+bench -bench '^BenchmarkSummarize$' -benchtime 5x ./handoff
 section "Job worker pool"
 bench -bench '^BenchmarkPool$' ./jobs
 section "Webhooks: verified WhatsApp webhook -> stored -> 200 (bare fiber hello-world as the ceiling; throwaway cluster, commits not synced)"
