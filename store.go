@@ -15,6 +15,7 @@ type Store interface {
 	JobStore
 	DecisionStore
 	CSATStore
+	SlackStore
 
 	// Tx runs fn in one transaction: every call on the Store passed to fn is
 	// part of it, and it commits only if fn returns nil. Tx on that Store

@@ -61,15 +61,19 @@ type Options struct {
 	ModelDir string
 	// Version is reported by /healthz.
 	Version string
+	// Services run beside the job pool: Start starts them after it, in
+	// order, and Shutdown stops them before it, in reverse order.
+	Services []Service
 }
 
 // App is the assembled pipeline. New builds it without starting anything;
-// Start launches the job workers, Serve the HTTP server; Shutdown stops
-// both.
+// Start launches the job workers and the services, Serve the HTTP server;
+// Shutdown stops them all.
 type App struct {
 	store    baton.Store
 	registry *prometheus.Registry
 	pool     *jobs.Pool
+	services *services // the pool first, then Options.Services
 	web      *fiber.App
 	parts    *components
 }
@@ -178,26 +182,35 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{store: st, registry: reg, pool: pool, web: w, parts: parts}, nil
+	svc := newServices(append([]Service{poolService{pool}}, opt.Services...)...)
+	return &App{store: st, registry: reg, pool: pool, services: svc, web: w, parts: parts}, nil
 }
 
-// Start launches the job workers.
-func (a *App) Start() error { return a.pool.Start() }
+// Start launches the job workers, then the services in order. When one
+// fails to start, those started before it are stopped again (the workers
+// last) and the error says which failed.
+func (a *App) Start() error {
+	ctx, cancel := context.WithTimeout(context.Background(), serviceStartTimeout)
+	defer cancel()
+	return a.services.start(ctx)
+}
 
 // Serve serves HTTP on ln until Shutdown (then it returns nil) or until
 // the listener fails.
 func (a *App) Serve(ln net.Listener) error { return a.web.Listener(ln) }
 
 // Shutdown stops accepting requests and lets running ones finish, then
-// drains the job workers; both within ctx. Jobs still running when ctx is
-// done are cancelled and given back to run again; the error says so.
+// stops the services in reverse order and drains the job workers; all
+// within ctx. Jobs still running when ctx is done are cancelled and given
+// back to run again; the error says so, and names every service that did
+// not stop cleanly.
 func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	if err := a.web.ShutdownWithContext(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
-	if err := a.pool.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("job pool shutdown: jobs were cancelled: %w", err))
+	if err := a.services.stop(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	// The failures counted since the last summary are not lost.
 	a.parts.limits.auth.Flush()
