@@ -178,6 +178,9 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		Queues:     cfg.DomainQueues(),
 		Clock:      opt.Clock,
 		Desk:       parts.desk,
+		// Agent streams share the web chat's stream bounds: each holds
+		// a connection and polls the database alike.
+		Streams: parts.limits.streams,
 	})
 	if err != nil {
 		return nil, err

@@ -73,6 +73,13 @@ type Config struct {
 	// Clock gives the agent API the time a relative snooze counts from
 	// [baton.SystemClock].
 	Clock baton.Clock
+	// Streams bounds the agent API's open streams (GET /api/v1/stream),
+	// per agent and in all; nil limits nothing.
+	Streams *limit.Slots
+	// StreamPoll is how often an open agent stream reads the store [1s];
+	// StreamFor ends one after this long [5m] (EventSource reconnects and
+	// resumes with Last-Event-ID).
+	StreamPoll, StreamFor time.Duration
 	// Metrics, when set, serves the support summary at GET /api/v1/metrics.
 	Metrics baton.MetricsSource
 	// Proxies says which peers' X-Forwarded-For names the client; nil
@@ -106,6 +113,7 @@ type server struct {
 	queues  map[string]baton.Queue
 	metrics *httpMetrics
 	index   *template.Template
+	console *consoleAssets
 }
 
 // readLimit is the largest body the server reads; see fiber.Config below.
@@ -132,6 +140,12 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = baton.SystemClock{}
 	}
+	if cfg.StreamPoll <= 0 {
+		cfg.StreamPoll = time.Second
+	}
+	if cfg.StreamFor <= 0 {
+		cfg.StreamFor = 5 * time.Minute
+	}
 	s := &server{cfg: cfg, log: cfg.Logger, bots: map[string]baton.Bot{}, queues: map[string]baton.Queue{}}
 	for _, b := range cfg.Bots {
 		s.bots[b.ID] = b
@@ -151,6 +165,9 @@ func New(cfg Config) (*fiber.App, error) {
 		return nil, baton.Errorf(baton.EINTERNAL, "web: index template: %w", err)
 	}
 	s.index = tmpl
+	if s.console, err = loadConsole(); err != nil {
+		return nil, err
+	}
 
 	app := fiber.New(fiber.Config{
 		AppName:               "baton",
@@ -199,6 +216,16 @@ func (s *server) routes(app *fiber.App) {
 		app.Get("/chat/:bot/stream", s.cfg.WebChat.Stream)
 	}
 
+	if s.cfg.Desk != nil {
+		// The web inbox: a page and its assets; it acts through /api/v1.
+		app.Get("/console", s.consolePage)
+		app.Get("/console/assets/:name", s.consoleAsset)
+		// Signing out needs no token (a revoked one must sign out too);
+		// the stream takes its cookie for the Authorization header.
+		app.Delete("/api/v1/session", s.endSession)
+		app.Use(streamPath, s.streamCookieAuth)
+	}
+
 	// Without a desk only the admin token passes authenticate; with one,
 	// agent tokens do too, and admin marks what stays the admin's.
 	api := app.Group("/api/v1", s.authenticate)
@@ -223,6 +250,8 @@ func (s *server) routes(app *fiber.App) {
 		api.Put("/agents/:id", admin, s.putAgent)
 		api.Get("/agents/me/status", s.myStatus)
 		api.Put("/agents/me/status", s.setMyStatus)
+		api.Post("/session", s.startSession)
+		api.Get("/stream", s.stream)
 	}
 	api.Get("/metrics", admin, s.metricsSummary)
 	if s.cfg.KB != nil {
