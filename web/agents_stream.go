@@ -104,13 +104,16 @@ func (s *server) startSession(c *fiber.Ctx) error {
 		return err
 	}
 	secret, _ := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	expires := s.cfg.Clock.Now().Add(maxSessionCookie)
+	now := s.cfg.Clock.Now()
+	expires := now.Add(maxSessionCookie)
 	if p.token.ExpiresAt != nil && p.token.ExpiresAt.Before(expires) {
 		expires = *p.token.ExpiresAt
 	}
+	// Max-Age alone: it counts from the browser's receipt, so the server's
+	// and the browser's clocks need not agree.
 	c.Cookie(&fiber.Cookie{
 		Name: streamCookie, Value: strings.Clone(secret), Path: streamPath,
-		Expires: expires, MaxAge: int(time.Until(expires).Seconds()),
+		MaxAge: max(1, int(expires.Sub(now).Seconds())),
 		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: s.secure(c),
 	})
 	c.Set(fiber.HeaderCacheControl, "no-store")

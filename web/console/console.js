@@ -99,8 +99,8 @@
   $("status").addEventListener("change", function () {
     var st = $("status").value;
     api("PUT", "/agents/me/status", { status: st }).then(function (r) {
-      me = r.agent; setLive("status: " + st);
-    }).catch(function (e) { setLive("status not changed: " + e.message); });
+      me = r.agent;
+    }).catch(function (e) { $("status").value = me.status; $("action-error").textContent = "Status not changed: " + e.message; });
   });
 
   // ---- lists ----
