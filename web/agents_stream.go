@@ -113,7 +113,7 @@ func (s *server) startSession(c *fiber.Ctx) error {
 	// and the browser's clocks need not agree.
 	c.Cookie(&fiber.Cookie{
 		Name: streamCookie, Value: strings.Clone(secret), Path: streamPath,
-		MaxAge: max(1, int(expires.Sub(now).Seconds())),
+		MaxAge:   max(1, int(expires.Sub(now).Seconds())),
 		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: s.secure(c),
 	})
 	c.Set(fiber.HeaderCacheControl, "no-store")

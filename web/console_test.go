@@ -205,7 +205,9 @@ func TestAgentStream(t *testing.T) {
 	slots := limit.NewSlots("agent streams", "agent", 1, 10, 10*time.Second)
 	f := newAgentFixture(t, web.Config{AdminToken: adminToken, Streams: slots, StreamPoll: 20 * time.Millisecond, StreamFor: time.Minute})
 	stream := f.base + "/api/v1/stream"
-	bearer := func(who string) map[string]string { return map[string]string{"Authorization": "Bearer " + f.secret[who]} }
+	bearer := func(who string) map[string]string {
+		return map[string]string{"Authorization": "Bearer " + f.secret[who]}
+	}
 
 	t.Run("refusals", func(t *testing.T) {
 		tests := []struct {
