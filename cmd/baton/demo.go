@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -80,6 +82,14 @@ the configuration file) itself, on a loopback port, and points the action at it.
 					return err
 				}
 			}
+			// The inbox link: a token of the demo agent's, made before the
+			// server starts (the secret is only in the printed link; the
+			// database keeps its digest).
+			agent, secret, err := demoAgentToken(cmd.Context(), cfg, log)
+			if err != nil {
+				_ = ln.Close()
+				return err
+			}
 			log.Info("demo configuration", "file", path)
 			return serve(cmd.Context(), e, log, cfg, f, ln, func(url string) {
 				if orders != nil {
@@ -92,6 +102,9 @@ the configuration file) itself, on a loopback port, and points the action at it.
 				if orders != nil {
 					fmt.Fprintf(e.stdout, "Orders to ask about: %s\n", strings.Join(orders.ids, ", "))
 				}
+				if secret != "" {
+					fmt.Fprintf(e.stdout, "Agent inbox, signed in as %s: %s/console#token=%s\n", agent, url, secret)
+				}
 				fmt.Fprintf(e.stdout, "Admin API: curl -H 'Authorization: Bearer %s' %s/api/v1/conversations\n", cfg.Server.AdminToken, url)
 				fmt.Fprintf(e.stdout, "Press Ctrl-C to stop.\n\n")
 			})
@@ -99,6 +112,69 @@ the configuration file) itself, on a loopback port, and points the action at it.
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// The demo's agent: the example's maya, else the first configured agent.
+const (
+	demoAgent     = "maya"
+	demoTokenName = "demo inbox"
+	demoTokenLife = 7 * 24 * time.Hour
+)
+
+// demoAgentToken makes a token for the demo's agent, so that the printed
+// link signs them in to the inbox, and revokes the tokens earlier starts
+// made: only the newest link works. It returns "" when the configuration
+// has no agent.
+func demoAgentToken(ctx context.Context, cfg *config.Config, log *slog.Logger) (agent, secret string, err error) {
+	agents := cfg.DomainAgents()
+	if len(agents) == 0 {
+		return "", "", nil
+	}
+	agent = agents[0].ID
+	for _, a := range agents {
+		if a.ID == demoAgent {
+			agent = a.ID
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, agentOpenTimeout)
+	defer cancel()
+	st, _, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return "", "", err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the store", "err", err)
+		}
+	}()
+	if err := st.Migrate(ctx); err != nil {
+		return "", "", baton.WrapError(baton.ErrorCode(err), err, "migrate")
+	}
+	s := &agentStore{cfg: cfg, store: st}
+	if err := s.ensureAgent(ctx, agent); err != nil {
+		return "", "", err
+	}
+	old, err := st.ListAgentTokens(ctx, agent)
+	if err != nil {
+		return "", "", err
+	}
+	for _, t := range old {
+		if t.Name == demoTokenName && t.RevokedAt == nil {
+			if err := st.RevokeAgentToken(ctx, agent, t.ID); err != nil {
+				return "", "", err
+			}
+		}
+	}
+	if secret, err = baton.NewTokenSecret(); err != nil {
+		return "", "", err
+	}
+	expires := time.Now().UTC().Add(demoTokenLife).Truncate(time.Second)
+	t := &baton.AgentToken{AgentID: agent, Name: demoTokenName, Prefix: baton.TokenPrefix(secret), Hash: baton.HashToken(secret), ExpiresAt: &expires}
+	if err := st.CreateAgentToken(ctx, t); err != nil {
+		return "", "", err
+	}
+	log.Info("demo: inbox token made", "agent", agent, "token_id", t.ID, "prefix", t.Prefix, "expires_at", expires)
+	return agent, secret, nil
 }
 
 // findDemoConfig looks for the example configuration from the working

@@ -145,7 +145,12 @@ func TestAddressInUse(t *testing.T) {
 type demoRun struct {
 	url, token     string
 	stdout, stderr string
+	// out is the output so far, while the demo runs.
+	out *lockedBuffer
 }
+
+// stdoutNow is what the demo printed so far.
+func (r demoRun) stdoutNow() string { return r.out.String() }
 
 // runDemo starts the demo, calls while(run) once it listens, then stops it.
 func runDemo(t *testing.T, vars map[string]string, while func(r demoRun)) demoRun {
@@ -160,7 +165,7 @@ func runDemo(t *testing.T, vars map[string]string, while func(r demoRun)) demoRu
 	}()
 	line := regexp.MustCompile(`Bearer (\S+)' (http://\S+)/api/v1/conversations`)
 	deadline := time.Now().Add(30 * time.Second)
-	var r demoRun
+	r := demoRun{out: &stdout}
 	for {
 		if m := line.FindStringSubmatch(stdout.String()); m != nil {
 			r.token, r.url = m[1], m[2]
