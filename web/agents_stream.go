@@ -200,6 +200,10 @@ func (s *server) stream(c *fiber.Ctx) error {
 	// agent's id and bot come from the store, not from fiber's buffers);
 	// the writer runs after the handler returns and the context is reused.
 	feed := &agentFeed{st: s.cfg.Store, log: s.log, bot: strings.Clone(bot), agent: agentID, admin: p.actor.Admin && agentID == ""}
+	if p.token != nil {
+		secret, _ := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+		feed.token = baton.HashToken(secret)
+	}
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer release()
 		ctx, cancel := context.WithTimeout(context.Background(), life)
@@ -217,6 +221,11 @@ func (s *server) stream(c *fiber.Ctx) error {
 		defer tick.Stop()
 		var sent []byte
 		for {
+			if !feed.valid(ctx) {
+				// Revoked or expired meanwhile: the stream ends, and the
+				// browser's reconnect is refused.
+				return
+			}
 			if err := feed.poll(ctx, w, &cur, &sent); err != nil {
 				feed.log.LogAttrs(ctx, slog.LevelWarn, "agent stream: poll", slog.String("agent", agentID), slog.String("error", err.Error()))
 			}
@@ -241,6 +250,19 @@ type agentFeed struct {
 	bot   string // "" for every bot
 	agent string // "" for the admin acting as the operator
 	admin bool   // the operator: every open conversation
+	// token is the digest of the agent token the stream was opened with,
+	// checked again on every poll; nil for the admin token.
+	token []byte
+}
+
+// valid says whether the stream's agent token still works. A store that
+// cannot answer keeps the stream going: the next poll asks again.
+func (f *agentFeed) valid(ctx context.Context) bool {
+	if f.token == nil {
+		return true
+	}
+	_, _, err := f.st.AgentByToken(ctx, f.token)
+	return baton.ErrorCode(err) != baton.EUNAUTHORIZED
 }
 
 // visible lists the conversations the stream's caller may see, by id.
@@ -307,7 +329,9 @@ func (f *agentFeed) poll(ctx context.Context, w *bufio.Writer, cur *streamCursor
 		return err
 	}
 	if !bytes.Equal(b, *sent) {
-		fmt.Fprintf(w, "event: conversations\ndata: %s\n\n", b)
+		// With the cursor as its id, so that a reconnect resumes from
+		// here even when no message or event came yet.
+		fmt.Fprintf(w, "id: %s\nevent: conversations\ndata: %s\n\n", cur, b)
 		*sent = b
 	}
 	var (

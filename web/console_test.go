@@ -339,6 +339,29 @@ func TestAgentStream(t *testing.T) {
 	})
 	waitSlots()
 
+	t.Run("a revoked token ends the stream", func(t *testing.T) {
+		secret, tok := f.token(t, "dan", "console", nil)
+		status, _, events := openStream(t, stream, map[string]string{"Authorization": "Bearer " + secret})
+		if status != http.StatusOK {
+			t.Fatalf("dan's stream: %d", status)
+		}
+		next(t, events, "conversations")
+		if err := f.st.RevokeAgentToken(context.Background(), "dan", tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		for timeout := time.After(5 * time.Second); ; {
+			select {
+			case _, ok := <-events:
+				if !ok {
+					return
+				}
+			case <-timeout:
+				t.Fatal("the stream went on after its token was revoked")
+			}
+		}
+	})
+	waitSlots()
+
 	t.Run("resume", func(t *testing.T) {
 		first := f.message(t, "q3", "one", baton.DirectionIn)
 		second := f.message(t, "q3", "two", baton.DirectionIn)
