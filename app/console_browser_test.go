@@ -18,9 +18,9 @@ import (
 // a browser context of its own (no shared storage or cookies): a customer
 // on the web chat asks for a person and waits in the queue; the agent
 // opens the inbox from a sign-in link, sees the conversation arrive in the
-// waiting list over the stream, opens it, claims it and replies; the
-// customer's page shows the reply. The conversation view is saved as a
-// screenshot under testdata/out.
+// waiting list over the stream, opens it, claims it, replies and adds an
+// internal note; the customer's page shows the reply and never the note.
+// The conversation view is saved as a screenshot under testdata/out.
 func TestConsoleInARealBrowser(t *testing.T) {
 	exe := chromium(t)
 	for _, sc := range stores() {
@@ -126,7 +126,7 @@ func TestConsoleInARealBrowser(t *testing.T) {
 			}
 
 			// The conversation appears in the agent's waiting list without a
-			// reload; the agent opens it, claims it and replies.
+			// reload; the agent opens it, claims it, replies and notes.
 			const reply = "Hi, I am Ann from the support team. How can I help?"
 			item := fmt.Sprintf(`#waiting button[data-conv="%d"]`, conv.ID)
 			if err := chromedp.Do(actx2,
@@ -140,6 +140,10 @@ func TestConsoleInARealBrowser(t *testing.T) {
 				chromedp.SendKeys(chromedp.CSS("#reply"), reply),
 				chromedp.Click(chromedp.CSS("#reply-send")),
 				wait(`[...document.querySelectorAll("#transcript .msg.out")].some(m => m.textContent.includes("I am Ann"))`),
+				// An internal note: marked as such in the transcript.
+				chromedp.SendKeys(chromedp.CSS("#note"), "Customer writes Turkish; asked Emre to look later"),
+				chromedp.Click(chromedp.CSS(`#note-form button[type="submit"]`)),
+				wait(`[...document.querySelectorAll("#transcript .msg.note")].some(m => m.textContent.includes("Internal note") && m.textContent.includes("asked Emre"))`),
 			); err != nil {
 				fail(agent, "agent", err)
 			}
@@ -152,6 +156,13 @@ func TestConsoleInARealBrowser(t *testing.T) {
 				wait(`[...document.querySelectorAll(".msg.out")].some(m => m.textContent === `+fmt.Sprintf("%q", reply)+`)`),
 			); err != nil {
 				t.Fatalf("the customer never saw the agent's reply: %v", err)
+			}
+			page, err := chromedp.Run(cctx, chromedp.Text(chromedp.CSS("#log")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(page, "asked Emre") {
+				t.Fatal("the internal note reached the customer's page")
 			}
 
 			shot, err := chromedp.Run(actx2, chromedp.FullScreenshot(100))
