@@ -233,7 +233,7 @@
     dd(meta, "State", c.state + (c.agent_id ? " (" + c.agent_id + ")" : ""));
     dd(meta, "Channel", c.channel + " " + c.address);
     dd(meta, "Queue", c.queue_id);
-    dd(meta, "Priority", c.priority);
+    dd(meta, "Priority", ["low", "normal", "high", "urgent"][c.priority] || String(c.priority));
     dd(meta, "Language", c.language);
     var sla = slaEl(Object.assign({}, c, v.sla));
     dd(meta, "SLA", sla);
