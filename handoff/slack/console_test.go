@@ -291,4 +291,3 @@ func TestConsoleFailures(t *testing.T) {
 		})
 	}
 }
-
