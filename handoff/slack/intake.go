@@ -55,8 +55,12 @@ type payload struct {
 type Intake struct {
 	SigningSecret string
 	Store         baton.Store
-	Clock         baton.Clock // [baton.SystemClock]
-	Logger        *slog.Logger
+	// Clock is the time the signature window is checked against
+	// [baton.SystemClock]. Slack stamps requests with real time, so this is
+	// the wall clock outside tests; the store stamps marks and jobs with
+	// its own.
+	Clock  baton.Clock
+	Logger *slog.Logger
 	// BotUserID is the console's own Slack user; its messages are never
 	// taken as input. Events also name it in authorizations[].user_id.
 	BotUserID string
@@ -162,12 +166,12 @@ func (in *Intake) enqueue(ctx context.Context, teamID, eventID string, p payload
 	first := false
 	err = in.Store.Tx(ctx, func(tx baton.Store) error {
 		first = false
-		f, err := tx.MarkSlackEvent(ctx, teamID, eventID, in.now())
+		f, err := tx.MarkSlackEvent(ctx, teamID, eventID, time.Time{})
 		if err != nil || !f {
 			return err
 		}
 		first = true
-		_, err = tx.Enqueue(ctx, &baton.Job{Kind: baton.JobSlack, Payload: body, RunAt: in.now()})
+		_, err = tx.Enqueue(ctx, &baton.Job{Kind: baton.JobSlack, Payload: body})
 		return err
 	})
 	return first, err
