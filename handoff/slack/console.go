@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -24,6 +25,11 @@ var cardKinds = map[string]bool{
 	"sla_breach":  true,
 	"resolved":    true,
 }
+
+// buttonActions are the card's buttons that act in one click, with the
+// notification kind of the card update that follows. Transfer and Snooze
+// need a modal, Save reply as KB draft the KB: not built yet.
+var buttonActions = map[string]string{ActionClaim: "claimed", ActionResolve: "resolved", ActionToBot: "to_bot"}
 
 // Notifier is the desk's baton.Notifier for Slack: it turns every
 // notification that changes a card into a JobSlack job, in the
@@ -205,9 +211,11 @@ func (c *Console) HandleJob(ctx context.Context, j *baton.Job) error {
 	switch p.Op {
 	case opNotify:
 		return c.syncCard(ctx, j.ConversationID, notice(p))
-	case opEvent, opInteraction:
-		// Thread replies and the buttons are acknowledged and kept as jobs;
-		// acting on them is not built yet.
+	case opInteraction:
+		return c.interact(ctx, p)
+	case opEvent:
+		// Thread replies are acknowledged and kept as jobs; acting on them
+		// is not built yet.
 		c.log().LogAttrs(ctx, slog.LevelInfo, "Slack input not acted on yet", slog.String("op", p.Op), slog.String("event_id", p.EventID))
 		return nil
 	}
@@ -233,7 +241,14 @@ func notice(p payload) string {
 	case "sla_breach":
 		return "SLA breach: a reply is overdue"
 	case "resolved":
-		return "Resolved"
+		if p.AgentID == "" {
+			return "Resolved"
+		}
+		return "Resolved by " + p.AgentID
+	case "claimed":
+		return "Claimed by " + p.AgentID
+	case "to_bot":
+		return "Handed back to the bot by " + p.AgentID
 	}
 	return ""
 }
@@ -292,4 +307,100 @@ func (c *Console) syncCard(ctx context.Context, id int64, notice string) error {
 	}
 	c.learn(channel, postedChannel)
 	return c.Store.SaveSlackThread(ctx, &baton.SlackThread{TeamID: team, ConversationID: id, ChannelID: postedChannel, MessageTS: ts})
+}
+
+// interact runs a button press: as the agent the Slack user is linked to
+// (slack_user_id), through the desk, which checks their right to it. A
+// refusal is told to the person who pressed, ephemerally; the card's
+// update is a job of its own, so that a Slack failure while updating it
+// never runs the action twice.
+func (c *Console) interact(ctx context.Context, p payload) error {
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal(p.Body, &cb); err != nil {
+		return baton.WrapError(baton.EINVALID, err, "Slack interaction payload")
+	}
+	if cb.Type != slack.InteractionTypeBlockActions {
+		c.log().LogAttrs(ctx, slog.LevelInfo, "Slack interaction type not acted on", slog.String("type", string(cb.Type)))
+		return nil
+	}
+	channel := cb.Container.ChannelID
+	if channel == "" {
+		channel = cb.Channel.ID
+	}
+	tell := func(text string) error {
+		if channel == "" || cb.User.ID == "" {
+			return nil
+		}
+		return c.call(ctx, "Slack chat.postEphemeral", func(ctx context.Context) error {
+			_, err := c.API.PostEphemeralContext(ctx, channel, cb.User.ID, slack.MsgOptionText(text, false))
+			return err
+		})
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		kind, ok := buttonActions[a.ActionID]
+		if !ok {
+			if err := tell("That button does not work from Slack yet: use the web inbox or the agent API."); err != nil {
+				return err
+			}
+			continue
+		}
+		id, err := strconv.ParseInt(a.Value, 10, 64)
+		if err != nil || id <= 0 {
+			return baton.Errorf(baton.EINVALID, "Slack button %s: value %q is not a conversation id", a.ActionID, a.Value)
+		}
+		agent, err := c.agentOf(ctx, cb.User.ID)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			if err := tell("Your Slack account is not linked to a Baton agent (an agent's slack_user_id), so you cannot act on conversations here."); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		by := baton.Actor{AgentID: agent}
+		switch a.ActionID {
+		case ActionClaim:
+			_, err = c.Desk.Claim(ctx, id, by)
+		case ActionResolve:
+			_, err = c.Desk.Resolve(ctx, id, by)
+		case ActionToBot:
+			_, err = c.Desk.ToBot(ctx, id, by)
+		}
+		switch code := baton.ErrorCode(err); {
+		case err == nil:
+		case code == baton.EUNAVAILABLE || code == baton.EINTERNAL:
+			return err
+		default:
+			if err := tell("Not done: " + baton.ErrorMessage(err)); err != nil {
+				return err
+			}
+			continue
+		}
+		body, err := json.Marshal(payload{Op: opNotify, Kind: kind, AgentID: agent})
+		if err != nil {
+			return baton.WrapError(baton.EINTERNAL, err, "encode Slack job")
+		}
+		if _, err := c.Store.Enqueue(ctx, &baton.Job{Kind: baton.JobSlack, ConversationID: id, Payload: body}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// agentOf is the agent whose slack_user_id is user, ENOTFOUND when none.
+func (c *Console) agentOf(ctx context.Context, user string) (string, error) {
+	if user == "" {
+		return "", baton.Errorf(baton.ENOTFOUND, "Slack interaction names no user")
+	}
+	agents, err := c.Store.ListAgents(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range agents {
+		if a.SlackUserID == user {
+			return a.ID, nil
+		}
+	}
+	return "", baton.Errorf(baton.ENOTFOUND, "no agent has Slack user %s", user)
 }

@@ -2,6 +2,9 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -288,6 +291,111 @@ func TestConsoleFailures(t *testing.T) {
 					t.Fatalf("%d jobs", len(js))
 				}
 			})
+		})
+	}
+}
+
+// press is a signed block_actions request: the button fixture pressed by
+// user on conversation id.
+func press(t *testing.T, user, action string, id int64, trigger string) *baton.WebhookRequest {
+	t.Helper()
+	var cb map[string]any
+	if err := json.Unmarshal(fixture(t, "CONSTRUCTED_block_actions_button.json"), &cb); err != nil {
+		t.Fatal(err)
+	}
+	cb["user"].(map[string]any)["id"] = user
+	cb["trigger_id"] = trigger
+	a := cb["actions"].([]any)[0].(map[string]any)
+	a["action_id"], a["value"] = action, strconv.FormatInt(id, 10)
+	b, _ := json.Marshal(cb)
+	return signed(testSecret, time.Now(), []byte(url.Values{"payload": {string(b)}}.Encode()))
+}
+
+func TestConsoleButtons(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			r := newConsoleRig(t, sc)
+			in := &Intake{SigningSecret: testSecret, Store: r.st}
+			// Their skills match no queue, so routing leaves the
+			// conversation waiting for a claim.
+			for _, a := range []*baton.Agent{
+				{ID: "zeynep", Name: "Zeynep", Skills: []string{"fr"}, SlackUserID: "U0AGENT01", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
+				{ID: "bob", Name: "Bob", Skills: []string{"fr"}, SlackUserID: "U0BOB", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
+			} {
+				if err := r.st.UpsertAgent(r.ctx, a); err != nil {
+					t.Fatal(err)
+				}
+				if err := r.st.SetAgentStatus(r.ctx, a.ID, baton.AgentOnline); err != nil {
+					t.Fatal(err)
+				}
+			}
+			id := r.escalate("billing")
+			r.run()
+			th := r.thread(id)
+			r.slack.take()
+			click := func(user, action, trigger string) []apiCall {
+				t.Helper()
+				if _, err := in.Interactions().ServeWebhook(r.ctx, press(t, user, action, id, trigger)); err != nil {
+					t.Fatal(err)
+				}
+				r.run()
+				return r.slack.take()
+			}
+			state := func() *baton.Conversation {
+				c, err := r.st.GetConversation(r.ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+
+			calls := click("U0AGENT01", ActionClaim, "trig.1")
+			if c := state(); c.State != baton.StateAssigned || c.AgentID != "zeynep" {
+				t.Fatalf("after Claim: %s with %q", c.State, c.AgentID)
+			}
+			if methods(calls) != "chat.update" || calls[0].TS != th.MessageTS || !strings.Contains(calls[0].Blocks, "Claimed by zeynep") ||
+				strings.Contains(calls[0].Blocks, ActionClaim) {
+				t.Fatalf("after Claim: %+v", calls)
+			}
+
+			// Bob is too late: told so, privately; nothing changes.
+			calls = click("U0BOB", ActionClaim, "trig.2")
+			if methods(calls) != "chat.postEphemeral" || calls[0].User != "U0BOB" || calls[0].Channel != "C0ESCALATE" || !strings.Contains(calls[0].Text, "zeynep has it") {
+				t.Fatalf("late Claim: %+v", calls)
+			}
+			// Someone not linked to an agent.
+			calls = click("U0STRANGER", ActionResolve, "trig.3")
+			if methods(calls) != "chat.postEphemeral" || !strings.Contains(calls[0].Text, "not linked") {
+				t.Fatalf("unlinked user: %+v", calls)
+			}
+			// Bob may not resolve Zeynep's conversation.
+			calls = click("U0BOB", ActionResolve, "trig.4")
+			if methods(calls) != "chat.postEphemeral" || !strings.Contains(calls[0].Text, "Not done") {
+				t.Fatalf("bob resolving: %+v", calls)
+			}
+			// Transfer needs a modal: not from Slack yet.
+			calls = click("U0AGENT01", ActionTransfer, "trig.5")
+			if methods(calls) != "chat.postEphemeral" || !strings.Contains(calls[0].Text, "does not work from Slack yet") {
+				t.Fatalf("transfer: %+v", calls)
+			}
+			if c := state(); c.State != baton.StateAssigned || c.AgentID != "zeynep" {
+				t.Fatalf("refusals changed the conversation: %s with %q", c.State, c.AgentID)
+			}
+
+			// The same press delivered twice acts once.
+			calls = click("U0AGENT01", ActionResolve, "trig.6")
+			if c := state(); c.State != baton.StateResolved {
+				t.Fatalf("after Resolve: %s", c.State)
+			}
+			if methods(calls) != "chat.update" || !strings.Contains(calls[0].Blocks, "Resolved by zeynep") || strings.Contains(calls[0].Blocks, ActionResolve) {
+				t.Fatalf("after Resolve: %+v", calls)
+			}
+			if calls := click("U0AGENT01", ActionResolve, "trig.6"); len(calls) != 0 {
+				t.Fatalf("a replayed press acted again: %+v", calls)
+			}
+			if js := r.slackJobs(baton.JobDead); len(js) != 0 {
+				t.Fatalf("dead Slack jobs: %s", js[0].LastError)
+			}
 		})
 	}
 }

@@ -19,6 +19,7 @@ type apiCall struct {
 	TS      string
 	Text    string
 	Blocks  string // the blocks JSON as sent
+	User    string // chat.postEphemeral's recipient
 	Status  int    // what the fake answered
 }
 
@@ -53,7 +54,8 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := strings.TrimPrefix(r.URL.Path, "/")
-	c := apiCall{Method: method, Channel: r.PostForm.Get("channel"), TS: r.PostForm.Get("ts"), Text: r.PostForm.Get("text"), Blocks: r.PostForm.Get("blocks"), Status: http.StatusOK}
+	c := apiCall{Method: method, Channel: r.PostForm.Get("channel"), TS: r.PostForm.Get("ts"), Text: r.PostForm.Get("text"), Blocks: r.PostForm.Get("blocks"),
+		User: r.PostForm.Get("user"), Status: http.StatusOK}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	answer := func(v map[string]any) {
@@ -84,6 +86,8 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		f.seq++
 		ts := fmt.Sprintf("1700000000.%06d", f.seq)
 		answer(map[string]any{"ok": true, "channel": c.Channel, "ts": ts, "message": map[string]any{"ts": ts, "text": c.Text}})
+	case "chat.postEphemeral":
+		answer(map[string]any{"ok": true, "message_ts": "1700000099.000001"})
 	case "chat.update":
 		answer(map[string]any{"ok": true, "channel": c.Channel, "ts": c.TS, "text": c.Text})
 	default:
