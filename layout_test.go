@@ -36,6 +36,7 @@ var layoutRules = []layoutRule{
 	{From: "kb", Never: []string{"bots", "handoff", "channels", "web"}, NeverOutsideTests: []string{"store"}, Why: "the KB is a capability others use; its caller passes the store"},
 	{From: "nlu", Never: []string{"bots", "handoff", "channels", "kb", "web", "store"}, Why: "language services are a capability others use"},
 	{From: "handoff", Never: []string{"web", "channels", "bots"}, NeverOutsideTests: []string{"store"}, Why: "ownership, routing and SLA policy work through domain interfaces (their tests run them on the real stores)"},
+	{From: "handoff/slack", Never: []string{"web", "channels", "bots", "kb", "nlu"}, NeverOutsideTests: []string{"store", "handoff", "jobs"}, Why: "the Slack console talks to the desk through baton.Desk and to Slack through slack-go (its tests run the real desk, pool and stores)"},
 	{From: "store", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "web", "jobs"}, Except: []string{"nlu/stem"}, Why: "stores keep rows; they know only the domain (and the stemmers their keyword index shares with Postgres's)"},
 	{From: "jobs", Never: []string{"bots", "channels", "kb", "nlu", "handoff", "web"}, NeverOutsideTests: []string{"store"}, Why: "the job runtime runs handlers over the domain's JobStore (its tests run it on the real stores)"},
 	{From: "web", Never: []string{"bots", "channels", "handoff", "nlu", "jobs"}, NeverOutsideTests: []string{"store"}, Why: "the HTTP surface mounts handlers it is given"},

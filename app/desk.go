@@ -24,7 +24,7 @@ func newDesk(cfg *config.Config, w wiring) (*handoff.Desk, error) {
 		bots[b.ID] = b
 	}
 	return handoff.New(handoff.Config{Store: w.store, Queues: queues, Bots: bots, Clock: w.clock, Logger: w.log, Windows: windows(cfg),
-		Surveys: w.surveys, Observer: w.observer})
+		Surveys: w.surveys, Observer: w.observer, Notifier: w.notify})
 }
 
 // windows are the channels' rules for an agent's message, per bot: on

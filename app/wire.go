@@ -49,6 +49,9 @@ type wiring struct {
 	// observer counts the human side's events for Prometheus.
 	surveys  *handoff.Surveys
 	observer handoff.Observer
+	// notify tells the agent console (Slack) what happened; nil when it
+	// is not configured.
+	notify baton.Notifier
 }
 
 // wire builds the channel adapters, the agent console, the bots and their
@@ -60,6 +63,7 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 	for _, b := range cfg.DomainBots() {
 		botByID[b.ID] = b
 	}
+	w.notify = slackNotifier(cfg, w)
 	desk, err := newDesk(cfg, w)
 	if err != nil {
 		return nil, err
@@ -153,8 +157,9 @@ func wire(cfg *config.Config, w wiring) (*components, error) {
 	// Until the triage bot lands, every turn is answered with an
 	// acknowledgement through the real outbox.
 	comp.jobs[baton.JobTurn] = &bots.Turns{Store: st, Brains: w.brains, Budget: comp.limits.turnBudget, Clock: clock, Logger: log, Queue: desk,
-		Surveys: w.surveys, Escalated: w.observer.Escalated}
+		Surveys: w.surveys, Escalated: w.observer.Escalated, Notifier: w.notify}
 	comp.jobs[baton.JobFollowUp] = &bots.FollowUps{Store: st, Surveys: w.surveys}
+	wireSlack(cfg, w, desk, comp)
 	return comp, nil
 }
 

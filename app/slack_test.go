@@ -1,0 +1,173 @@
+package app_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/channels/channeltest"
+)
+
+const slackSecret = "slack-signing-secret"
+
+// slackAPI plays the Slack Web API for the app: it answers auth.test,
+// chat.postMessage and chat.update and records the posts and updates.
+type slackAPI struct {
+	mu    sync.Mutex
+	calls []url.Values // with "method" added
+}
+
+func (s *slackAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	v := url.Values{}
+	for k, vs := range r.PostForm {
+		v[k] = vs
+	}
+	v.Set("method", method)
+	s.mu.Lock()
+	s.calls = append(s.calls, v)
+	n := len(s.calls)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch method {
+	case "auth.test":
+		fmt.Fprint(w, `{"ok":true,"team_id":"T0TEAM","user_id":"U0BOT"}`)
+	case "chat.postMessage", "chat.update":
+		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, r.PostForm.Get("channel"), n)
+	default:
+		fmt.Fprint(w, `{"ok":false,"error":"unknown_method"}`)
+	}
+}
+
+func (s *slackAPI) posts(method string) []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []url.Values
+	for _, c := range s.calls {
+		if c.Get("method") == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// toFake sends every request for slack.com to the fake.
+type toFake struct{ fake *url.URL }
+
+func (t toFake) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host == "slack.com" {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host = t.fake.Scheme, t.fake.Host
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func slackSign(at time.Time, body []byte) http.Header {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(slackSecret))
+	mac.Write([]byte("v0:" + ts + ":"))
+	mac.Write(body)
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", ts)
+	h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	h.Set("Content-Type", "application/json")
+	return h
+}
+
+// TestSlackConsoleWired: with a bot token and a signing secret, an
+// escalation's card reaches the queue's Slack channel and Slack's Request
+// URLs answer; a stale request is refused.
+func TestSlackConsoleWired(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			fake := &slackAPI{}
+			srv := httptest.NewServer(fake)
+			t.Cleanup(srv.Close)
+			fakeURL, _ := url.Parse(srv.URL)
+
+			clock := channeltest.NewClock(start)
+			e := &env{t: t, logs: &lockedBuffer{}, clock: clock}
+			e.st = sc.open(t, clock)
+			e.graph = channeltest.NewProvider(t, graphOK)
+			e.twilio = channeltest.NewProvider(t, twilioOK)
+			cfg := deskConfig(t, e.graph.URL, e.twilio.URL)
+			cfg.Slack.BotToken, cfg.Slack.SigningSecret = "xoxb-test", slackSecret
+			cfg.Queues[0].SlackChannel = "C0GENERAL"
+			if problems := cfg.Validate(); len(problems) > 0 {
+				t.Fatal(problems)
+			}
+			a, err := app.New(context.Background(), cfg, app.Options{Store: e.st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Clock: clock,
+				Jobs: fastJobs(), HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: toFake{fakeURL}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.app = a
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = a.Shutdown(ctx)
+			})
+
+			const customer = "905320000009"
+			e.post("whatsapp", waText("wamid.s1", customer, "Müşteri temsilcisine bağlanmak istiyorum", start))
+			e.runJobs(func() bool { return len(fake.posts("chat.postMessage")) > 0 })
+			conv := e.conversationOf(customer)
+			posts := fake.posts("chat.postMessage")
+			if len(posts) != 1 || posts[0].Get("channel") != "C0GENERAL" || !strings.Contains(posts[0].Get("blocks"), "claim_conversation") ||
+				!strings.Contains(posts[0].Get("blocks"), baton.TriggerWantsHuman) {
+				t.Fatalf("posts %v", posts)
+			}
+			th, err := e.st.GetSlackThread(context.Background(), "T0TEAM", conv.ID)
+			if err != nil || th.ChannelID != "C0GENERAL" {
+				t.Fatalf("thread %+v, %v", th, err)
+			}
+
+			// Emre, who speaks Turkish, comes online and is given it: the
+			// assignment updates the card in place.
+			e.online("emre")
+			e.runJobs(func() bool { return len(fake.posts("chat.update")) > 0 })
+			if up := fake.posts("chat.update"); up[0].Get("ts") != th.MessageTS || !strings.Contains(up[0].Get("blocks"), "with emre") {
+				t.Fatalf("update %v", up[0])
+			}
+			if n := len(fake.posts("chat.postMessage")); n != 1 {
+				t.Fatalf("%d posts, want the one card", n)
+			}
+
+			base := e.serve()
+			post := func(h http.Header, body string) (int, string) {
+				req, _ := http.NewRequest(http.MethodPost, base+"/slack/events", strings.NewReader(body))
+				req.Header = h
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+			verify, _ := json.Marshal(map[string]string{"type": "url_verification", "challenge": "c-123", "token": "x"})
+			if code, body := post(slackSign(time.Now(), verify), string(verify)); code != http.StatusOK || body != "c-123" {
+				t.Fatalf("url_verification: %d %q", code, body)
+			}
+			if code, _ := post(slackSign(time.Now().Add(-10*time.Minute), verify), string(verify)); code != http.StatusUnauthorized {
+				t.Fatalf("stale request: %d, want 401", code)
+			}
+		})
+	}
+}

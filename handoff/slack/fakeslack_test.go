@@ -1,0 +1,119 @@
+package slack
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/slack-go/slack"
+)
+
+// apiCall is one Web API call the fake received.
+type apiCall struct {
+	Method  string // "chat.postMessage", ...
+	Channel string
+	TS      string
+	Text    string
+	Blocks  string // the blocks JSON as sent
+	User    string // chat.postEphemeral's recipient
+	Status  int    // what the fake answered
+}
+
+// fakeSlack plays the Slack Web API on loopback and records every call.
+// Tests script failures: the next calls of a method answer 429 with a
+// Retry-After, or an "ok": false error.
+type fakeSlack struct {
+	srv *httptest.Server
+
+	mu      sync.Mutex
+	calls   []apiCall
+	seq     int
+	limited map[string]int    // method -> how many next calls answer 429
+	fail    map[string]string // method -> the error every call answers
+}
+
+func newFakeSlack(t *testing.T) *fakeSlack {
+	f := &fakeSlack{limited: map[string]int{}, fail: map[string]string{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// client is a slack-go client of the fake.
+func (f *fakeSlack) client() *slack.Client {
+	return slack.New("xoxb-test", slack.OptionAPIURL(f.srv.URL+"/"))
+}
+
+func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	method := strings.TrimPrefix(r.URL.Path, "/")
+	c := apiCall{Method: method, Channel: r.PostForm.Get("channel"), TS: r.PostForm.Get("ts"), Text: r.PostForm.Get("text"), Blocks: r.PostForm.Get("blocks"),
+		User: r.PostForm.Get("user"), Status: http.StatusOK}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	answer := func(v map[string]any) {
+		f.calls = append(f.calls, c)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	if r.Header.Get("Authorization") != "Bearer xoxb-test" && r.PostForm.Get("token") != "xoxb-test" {
+		answer(map[string]any{"ok": false, "error": "not_authed"})
+		return
+	}
+	if f.limited[method] > 0 {
+		f.limited[method]--
+		c.Status = http.StatusTooManyRequests
+		f.calls = append(f.calls, c)
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
+	if e := f.fail[method]; e != "" {
+		answer(map[string]any{"ok": false, "error": e})
+		return
+	}
+	switch method {
+	case "auth.test":
+		answer(map[string]any{"ok": true, "team_id": "T0TEAM", "user_id": "U0BOTUSER", "bot_id": "B0BOT"})
+	case "chat.postMessage":
+		f.seq++
+		ts := fmt.Sprintf("1700000000.%06d", f.seq)
+		answer(map[string]any{"ok": true, "channel": c.Channel, "ts": ts, "message": map[string]any{"ts": ts, "text": c.Text}})
+	case "chat.postEphemeral":
+		answer(map[string]any{"ok": true, "message_ts": "1700000099.000001"})
+	case "chat.update":
+		answer(map[string]any{"ok": true, "channel": c.Channel, "ts": c.TS, "text": c.Text})
+	default:
+		c.Status = http.StatusNotFound
+		f.calls = append(f.calls, c)
+		http.Error(w, "unknown method", http.StatusNotFound)
+	}
+}
+
+// take returns the calls so far and forgets them.
+func (f *fakeSlack) take() []apiCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.calls
+	f.calls = nil
+	return out
+}
+
+func (f *fakeSlack) limit(method string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limited[method] = n
+}
+
+func (f *fakeSlack) failWith(method, e string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail[method] = e
+}
