@@ -63,6 +63,7 @@ func (d *Desk) Claim(ctx context.Context, id int64, by baton.Actor) (*baton.Conv
 		return nil, claimed(err, id, "claim")
 	}
 	d.observeAssigned(c)
+	d.send(ctx, []baton.Notification{{Kind: "claimed", ConversationID: c.ID, QueueID: c.QueueID, AgentID: c.AgentID}})
 	return c, nil
 }
 
@@ -320,6 +321,8 @@ func (d *Desk) Snooze(ctx context.Context, id int64, until time.Time, by baton.A
 		if err := schedule(ctx, tx, baton.JobSnooze, SnoozeKey(id), snoozeTimer{ConversationID: id, Until: until.UTC()}, until); err != nil {
 			return err
 		}
+		fx.tell(baton.Notification{Kind: "snoozed", ConversationID: id, QueueID: c.QueueID, AgentID: c.AgentID,
+			Text: "until " + until.UTC().Format(time.RFC3339)})
 		out = c
 		return nil
 	})
@@ -403,6 +406,7 @@ func (d *Desk) Resolve(ctx context.Context, id int64, by baton.Actor) (*baton.Co
 				return fmt.Errorf("resolve conversation %d: ask for a rating: %w", id, err)
 			}
 		}
+		fx.tell(baton.Notification{Kind: "resolved", ConversationID: id, QueueID: c.QueueID, AgentID: by.AgentID})
 		if d.obs != nil && conv.QueuedAt != nil && c.ResolvedAt != nil {
 			queue, took := c.QueueID, c.ResolvedAt.Sub(*conv.QueuedAt)
 			fx.then(func() { d.obs.Resolved(queue, took) })
@@ -428,6 +432,9 @@ func (d *Desk) Archive(ctx context.Context, id int64, reason string, by baton.Ac
 			return err
 		}
 		out, err = d.close(ctx, tx, conv, baton.Transition{To: baton.StateArchived, Actor: by.Name(), Reason: reason})
+		if err == nil {
+			fx.tell(baton.Notification{Kind: "archived", ConversationID: id, QueueID: out.QueueID, AgentID: by.AgentID, Text: reason})
+		}
 		return err
 	})
 	return out, err
@@ -445,6 +452,9 @@ func (d *Desk) ToBot(ctx context.Context, id int64, by baton.Actor) (*baton.Conv
 			return err
 		}
 		out, err = d.close(ctx, tx, conv, baton.Transition{To: baton.StateBot, Actor: by.Name(), Reason: "handed back to the bot", AgentID: ptr("")})
+		if err == nil {
+			fx.tell(baton.Notification{Kind: "to_bot", ConversationID: id, QueueID: out.QueueID, AgentID: by.AgentID})
+		}
 		return err
 	})
 	return out, err

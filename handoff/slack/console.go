@@ -24,12 +24,16 @@ var cardKinds = map[string]bool{
 	"sla_warning": true,
 	"sla_breach":  true,
 	"resolved":    true,
+	"claimed":     true,
+	"snoozed":     true,
+	"archived":    true,
+	"to_bot":      true,
 }
 
-// buttonActions are the card's buttons that act in one click, with the
-// notification kind of the card update that follows. Transfer and Snooze
-// need a modal, Save reply as KB draft the KB: not built yet.
-var buttonActions = map[string]string{ActionClaim: "claimed", ActionResolve: "resolved", ActionToBot: "to_bot"}
+// buttonActions are the card's buttons that act in one click (the desk's
+// notification of the action updates the card). Transfer and Snooze need a
+// modal, Save reply as KB draft the KB: not built yet.
+var buttonActions = map[string]bool{ActionClaim: true, ActionResolve: true, ActionToBot: true}
 
 // Notifier is the desk's baton.Notifier for Slack: it turns every
 // notification that changes a card into a JobSlack job, in the
@@ -249,6 +253,10 @@ func notice(p payload) string {
 		return "Claimed by " + p.AgentID
 	case "to_bot":
 		return "Handed back to the bot by " + p.AgentID
+	case "snoozed":
+		return "Snoozed by " + p.AgentID
+	case "archived":
+		return "Archived"
 	}
 	return ""
 }
@@ -337,8 +345,7 @@ func (c *Console) interact(ctx context.Context, p payload) error {
 		})
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
-		kind, ok := buttonActions[a.ActionID]
-		if !ok {
+		if !buttonActions[a.ActionID] {
 			if err := tell("That button does not work from Slack yet: use the web inbox or the agent API."); err != nil {
 				return err
 			}
@@ -376,13 +383,6 @@ func (c *Console) interact(ctx context.Context, p payload) error {
 				return err
 			}
 			continue
-		}
-		body, err := json.Marshal(payload{Op: opNotify, Kind: kind, AgentID: agent})
-		if err != nil {
-			return baton.WrapError(baton.EINTERNAL, err, "encode Slack job")
-		}
-		if _, err := c.Store.Enqueue(ctx, &baton.Job{Kind: baton.JobSlack, ConversationID: id, Payload: body}); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -213,6 +213,17 @@ func TestConsoleCardLifecycle(t *testing.T) {
 			if th := r.thread(id); th.ChannelID != "C0GENERAL" || th.MessageTS != "1700000000.000002" {
 				t.Fatalf("thread after transfer %+v", th)
 			}
+
+			// Resolved outside Slack (the agent API, the web inbox): the
+			// card says so all the same.
+			if _, err := r.desk.Resolve(r.ctx, id, baton.Actor{Admin: true}); err != nil {
+				t.Fatal(err)
+			}
+			r.run()
+			calls = r.slack.take()
+			if methods(calls) != "chat.update" || calls[0].Channel != "C0GENERAL" || !strings.Contains(calls[0].Blocks, "Resolved") {
+				t.Fatalf("after resolve through the desk: %+v", calls)
+			}
 			if js := r.slackJobs(baton.JobDead); len(js) != 0 {
 				t.Fatalf("dead Slack jobs: %s", js[0].LastError)
 			}
