@@ -166,16 +166,29 @@ func (in *Intake) enqueue(ctx context.Context, teamID, eventID string, p payload
 	first := false
 	err = in.Store.Tx(ctx, func(tx baton.Store) error {
 		first = false
-		f, err := tx.MarkSlackEvent(ctx, teamID, eventID, time.Time{})
+		f, err := tx.MarkSlackEvent(ctx, teamID, eventID, in.now())
 		if err != nil || !f {
 			return err
 		}
 		first = true
-		_, err = tx.Enqueue(ctx, &baton.Job{Kind: baton.JobSlack, Payload: body})
+		if _, err = tx.Enqueue(ctx, &baton.Job{Kind: baton.JobSlack, Payload: body}); err != nil {
+			return err
+		}
+		// Slack retries for about an hour: marks older than keepMarks can
+		// go. A few at a time, with each new one, keeps the table small
+		// without a sweeper of its own.
+		_, err = tx.PurgeSlackEvents(ctx, in.now().Add(-keepMarks), purgeBatch)
 		return err
 	})
 	return first, err
 }
+
+// keepMarks is how long a handled event_id is remembered; purgeBatch how
+// many older marks each new one clears at most.
+const (
+	keepMarks  = 24 * time.Hour
+	purgeBatch = 20
+)
 
 // envelope is the part of an Events API body the intake reads before the
 // job does the rest.

@@ -254,6 +254,24 @@ func TestIntakeEvents(t *testing.T) {
 					t.Fatalf("job body %s (%v)", p.Body, err)
 				}
 			})
+			t.Run("a new event clears marks older than a day", func(t *testing.T) {
+				rig := newIntakeRig(t, sc)
+				if _, err := rig.st.MarkSlackEvent(ctx, "T0TEAM", "Ev0OLD", time.Now().Add(-25*time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := rig.st.MarkSlackEvent(ctx, "T0TEAM", "Ev0RECENT", time.Now().Add(-time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+				res, err := rig.in.Events().ServeWebhook(ctx, signed(testSecret, time.Now(), fixture(t, "CONSTRUCTED_event_callback_thread_reply.json")))
+				if err != nil || res.Status != http.StatusOK {
+					t.Fatalf("%+v, %v", res, err)
+				}
+				for id, wantFirst := range map[string]bool{"Ev0OLD": true, "Ev0RECENT": false} {
+					if first, err := rig.st.MarkSlackEvent(ctx, "T0TEAM", id, time.Now()); err != nil || first != wantFirst {
+						t.Errorf("%s marked again: first %v (%v), want %v", id, first, err, wantFirst)
+					}
+				}
+			})
 			for _, tc := range []struct {
 				name string
 				body func(*testing.T) []byte
