@@ -47,8 +47,9 @@ type payload struct {
 	Body    json.RawMessage `json:"body,omitempty"`
 }
 
-// Intake is the HTTP side of the console: it checks every request's
-// signature over the raw body, answers Slack at once and leaves the work
+// Intake takes what Slack sends the console, over HTTP or from the Socket
+// Mode connection ([Socket]) alike. Over HTTP it checks every request's
+// signature over the raw body. It answers Slack at once and leaves the work
 // to a durable JobSlack job, enqueued in the same transaction as the mark
 // that de-duplicates the request, so that a retried delivery acts once
 // and an acknowledged one is never lost.
@@ -64,6 +65,9 @@ type Intake struct {
 	// BotUserID is the console's own Slack user; its messages are never
 	// taken as input. Events also name it in authorizations[].user_id.
 	BotUserID string
+	// Slash answers the /baton commands; nil answers that they are not
+	// available.
+	Slash *Commands
 	// verify checks the signature of a request whose timestamp is within
 	// the window; [verifySignature] unless a test replaces it.
 	verify func(h http.Header, body []byte, secret string) error
@@ -80,7 +84,7 @@ func (in *Intake) Interactions() baton.WebhookHandler {
 	return handlerFunc(in.interactions)
 }
 
-// Commands acknowledges slash commands; acting on them is still to come.
+// Commands answers slash commands (/baton), ephemerally.
 func (in *Intake) Commands() baton.WebhookHandler {
 	return handlerFunc(in.commands)
 }
@@ -215,12 +219,19 @@ type envelope struct {
 // are acknowledged and dropped, so that nothing the console posts comes
 // back to it as input.
 func (in *Intake) events(ctx context.Context, r *baton.WebhookRequest) (*baton.WebhookResponse, error) {
-	const what = "Slack event"
-	if err := in.authenticate(what, r); err != nil {
+	if err := in.authenticate("Slack event", r); err != nil {
 		return nil, err
 	}
+	return in.takeEvent(ctx, r.Body, r.Header.Get("X-Slack-Retry-Num"), r.Header.Get("X-Slack-Retry-Reason"))
+}
+
+// takeEvent takes an Events API body, whether it came over HTTP or in a
+// Socket Mode envelope: the same de-duplication by event_id, the same
+// job. retry and reason are Slack's account of a redelivery, for the log.
+func (in *Intake) takeEvent(ctx context.Context, body []byte, retry, reason string) (*baton.WebhookResponse, error) {
+	const what = "Slack event"
 	var env envelope
-	if err := json.Unmarshal(r.Body, &env); err != nil {
+	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, baton.WrapError(baton.EINVALID, err, what+": body is not JSON")
 	}
 	switch env.Type {
@@ -243,15 +254,16 @@ func (in *Intake) events(ctx context.Context, r *baton.WebhookRequest) (*baton.W
 		in.log().LogAttrs(ctx, slog.LevelDebug, "Slack event ignored", slog.String("event_id", env.EventID), slog.String("reason", reason))
 		return ok(), nil
 	}
-	first, err := in.enqueue(ctx, env.TeamID, env.EventID, payload{Op: opEvent, TeamID: env.TeamID, EventID: env.EventID, Body: r.Body})
+	first, err := in.enqueue(ctx, env.TeamID, env.EventID, payload{Op: opEvent, TeamID: env.TeamID, EventID: env.EventID, Body: body})
 	if err != nil {
 		return nil, err
 	}
 	if !first {
-		// Slack retries what it thinks went unanswered (X-Slack-Retry-Num
-		// says which try); the first delivery already has its job.
+		// Slack retries what it thinks went unanswered (X-Slack-Retry-Num,
+		// or retry_attempt in Socket Mode, says which try); the first
+		// delivery already has its job.
 		in.log().LogAttrs(ctx, slog.LevelInfo, "Slack event already handled", slog.String("event_id", env.EventID),
-			slog.String("retry", r.Header.Get("X-Slack-Retry-Num")), slog.String("retry_reason", r.Header.Get("X-Slack-Retry-Reason")))
+			slog.String("retry", retry), slog.String("retry_reason", reason))
 	}
 	return ok(), nil
 }
@@ -294,26 +306,31 @@ func (in *Intake) interactions(ctx context.Context, r *baton.WebhookRequest) (*b
 	if raw == "" {
 		return nil, baton.Errorf(baton.EINVALID, "%s: form field payload is missing", what)
 	}
+	return ok(), in.takeInteraction(ctx, []byte(raw))
+}
+
+// takeInteraction takes an interaction payload (JSON), from the HTTP form
+// or a Socket Mode envelope alike.
+func (in *Intake) takeInteraction(ctx context.Context, raw []byte) error {
+	const what = "Slack interaction"
 	var cb slack.InteractionCallback
-	if err := json.Unmarshal([]byte(raw), &cb); err != nil {
-		return nil, baton.WrapError(baton.EINVALID, err, what+": payload is not an interaction")
+	if err := json.Unmarshal(raw, &cb); err != nil {
+		return baton.WrapError(baton.EINVALID, err, what+": payload is not an interaction")
 	}
 	team := cb.Team.ID
 	if team == "" {
 		team = cb.User.TeamID
 	}
 	if err := baton.ValidateSlackIDs(what, "team.id", team, "trigger_id", cb.TriggerID); err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := in.enqueue(ctx, team, "interaction:"+cb.TriggerID, payload{Op: opInteraction, TeamID: team, EventID: cb.TriggerID, Body: json.RawMessage(raw)}); err != nil {
-		return nil, err
-	}
-	return ok(), nil
+	_, err := in.enqueue(ctx, team, "interaction:"+cb.TriggerID, payload{Op: opInteraction, TeamID: team, EventID: cb.TriggerID, Body: json.RawMessage(raw)})
+	return err
 }
 
-// commands acknowledges a slash command with an ephemeral answer: the
-// /baton commands are not built yet, and saying so beats a timeout.
-func (in *Intake) commands(_ context.Context, r *baton.WebhookRequest) (*baton.WebhookResponse, error) {
+// commands takes a slash command over HTTP and answers it in the
+// response, ephemerally; Socket Mode answers the same in its ack.
+func (in *Intake) commands(ctx context.Context, r *baton.WebhookRequest) (*baton.WebhookResponse, error) {
 	const what = "Slack command"
 	if err := in.authenticate(what, r); err != nil {
 		return nil, err
@@ -322,10 +339,30 @@ func (in *Intake) commands(_ context.Context, r *baton.WebhookRequest) (*baton.W
 	if err != nil {
 		return nil, baton.WrapError(baton.EINVALID, err, what+": body is not a form")
 	}
-	cmd := strings.TrimSpace(form.Get("command"))
-	if cmd == "" {
-		return nil, baton.Errorf(baton.EINVALID, "%s: form field command is missing", what)
+	cmd := slack.SlashCommand{
+		Command: strings.TrimSpace(form.Get("command")), Text: form.Get("text"),
+		TeamID: form.Get("team_id"), ChannelID: form.Get("channel_id"), UserID: form.Get("user_id"),
+		ResponseURL: form.Get("response_url"), TriggerID: form.Get("trigger_id"),
 	}
-	body, _ := json.Marshal(slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: cmd + " is not available yet: use the buttons on the conversation's card."})
+	msg, err := in.takeCommand(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return nil, baton.WrapError(baton.EINTERNAL, err, what+": encode the answer")
+	}
 	return &baton.WebhookResponse{Status: http.StatusOK, ContentType: "application/json", Body: body}, nil
+}
+
+// takeCommand answers a slash command, from HTTP or Socket Mode alike:
+// through Slash when it is set, with "not available" otherwise.
+func (in *Intake) takeCommand(ctx context.Context, cmd slack.SlashCommand) (*slack.Msg, error) {
+	if cmd.Command == "" {
+		return nil, baton.Errorf(baton.EINVALID, "Slack command: field command is missing")
+	}
+	if in.Slash == nil {
+		return &slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: cmd.Command + " is not available: use the buttons on the conversation's card."}, nil
+	}
+	return in.Slash.Answer(ctx, cmd), nil
 }
