@@ -123,44 +123,15 @@ func errString(err error) string {
 
 // serve takes every envelope as it comes.
 func (s *Socket) serve(ctx context.Context, client *socketmode.Client) {
-	resent := map[string]bool{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case evt := <-client.Events:
-			if evt.Type == socketmode.EventTypeErrorWriteFailed {
-				s.resend(ctx, client, evt, resent)
-				continue
-			}
 			s.handle(ctx, client, evt)
 		}
 	}
 }
-
-// resend sends again, once, an ack whose write failed: when Slack asks
-// for a new connection, acks queued on the old one are lost as it closes,
-// and slack-go sends what is queued on the new one. Without this, Slack
-// would deliver the envelope again (which the event_id mark would make
-// harmless, but a slash command would be answered twice).
-func (s *Socket) resend(ctx context.Context, client *socketmode.Client, evt socketmode.Event, resent map[string]bool) {
-	f, _ := evt.Data.(*socketmode.ErrorWriteFailed)
-	if f == nil || f.Response == nil || resent[f.Response.EnvelopeID] {
-		s.log().LogAttrs(ctx, slog.LevelWarn, "Slack Socket Mode trouble", slog.String("type", string(evt.Type)), slog.String("error", socketError(evt.Data)))
-		return
-	}
-	if len(resent) >= maxResent {
-		clear(resent)
-	}
-	resent[f.Response.EnvelopeID] = true
-	s.log().LogAttrs(ctx, slog.LevelInfo, "Slack Socket Mode ack sent again", slog.String("envelope_id", f.Response.EnvelopeID))
-	if err := client.AckCtx(ctx, f.Response.EnvelopeID, f.Response.Payload); err != nil && ctx.Err() == nil {
-		s.log().LogAttrs(ctx, slog.LevelWarn, "Slack Socket Mode ack failed", slog.String("envelope_id", f.Response.EnvelopeID), slog.String("error", err.Error()))
-	}
-}
-
-// maxResent bounds the memory of acks sent again.
-const maxResent = 1024
 
 // handle takes one envelope and acknowledges it. The ack follows the
 // enqueue, as the HTTP 200 does: an envelope the store could not take
