@@ -148,11 +148,23 @@ func (c *Commands) mine(ctx context.Context, agent *baton.Agent) *slack.Msg {
 		switch {
 		case cv.State == baton.StateSnoozed && cv.SnoozedUntil != nil:
 			fmt.Fprintf(&b, " until %s", cv.SnoozedUntil.UTC().Format(time.RFC3339))
-		case cv.NextResponseDue != nil:
-			b.WriteString(", reply " + due(*cv.NextResponseDue, now))
+		case replyDue(cv) != nil:
+			b.WriteString(", reply " + due(*replyDue(cv), now))
 		}
 	}
 	return ephemeral(b.String())
+}
+
+// replyDue is when the agent's next reply is due: the next-response
+// clock, or the first response's until there was one; nil when none runs.
+func replyDue(cv *baton.Conversation) *time.Time {
+	if cv.NextResponseDue != nil {
+		return cv.NextResponseDue
+	}
+	if cv.FirstAgentReplyAt == nil {
+		return cv.FirstResponseDue
+	}
+	return nil
 }
 
 // due says when a reply is due, relative to now.
