@@ -73,7 +73,7 @@ type App struct {
 	store    baton.Store
 	registry *prometheus.Registry
 	pool     *jobs.Pool
-	services *services // the pool first, then Options.Services
+	services *services // the pool first, then the wired ones, then Options.Services
 	web      *fiber.App
 	parts    *components
 }
@@ -185,7 +185,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := newServices(append([]Service{poolService{pool}}, opt.Services...)...)
+	svc := newServices(append(append([]Service{poolService{pool}}, parts.services...), opt.Services...)...)
 	return &App{store: st, registry: reg, pool: pool, services: svc, web: w, parts: parts}, nil
 }
 

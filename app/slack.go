@@ -20,9 +20,11 @@ func slackNotifier(cfg *config.Config, w wiring) baton.Notifier {
 }
 
 // wireSlack plugs the Slack console in: the job that posts and updates
-// cards with the bot token, and, when a signing secret lets Slack's
-// requests be verified, the HTTP Request URLs (/slack/events,
-// /slack/interactions, /slack/commands). Socket Mode is not built yet.
+// cards with the bot token; with an app-level token, the Socket Mode
+// connection as a service; with a signing secret, the HTTP Request URLs
+// (/slack/events, /slack/interactions, /slack/commands). Both modes feed
+// the one intake, so an event, a button press or a /baton command is
+// handled the same whichever way it came.
 func wireSlack(cfg *config.Config, w wiring, desk *handoff.Desk, comp *components) {
 	s := cfg.Slack
 	if s.BotToken == "" {
@@ -39,13 +41,18 @@ func wireSlack(cfg *config.Config, w wiring, desk *handoff.Desk, comp *component
 		}
 	}
 	comp.jobs[baton.JobSlack] = &slackconsole.Console{API: slack.New(s.BotToken, opts...), Desk: desk, Store: w.store, Channels: channels, Logger: w.log}
-	if s.SigningSecret == "" {
-		return
-	}
 	// Slack stamps its requests with real time, and SecretsVerifier checks
 	// them against the wall clock: so does the intake, whatever clock the
 	// rest of the app runs on.
-	in := &slackconsole.Intake{SigningSecret: s.SigningSecret, Store: w.store, Clock: baton.SystemClock{}, Logger: w.log}
+	in := &slackconsole.Intake{SigningSecret: s.SigningSecret, Store: w.store, Clock: baton.SystemClock{}, Logger: w.log,
+		Slash: &slackconsole.Commands{Desk: desk, Store: w.store, Clock: w.clock, Logger: w.log}}
+	if s.AppToken != "" {
+		api := slack.New(s.BotToken, append(opts, slack.OptionAppLevelToken(s.AppToken))...)
+		comp.services = append(comp.services, &slackconsole.Socket{API: api, Intake: in, Logger: w.log})
+	}
+	if s.SigningSecret == "" {
+		return
+	}
 	comp.slack["events"] = in.Events()
 	comp.slack["interactions"] = in.Interactions()
 	comp.slack["commands"] = in.Commands()

@@ -29,6 +29,9 @@ type components struct {
 	jobs     map[string]baton.JobHandler // by job kind; only these are ever claimed
 	limits   *serverLimits
 	desk     *handoff.Desk
+	// services run beside the job pool, started after it (the Slack
+	// console's Socket Mode connection).
+	services []Service
 }
 
 // wiring is what the components share: the store, the logger and the
