@@ -212,3 +212,25 @@ func socketError(data any) string {
 	}
 	return ""
 }
+
+// What the console needs the Slack app to grant: the bot scopes of the
+// Web API calls and events it uses, and the events it subscribes to.
+// examples/slack-manifest.yaml declares exactly these (a test holds the
+// two together), so that an app made from it has every permission the
+// console uses and no other.
+const (
+	ScopeChatWrite       = "chat:write"       // chat.postMessage, chat.update, chat.postEphemeral: the cards and answers
+	ScopeChannelsHistory = "channels:history" // message.channels: thread replies in public queue channels
+	ScopeGroupsHistory   = "groups:history"   // message.groups: thread replies in private queue channels
+	ScopeCommands        = "commands"         // the /baton command
+
+	EventMessageChannels = "message.channels"
+	EventMessageGroups   = "message.groups"
+)
+
+// botScopes and botEvents list the constants above for the manifest test.
+func botScopes() []string {
+	return []string{ScopeChatWrite, ScopeChannelsHistory, ScopeGroupsHistory, ScopeCommands}
+}
+
+func botEvents() []string { return []string{EventMessageChannels, EventMessageGroups} }
