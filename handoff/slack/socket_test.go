@@ -29,6 +29,7 @@ type fakeSocketMode struct {
 	auth    []string // Authorization of each apps.connections.open
 	conns   int
 	closed  int // connections the client ended
+	refuse  int // how many first opens answer invalid_auth
 	acks    chan socketAck
 }
 
@@ -44,8 +45,13 @@ func newFakeSocketMode(t *testing.T, scripts ...[]string) *fakeSocketMode {
 		f.mu.Lock()
 		f.opens++
 		f.auth = append(f.auth, r.Header.Get("Authorization"))
+		refused := f.opens <= f.refuse
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
+		if refused {
+			fmt.Fprint(w, `{"ok":false,"error":"invalid_auth"}`)
+			return
+		}
 		fmt.Fprintf(w, `{"ok":true,"url":%q}`, "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/link")
 	})
 	mux.HandleFunc("/link", f.link)
@@ -239,5 +245,32 @@ func TestSocketModeStartNeedsItsParts(t *testing.T) {
 		if err := s.Start(context.Background()); baton.ErrorCode(err) != baton.EINVALID {
 			t.Errorf("start %+v: %v, want invalid", s, err)
 		}
+	}
+}
+
+// TestSocketModeRetriesWhatSlackGoGivesUp: slack-go stops on an
+// invalid_auth from apps.connections.open (it takes it for fatal); the
+// service tries again after a backoff and serves once Slack accepts.
+func TestSocketModeRetriesWhatSlackGoGivesUp(t *testing.T) {
+	st := stores()[0].open(t, baton.SystemClock{})
+	fake := newFakeSocketMode(t, []string{socketHello, socketEnvelope(t, "env-1", "events_api", fixture(t, "CONSTRUCTED_event_callback_thread_reply.json"), 0)})
+	fake.refuse = 1
+	api := slack.New("xoxb-test", slack.OptionAppLevelToken("xapp-1-test"), slack.OptionAPIURL(fake.srv.URL+"/"))
+	sock := &Socket{API: api, Intake: &Intake{Store: st}}
+	if err := sock.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := sock.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	if acks := fake.waitAcks(t, 1); acks["env-1"].EnvelopeID != "env-1" {
+		t.Fatalf("acks %v", acks)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if fake.opens != 2 {
+		t.Errorf("apps.connections.open called %d times, want 2 (refused, then accepted)", fake.opens)
 	}
 }
