@@ -458,3 +458,29 @@ func TestThreadDMs(t *testing.T) {
 		})
 	}
 }
+
+// A customer's message in a conversation whose card never made it to
+// Slack brings the card first, then the message under it.
+func TestThreadCardFirst(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			r := newThreadRig(t, sc)
+			r.slack.failWith("chat.postMessage", "channel_not_found")
+			id := r.escalate("billing")
+			r.run()
+			if _, err := r.st.GetSlackThread(r.ctx, "T0TEAM", id); baton.ErrorCode(err) != baton.ENOTFOUND {
+				t.Fatalf("card saved although its post failed: %v", err)
+			}
+			r.slack.failWith("chat.postMessage", "")
+			r.slack.take()
+			r.slack.takePosts()
+			r.customerWrites(id, &baton.Message{Text: "hello?", ProviderID: "wamid.h1"})
+			posts := r.slack.takePosts()
+			th := r.thread(id)
+			if len(posts) != 2 || posts[0].ThreadTS != "" || !strings.Contains(posts[0].Blocks, ActionClaim) ||
+				posts[1].ThreadTS != th.Root() || posts[1].Text != "*Kim*: hello?" {
+				t.Fatalf("posts %+v", posts)
+			}
+		})
+	}
+}
