@@ -216,6 +216,15 @@ func (c *Console) dm(ctx context.Context, id int64, p threadPayload) error {
 	if a.SlackUserID == "" {
 		return nil
 	}
+	conv, err := c.Store.GetConversation(ctx, id)
+	if err != nil {
+		return err
+	}
+	if conv.Owner() != a.ID {
+		// It moved on before the DM went: news of a conversation that is
+		// no longer theirs would mislead.
+		return nil
+	}
 	var text string
 	switch p.Kind {
 	case "assigned", "transferred":

@@ -412,9 +412,11 @@ func TestThreadDMs(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			cases := []struct {
 				name, agent, dm string
+				resolved        bool // before the DM's job ran
 			}{
-				{"assigned to an agent in Slack", "bob", "is yours now"},
-				{"assigned to an agent without Slack", "ana", ""},
+				{"assigned to an agent in Slack", "bob", "is yours now", false},
+				{"assigned to an agent without Slack", "ana", "", false},
+				{"resolved before the DM went", "bob", "", true},
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
@@ -425,6 +427,11 @@ func TestThreadDMs(t *testing.T) {
 					r.slack.takePosts()
 					if _, err := r.desk.Assign(r.ctx, id, tc.agent, baton.Actor{Admin: true}); err != nil {
 						t.Fatal(err)
+					}
+					if tc.resolved {
+						if _, err := r.desk.Resolve(r.ctx, id, baton.Actor{Admin: true}); err != nil {
+							t.Fatal(err)
+						}
 					}
 					r.run()
 					dms := func() []threadPost {
