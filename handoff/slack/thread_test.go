@@ -446,7 +446,7 @@ func TestThreadDMs(t *testing.T) {
 					got := dms()
 					if tc.dm == "" {
 						if len(got) != 0 {
-							t.Fatalf("DM to an agent without Slack: %+v", got)
+							t.Fatalf("a DM that should not go: %+v", got)
 						}
 						return
 					}
