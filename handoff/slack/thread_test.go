@@ -3,18 +3,14 @@ package slack
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/channels"
-	"github.com/batonhq/baton/channels/whatsapp"
 	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/store/storetest"
@@ -74,53 +70,13 @@ func (s *threadSlack) takePosts() []threadPost {
 	return out
 }
 
-// graph plays the WhatsApp Cloud API's send endpoint and records what
-// reached the customer.
-type graph struct {
-	mu   sync.Mutex
-	sent []map[string]any
-	n    int
-	srv  *httptest.Server
-}
-
-func newGraph(t *testing.T) *graph {
-	g := &graph{}
-	answer := fixture(t, "whatsapp_send_response.json")
-	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		var body map[string]any
-		_ = json.Unmarshal(raw, &body)
-		g.mu.Lock()
-		g.sent = append(g.sent, body)
-		g.n++
-		n := g.n
-		g.mu.Unlock()
-		// The fixture's answer, with a message id of its own per send.
-		var out map[string]any
-		_ = json.Unmarshal(answer, &out)
-		m := out["messages"].([]any)[0].(map[string]any)
-		m["id"] = m["id"].(string) + "." + strconv.Itoa(n)
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(out)
-	}))
-	t.Cleanup(g.srv.Close)
-	return g
-}
-
-func (g *graph) take() []map[string]any {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := g.sent
-	g.sent = nil
-	return out
-}
-
-// threadRig is consoleRig with the outbox delivering to a fake WhatsApp
-// and an intake taking Slack's events.
+// threadRig is consoleRig with an intake taking Slack's events. The
+// outbox's deliver jobs are left pending: the console reads the status
+// they record, which the tests set (the app's tests deliver through a
+// fake WhatsApp).
 type threadRig struct {
 	*consoleRig
 	slack  *threadSlack
-	wa     *graph
 	in     *Intake
 	mu     sync.Mutex
 	window baton.Window
@@ -130,7 +86,7 @@ type threadRig struct {
 func newThreadRig(t *testing.T, sc storeCase) *threadRig {
 	t.Helper()
 	ts := newThreadSlack(t)
-	r := &threadRig{consoleRig: &consoleRig{t: t, ctx: context.Background(), clock: storetest.NewClock(monday), slack: ts.fakeSlack}, slack: ts, wa: newGraph(t),
+	r := &threadRig{consoleRig: &consoleRig{t: t, ctx: context.Background(), clock: storetest.NewClock(monday), slack: ts.fakeSlack}, slack: ts,
 		window: baton.Window{Open: true}}
 	r.st = sc.open(t, r.clock)
 	r.tell = &Notifier{Store: r.st, Clock: r.clock}
@@ -152,7 +108,6 @@ func newThreadRig(t *testing.T, sc storeCase) *threadRig {
 	r.pool = jobs.New(r.st, jobs.Options{Clock: r.clock, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
 	handlers := d.Jobs()
 	handlers[baton.JobSlack] = &Console{API: ts.client(), Desk: d, Store: r.st, Channels: channels}
-	handlers[baton.JobDeliver] = r.deliverer()
 	for kind, h := range handlers {
 		if err := r.pool.Register(kind, h); err != nil {
 			t.Fatal(err)
@@ -172,11 +127,6 @@ func newThreadRig(t *testing.T, sc storeCase) *threadRig {
 		}
 	}
 	return r
-}
-
-func (r *threadRig) deliverer() *channels.Deliverer {
-	wa := &whatsapp.Sender{Accounts: map[string]whatsapp.Account{bot: {AccessToken: "EAAtest", PhoneNumberID: "1065550000"}}, BaseURL: r.wa.srv.URL, Clock: r.clock}
-	return &channels.Deliverer{Store: r.st, Senders: map[baton.ChannelKind]baton.Sender{baton.ChannelWhatsApp: wa}, Clock: r.clock}
 }
 
 // say is user writing text in the thread of th, delivered by Slack's
@@ -236,7 +186,7 @@ func (r *threadRig) transcript(id int64) []*baton.Message {
 
 func (r *threadRig) noDead() {
 	r.t.Helper()
-	for _, kind := range []string{baton.JobSlack, baton.JobDeliver} {
+	for _, kind := range []string{baton.JobSlack} {
 		js, err := r.st.ListJobs(r.ctx, baton.JobFilter{Kind: kind, Status: baton.JobDead})
 		if err != nil {
 			r.t.Fatal(err)
@@ -248,6 +198,42 @@ func (r *threadRig) noDead() {
 			r.t.Fatalf("dead %s job: %s", kind, js[0].LastError)
 		}
 	}
+}
+
+// handOver plays the outbox's side through the store: its pending
+// deliver jobs are taken and done (the status the provider reports is
+// set by the test), so that they no longer hold the conversation's later
+// jobs back.
+func (r *threadRig) handOver() {
+	r.t.Helper()
+	for {
+		j, err := r.st.ClaimJob(r.ctx, "outbox", []string{baton.JobDeliver}, time.Minute)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if j == nil {
+			return
+		}
+		if err := r.st.CompleteJob(r.ctx, j.ID, "outbox"); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
+// outbound is what the outbox holds for the customer: the conversation's
+// outgoing messages and the deliver jobs that send them.
+func (r *threadRig) outbound(id int64) (msgs []*baton.Message, deliveries int) {
+	r.t.Helper()
+	for _, m := range r.transcript(id) {
+		if m.Direction == baton.DirectionOut {
+			msgs = append(msgs, m)
+		}
+	}
+	js, err := r.st.ListJobs(r.ctx, baton.JobFilter{Kind: baton.JobDeliver, ConversationID: id})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return msgs, len(js)
 }
 
 func lastNote(ms []*baton.Message) *baton.Message {
@@ -273,27 +259,33 @@ func TestThreadConversation(t *testing.T) {
 			r.slack.take()
 			r.slack.takePosts()
 
-			// The owner's reply reaches the WhatsApp customer; its Slack
-			// message shows it sent, then delivered.
+			// The owner's reply goes to the outbox for the customer; its
+			// Slack message shows it sent, then delivered.
 			r.say(th, "U0AGENT01", "Refunding the second charge now.")
-			sent := r.wa.take()
-			if len(sent) != 1 || sent[0]["to"] != "+1555000001" || sent[0]["text"].(map[string]any)["body"] != "Refunding the second charge now." {
-				t.Fatalf("WhatsApp got %+v", sent)
+			out, deliveries := r.outbound(id)
+			if len(out) != 1 || deliveries != 1 || out[0].AuthorID != "zeynep" || out[0].Author != baton.AuthorAgent || out[0].Text != "Refunding the second charge now." {
+				t.Fatalf("outbox %+v, %d deliver jobs", out, deliveries)
 			}
-			ms := r.transcript(id)
-			reply := ms[len(ms)-1]
-			if reply.Direction != baton.DirectionOut || reply.AuthorID != "zeynep" || reply.Status != baton.StatusSent {
-				t.Fatalf("reply stored as %+v", reply)
+			reply := out[0]
+			if calls := r.slack.take(); len(calls) != 0 {
+				t.Fatalf("status shown before any: %+v", calls)
 			}
+			setStatus := func(id int64, s baton.DeliveryStatus) {
+				t.Helper()
+				r.handOver()
+				if _, err := r.st.SetMessageStatus(r.ctx, id, s, "", "", r.clock.Now()); err != nil {
+					t.Fatal(err)
+				}
+				r.clock.Advance(time.Minute)
+				r.run()
+			}
+			setStatus(reply.ID, baton.StatusSending)
+			setStatus(reply.ID, baton.StatusSent)
 			calls := r.slack.take()
 			if methods(calls) != "reactions.add" || calls[0].Text != "outbox_tray" || calls[0].Channel != "C0BILLING" || calls[0].TS != r.lastTS() {
 				t.Fatalf("after sending: %+v", calls)
 			}
-			if _, err := r.st.SetMessageStatus(r.ctx, reply.ID, baton.StatusDelivered, "", "", r.clock.Now()); err != nil {
-				t.Fatal(err)
-			}
-			r.clock.Advance(time.Minute)
-			r.run()
+			setStatus(reply.ID, baton.StatusDelivered)
 			calls = r.slack.take()
 			if methods(calls) != "reactions.add reactions.remove" || calls[0].Text != "white_check_mark" || calls[1].Text != "outbox_tray" || calls[0].TS != r.lastTS() {
 				t.Fatalf("after delivery: %+v", calls)
@@ -306,24 +298,20 @@ func TestThreadConversation(t *testing.T) {
 
 			// A failed reply shows x.
 			r.say(th, "U0AGENT01", "One more thing.")
-			failedID := r.transcript(id)[len(r.transcript(id))-1].ID
-			r.wa.take()
+			out, _ = r.outbound(id)
 			r.slack.take()
-			if _, err := r.st.SetMessageStatus(r.ctx, failedID, baton.StatusFailed, "131047", "re-engagement", r.clock.Now()); err != nil {
-				t.Fatal(err)
-			}
-			r.clock.Advance(time.Minute)
-			r.run()
+			setStatus(out[len(out)-1].ID, baton.StatusFailed)
 			if calls := r.slack.take(); methods(calls) != "reactions.add reactions.remove" || calls[0].Text != "x" {
 				t.Fatalf("after failure: %+v", calls)
 			}
+			sentSoFar, _ := r.outbound(id)
 
 			// Bob is not the owner: his reply stays internal, and he is
 			// offered Claim, in the thread, privately.
 			r.slack.takePosts()
 			r.say(th, "U0BOB", "I think it was refunded yesterday")
-			if sent := r.wa.take(); len(sent) != 0 {
-				t.Fatalf("a non-owner's reply reached the customer: %+v", sent)
+			if out, _ := r.outbound(id); len(out) != len(sentSoFar) {
+				t.Fatalf("a non-owner's reply went to the customer: %+v", out)
 			}
 			if n := lastNote(r.transcript(id)); n == nil || n.AuthorID != "bob" || n.Text != "I think it was refunded yesterday" {
 				t.Fatalf("bob's note %+v", n)
@@ -346,8 +334,8 @@ func TestThreadConversation(t *testing.T) {
 
 			// The owner's note, by its prefix.
 			r.say(th, "U0AGENT01", "Note: refund ref R-42")
-			if sent := r.wa.take(); len(sent) != 0 {
-				t.Fatalf("a note reached the customer: %+v", sent)
+			if out, _ := r.outbound(id); len(out) != len(sentSoFar) {
+				t.Fatalf("a note went to the customer: %+v", out)
 			}
 			if n := lastNote(r.transcript(id)); n == nil || n.AuthorID != "zeynep" || n.Text != "refund ref R-42" {
 				t.Fatalf("owner's note %+v", n)
@@ -391,8 +379,8 @@ func TestThreadConversation(t *testing.T) {
 			r.slack.take()
 			before := len(r.transcript(id))
 			r.say(th, "U0AGENT01", "Are you still there?")
-			if sent := r.wa.take(); len(sent) != 0 {
-				t.Fatalf("sent with the window closed: %+v", sent)
+			if out, _ := r.outbound(id); len(out) != len(sentSoFar) {
+				t.Fatalf("sent with the window closed: %+v", out)
 			}
 			if after := len(r.transcript(id)); after != before {
 				t.Fatalf("transcript grew from %d to %d", before, after)
