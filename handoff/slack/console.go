@@ -15,7 +15,7 @@ import (
 )
 
 // Notification kinds that change what a card shows. Others ("message",
-// customer replies) belong in the thread, which is not mirrored yet.
+// customer replies) belong in the thread (thread.go).
 var cardKinds = map[string]bool{
 	"escalated":   true,
 	"assigned":    true,
@@ -44,9 +44,16 @@ type Notifier struct {
 	Clock baton.Clock // [baton.SystemClock]
 }
 
-// Notify enqueues the card's update; notifications that do not change a
-// card are not for Slack yet.
+// Notify enqueues the card's update, then what the notification means
+// for the card's thread and the agents' DMs.
 func (n *Notifier) Notify(ctx context.Context, note baton.Notification) error {
+	if err := n.notifyCard(ctx, note); err != nil {
+		return err
+	}
+	return n.notifyThread(ctx, note)
+}
+
+func (n *Notifier) notifyCard(ctx context.Context, note baton.Notification) error {
 	if !cardKinds[note.Kind] || (note.Kind == "sla_warning" && note.AgentID != "") {
 		// An SLA warning for the owner comes with one for the queue's
 		// channel, which updates the card; the owner's is a message to
@@ -217,11 +224,9 @@ func (c *Console) HandleJob(ctx context.Context, j *baton.Job) error {
 		return c.syncCard(ctx, j.ConversationID, notice(p))
 	case opInteraction:
 		return c.interact(ctx, p)
-	case opEvent:
-		// Thread replies are acknowledged and kept as jobs; acting on them
-		// is not built yet.
-		c.log().LogAttrs(ctx, slog.LevelInfo, "Slack input not acted on yet", slog.String("op", p.Op), slog.String("event_id", p.EventID))
-		return nil
+	}
+	if handled, err := c.handleThread(ctx, j); handled {
+		return err
 	}
 	return baton.Errorf(baton.EINVALID, "Slack job %d: unknown op %q", j.ID, p.Op)
 }

@@ -295,7 +295,7 @@ func TestConsoleFailures(t *testing.T) {
 			})
 			t.Run("notifications that change no card enqueue nothing", func(t *testing.T) {
 				r := newConsoleRig(t, sc)
-				if err := r.tell.Notify(r.ctx, baton.Notification{Kind: "message", ConversationID: 1, Text: "hi"}); err != nil {
+				if err := r.tell.Notify(r.ctx, baton.Notification{Kind: "typing", ConversationID: 1, Text: "hi"}); err != nil {
 					t.Fatal(err)
 				}
 				if js := r.slackJobs(""); len(js) != 0 {

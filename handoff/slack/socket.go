@@ -223,6 +223,8 @@ const (
 	ScopeChannelsHistory = "channels:history" // message.channels: thread replies in public queue channels
 	ScopeGroupsHistory   = "groups:history"   // message.groups: thread replies in private queue channels
 	ScopeCommands        = "commands"         // the /baton command
+	ScopeReactionsWrite  = "reactions:write"  // reactions.add/remove: a thread reply's delivery status
+	ScopeIMWrite         = "im:write"         // conversations.open: direct messages to agents
 
 	EventMessageChannels = "message.channels"
 	EventMessageGroups   = "message.groups"
@@ -230,7 +232,7 @@ const (
 
 // botScopes and botEvents list the constants above for the manifest test.
 func botScopes() []string {
-	return []string{ScopeChatWrite, ScopeChannelsHistory, ScopeGroupsHistory, ScopeCommands}
+	return []string{ScopeChatWrite, ScopeChannelsHistory, ScopeGroupsHistory, ScopeCommands, ScopeReactionsWrite, ScopeIMWrite}
 }
 
 func botEvents() []string { return []string{EventMessageChannels, EventMessageGroups} }
