@@ -68,6 +68,10 @@ type Intake struct {
 	// Slash answers the /baton commands; nil answers that they are not
 	// available.
 	Slash *Commands
+	// Modals opens the Transfer and Snooze modals and takes their
+	// submissions; nil leaves those buttons to the console's job, which
+	// says they do not work from Slack.
+	Modals *Modals
 	// verify checks the signature of a request whose timestamp is within
 	// the window; [verifySignature] unless a test replaces it.
 	verify func(h http.Header, body []byte, secret string) error
@@ -306,26 +310,50 @@ func (in *Intake) interactions(ctx context.Context, r *baton.WebhookRequest) (*b
 	if raw == "" {
 		return nil, baton.Errorf(baton.EINVALID, "%s: form field payload is missing", what)
 	}
-	return ok(), in.takeInteraction(ctx, []byte(raw))
+	answer, err := in.takeInteraction(ctx, []byte(raw))
+	if err != nil || answer == nil {
+		return ok(), err
+	}
+	body, err := json.Marshal(answer)
+	if err != nil {
+		return nil, baton.WrapError(baton.EINTERNAL, err, what+": encode the answer")
+	}
+	return &baton.WebhookResponse{Status: http.StatusOK, ContentType: "application/json", Body: body}, nil
 }
 
 // takeInteraction takes an interaction payload (JSON), from the HTTP form
-// or a Socket Mode envelope alike.
-func (in *Intake) takeInteraction(ctx context.Context, raw []byte) error {
+// or a Socket Mode envelope alike, and returns what to answer Slack with
+// (nil: an empty 200). Transfer and Snooze presses open their modal here
+// and a modal's view_submission is acted on here, not in a job: a
+// trigger_id is good for 3 seconds, and a modal's field errors exist only
+// in the answer to its submission. Every other press is a job.
+func (in *Intake) takeInteraction(ctx context.Context, raw []byte) (any, error) {
 	const what = "Slack interaction"
 	var cb slack.InteractionCallback
 	if err := json.Unmarshal(raw, &cb); err != nil {
-		return baton.WrapError(baton.EINVALID, err, what+": payload is not an interaction")
+		return nil, baton.WrapError(baton.EINVALID, err, what+": payload is not an interaction")
 	}
 	team := cb.Team.ID
 	if team == "" {
 		team = cb.User.TeamID
 	}
 	if err := baton.ValidateSlackIDs(what, "team.id", team, "trigger_id", cb.TriggerID); err != nil {
-		return err
+		return nil, err
+	}
+	if in.Modals != nil {
+		if cb.Type == slack.InteractionTypeViewSubmission {
+			answer, err := in.Modals.submit(ctx, &cb)
+			if answer == nil {
+				return nil, err // an empty answer closes the modal
+			}
+			return answer, err
+		}
+		if a, ok := opensModal(&cb); ok {
+			return nil, in.Modals.open(ctx, &cb, a)
+		}
 	}
 	_, err := in.enqueue(ctx, team, "interaction:"+cb.TriggerID, payload{Op: opInteraction, TeamID: team, EventID: cb.TriggerID, Body: json.RawMessage(raw)})
-	return err
+	return nil, err
 }
 
 // commands takes a slash command over HTTP and answers it in the

@@ -168,7 +168,7 @@ func (s *Socket) handle(ctx context.Context, client *socketmode.Client, evt sock
 	case socketmode.EventTypeEventsAPI:
 		_, err = s.Intake.takeEvent(tctx, req.Payload, retryAttempt(req), req.RetryReason)
 	case socketmode.EventTypeInteractive:
-		err = s.Intake.takeInteraction(tctx, req.Payload)
+		answer, err = s.Intake.takeInteraction(tctx, req.Payload)
 	case socketmode.EventTypeSlashCommand:
 		cmd, _ := evt.Data.(slack.SlashCommand)
 		answer, err = s.Intake.takeCommand(tctx, cmd)
