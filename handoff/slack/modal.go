@@ -108,7 +108,6 @@ func (m *Modals) open(ctx context.Context, cb *slack.InteractionCallback, a *sla
 	})
 }
 
-
 func option(value, text string) *slack.OptionBlockObject {
 	return slack.NewOptionBlockObject(value, plain(text), nil)
 }
