@@ -20,6 +20,8 @@ type apiCall struct {
 	Text    string
 	Blocks  string // the blocks JSON as sent
 	User    string // chat.postEphemeral's recipient
+	Trigger string // views.open's trigger_id
+	View    string // views.open's view JSON as sent
 	Status  int    // what the fake answered
 }
 
@@ -49,13 +51,23 @@ func (f *fakeSlack) client() *slack.Client {
 }
 
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
+	var js struct {
+		TriggerID string          `json:"trigger_id"`
+		View      json.RawMessage `json:"view"`
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.NewDecoder(r.Body).Decode(&js); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	method := strings.TrimPrefix(r.URL.Path, "/")
 	c := apiCall{Method: method, Channel: r.PostForm.Get("channel"), TS: r.PostForm.Get("ts"), Text: r.PostForm.Get("text"), Blocks: r.PostForm.Get("blocks"),
-		User: r.PostForm.Get("user"), Status: http.StatusOK}
+		User: r.PostForm.Get("user"), Trigger: js.TriggerID, View: string(js.View), Status: http.StatusOK}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	answer := func(v map[string]any) {
@@ -88,6 +100,8 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		answer(map[string]any{"ok": true, "channel": c.Channel, "ts": ts, "message": map[string]any{"ts": ts, "text": c.Text}})
 	case "chat.postEphemeral":
 		answer(map[string]any{"ok": true, "message_ts": "1700000099.000001"})
+	case "views.open":
+		answer(map[string]any{"ok": true, "view": map[string]any{"id": "V0MODAL"}})
 	case "chat.update":
 		answer(map[string]any{"ok": true, "channel": c.Channel, "ts": c.TS, "text": c.Text})
 	default:
