@@ -180,11 +180,15 @@ func fieldErrors(block, msg string) *slack.ViewSubmissionResponse {
 // nil closes it. Only a failure of ours (EUNAVAILABLE, EINTERNAL) is an
 // error.
 func (m *Modals) submit(ctx context.Context, cb *slack.InteractionCallback) (*slack.ViewSubmissionResponse, error) {
+	// Errors must name a block the modal has: the first select Slack sent
+	// state for, else the note, which every Transfer modal has.
 	first := BlockUntil
 	if cb.View.CallbackID == CallbackTransfer {
-		first = BlockQueue
-		if _, ok := cb.View.State.Values[BlockQueue]; !ok {
-			first = BlockAgent
+		first = BlockNote
+		for _, b := range []string{BlockAgent, BlockQueue} {
+			if _, ok := cb.View.State.Values[b]; ok {
+				first = b
+			}
 		}
 	}
 	id, err := strconv.ParseInt(cb.View.PrivateMetadata, 10, 64)

@@ -132,6 +132,9 @@ func TestModals(t *testing.T) {
 					{"both picked", "U0AGENT01", CallbackTransfer, BlockAgent, "not both", map[string]map[string]any{BlockQueue: {actionQueue: selected("general")}, BlockAgent: {actionAgent: selected("bob")}}},
 					{"not linked", "U0STRANGER", CallbackTransfer, BlockQueue, "not linked", map[string]map[string]any{BlockQueue: {actionQueue: selected("general")}}},
 					{"snooze by another", "U0BOB", CallbackSnooze, BlockUntil, "Not done", map[string]map[string]any{BlockUntil: {actionUntil: map[string]any{"type": "radio_buttons", "selected_option": map[string]any{"value": "2h"}}}}},
+					{"snooze choice and date", "U0AGENT01", CallbackSnooze, BlockAt, "not both", map[string]map[string]any{
+						BlockUntil: {actionUntil: map[string]any{"type": "radio_buttons", "selected_option": map[string]any{"value": "2h"}}},
+						BlockAt:    {actionAt: map[string]any{"type": "datetimepicker", "selected_date_time": 1772600000}}}},
 					{"snooze unpicked", "U0AGENT01", CallbackSnooze, BlockUntil, "pick how long", map[string]map[string]any{}},
 				} {
 					t.Run(tc.name, func(t *testing.T) {

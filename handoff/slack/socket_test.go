@@ -153,6 +153,8 @@ func TestSocketModeTakesEnvelopesLikeHTTP(t *testing.T) {
 					socketEnvelope(t, "env-bot", "events_api", botMessageEvent(t), 0),
 					socketEnvelope(t, "env-press", "interactive", fixture(t, "CONSTRUCTED_block_actions_button.json"), 0),
 					socketEnvelope(t, "env-command", "slash_commands", command, 0),
+					// A modal's submission by someone linked to no agent.
+					socketEnvelope(t, "env-submit", "interactive", fixture(t, "CONSTRUCTED_view_submission.json"), 0),
 					// Slack asks for a new connection now and then.
 					"wait 5",
 					`{"type":"disconnect","reason":"refresh_requested","debug_info":{"host":"applink-test"}}`,
@@ -160,7 +162,7 @@ func TestSocketModeTakesEnvelopesLikeHTTP(t *testing.T) {
 				[]string{socketHello, socketEnvelope(t, "env-after", "events_api", ownMessageEvent(t), 0)},
 			)
 			api := slack.New("xoxb-test", slack.OptionAppLevelToken("xapp-1-test"), slack.OptionAPIURL(fake.srv.URL+"/"))
-			sock := &Socket{API: api, Intake: &Intake{Store: st, BotUserID: "U0BOTUSER", Slash: &Commands{Store: st}}}
+			sock := &Socket{API: api, Intake: &Intake{Store: st, BotUserID: "U0BOTUSER", Slash: &Commands{Store: st}, Modals: &Modals{Store: st}}}
 			if err := sock.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -171,8 +173,8 @@ func TestSocketModeTakesEnvelopesLikeHTTP(t *testing.T) {
 				}
 			})
 
-			acks := fake.waitAcks(t, 6)
-			for _, id := range []string{"env-event", "env-replay", "env-bot", "env-press", "env-command", "env-after"} {
+			acks := fake.waitAcks(t, 7)
+			for _, id := range []string{"env-event", "env-replay", "env-bot", "env-press", "env-command", "env-submit", "env-after"} {
 				if _, ok := acks[id]; !ok {
 					t.Errorf("envelope %s not acknowledged; acks %v", id, acks)
 				}
@@ -180,6 +182,10 @@ func TestSocketModeTakesEnvelopesLikeHTTP(t *testing.T) {
 			var answer slack.Msg
 			if err := json.Unmarshal(acks["env-command"].Payload, &answer); err != nil || answer.ResponseType != slack.ResponseTypeEphemeral || !strings.Contains(answer.Text, "not linked") {
 				t.Errorf("slash command ack payload %s (%v), want an ephemeral 'not linked' answer", acks["env-command"].Payload, err)
+			}
+			var refused slack.ViewSubmissionResponse
+			if err := json.Unmarshal(acks["env-submit"].Payload, &refused); err != nil || refused.ResponseAction != slack.RAErrors || !strings.Contains(refused.Errors[BlockNote], "not linked") {
+				t.Errorf("view_submission ack payload %s (%v), want field errors saying 'not linked'", acks["env-submit"].Payload, err)
 			}
 			if p := acks["env-event"].Payload; len(p) != 0 {
 				t.Errorf("event ack carries payload %s", p)
