@@ -6,6 +6,7 @@ import (
 	"github.com/batonhq/baton/handoff"
 	slackconsole "github.com/batonhq/baton/handoff/slack"
 	"github.com/slack-go/slack"
+	"time"
 )
 
 // slackNotifier is the desk's and the bots' Notifier when the Slack
@@ -35,9 +36,18 @@ func wireSlack(cfg *config.Config, w wiring, desk *handoff.Desk, comp *component
 		opts = append(opts, slack.OptionHTTPClient(w.client))
 	}
 	channels := map[string]string{}
+	queues := map[string]baton.Queue{}
+	zones := map[string]*time.Location{}
 	for _, q := range cfg.DomainQueues() {
 		if q.SlackChannel != "" {
 			channels[q.ID] = q.SlackChannel
+		}
+		queues[q.ID] = q
+	}
+	// "Tomorrow 09:00" in a snooze is the queue's morning, when it has hours.
+	for _, q := range cfg.Queues {
+		if loc, err := time.LoadLocation(q.Hours.Timezone); err == nil && q.Hours.Timezone != "" {
+			zones[q.ID] = loc
 		}
 	}
 	comp.jobs[baton.JobSlack] = &slackconsole.Console{API: slack.New(s.BotToken, opts...), Desk: desk, Store: w.store, Channels: channels, Logger: w.log}
@@ -45,7 +55,9 @@ func wireSlack(cfg *config.Config, w wiring, desk *handoff.Desk, comp *component
 	// them against the wall clock: so does the intake, whatever clock the
 	// rest of the app runs on.
 	in := &slackconsole.Intake{SigningSecret: s.SigningSecret, Store: w.store, Clock: baton.SystemClock{}, Logger: w.log,
-		Slash: &slackconsole.Commands{Desk: desk, Store: w.store, Clock: w.clock, Logger: w.log}}
+		Slash: &slackconsole.Commands{Desk: desk, Store: w.store, Clock: w.clock, Logger: w.log},
+		Modals: &slackconsole.Modals{API: slack.New(s.BotToken, opts...), Desk: desk, Store: w.store, Queues: queues, Zones: zones,
+			Clock: w.clock, Logger: w.log}}
 	if s.AppToken != "" {
 		api := slack.New(s.BotToken, append(opts, slack.OptionAppLevelToken(s.AppToken))...)
 		comp.services = append(comp.services, &slackconsole.Socket{API: api, Intake: in, Logger: w.log})

@@ -48,6 +48,8 @@ func (s *slackAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch method {
 	case "auth.test":
 		fmt.Fprint(w, `{"ok":true,"team_id":"T0TEAM","user_id":"U0BOT"}`)
+	case "views.open":
+		fmt.Fprint(w, `{"ok":true,"view":{"id":"V0MODAL"}}`)
 	case "chat.postMessage", "chat.update":
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, r.PostForm.Get("channel"), n)
 	default:
@@ -167,6 +169,25 @@ func TestSlackConsoleWired(t *testing.T) {
 			}
 			if code, _ := post(slackSign(time.Now().Add(-10*time.Minute), verify), string(verify)); code != http.StatusUnauthorized {
 				t.Fatalf("stale request: %d, want 401", code)
+			}
+
+			// Transfer on the card opens its modal at once, with the
+			// press's trigger id (it expires in 3 s: no job in between).
+			press, _ := json.Marshal(map[string]any{"type": "block_actions", "trigger_id": "trig-1", "team": map[string]string{"id": "T0TEAM"},
+				"user": map[string]string{"id": "U0EMRE"}, "channel": map[string]string{"id": "C0GENERAL"},
+				"actions": []map[string]string{{"action_id": "transfer_conversation", "block_id": "escalation_actions", "value": strconv.FormatInt(conv.ID, 10)}}})
+			form := "payload=" + url.QueryEscape(string(press))
+			h := slackSign(time.Now(), []byte(form))
+			h.Set("Content-Type", "application/x-www-form-urlencoded")
+			req, _ := http.NewRequest(http.MethodPost, base+"/slack/interactions", strings.NewReader(form))
+			req.Header = h
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || len(fake.posts("views.open")) != 1 {
+				t.Fatalf("transfer press: %d, %d views opened", resp.StatusCode, len(fake.posts("views.open")))
 			}
 		})
 	}
