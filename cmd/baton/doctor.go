@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/handoff"
 )
 
@@ -30,16 +29,9 @@ conversation that is not is printed with what is wrong, and the exit status is
 		Example: `  baton doctor --data-dir ./baton-data`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger(e)
+			cfg, log, err := g.loadConfig(e, dataDirFlag)
 			if err != nil {
 				return err
-			}
-			cfg, err := config.Load(g.configPath(e), e.lookupEnv)
-			if err != nil {
-				return err
-			}
-			if dataDirFlag != "" {
-				cfg.Server.DataDir = dataDirFlag
 			}
 			if !cfg.UsesPostgres() {
 				// Checking must not create a database where there is none.

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/config"
 )
 
 func newMigrateCmd(e *env, g *globalFlags) *cobra.Command {
@@ -22,16 +21,9 @@ embedded SQLite file under the data directory. "baton serve" also migrates on
 start; this command is for deployments that migrate as a separate step.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger(e)
+			cfg, log, err := g.loadConfig(e, dataDirFlag)
 			if err != nil {
 				return err
-			}
-			cfg, err := config.Load(g.configPath(e), e.lookupEnv)
-			if err != nil {
-				return err
-			}
-			if dataDirFlag != "" {
-				cfg.Server.DataDir = dataDirFlag
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 			defer cancel()

@@ -110,6 +110,24 @@ func (g *globalFlags) configPath(e *env) string {
 	return v
 }
 
+// loadConfig is how a command that opens the configured store starts: the
+// logger, the configuration (--config or $BATON_CONFIG) and its data
+// directory overridden by a --data-dir flag when one was given.
+func (g *globalFlags) loadConfig(e *env, dataDir string) (*config.Config, *slog.Logger, error) {
+	log, err := g.logger(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Load(g.configPath(e), e.lookupEnv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dataDir != "" {
+		cfg.Server.DataDir = dataDir
+	}
+	return cfg, log, nil
+}
+
 // logger builds the process logger: text for a person at a terminal, JSON for
 // a log collector.
 func (g *globalFlags) logger(e *env) (*slog.Logger, error) {
