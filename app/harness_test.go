@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,9 +25,7 @@ import (
 	"github.com/batonhq/baton/channels/webchat"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/jobs"
-	"github.com/batonhq/baton/store/postgres"
-	"github.com/batonhq/baton/store/postgres/pgtest"
-	"github.com/batonhq/baton/store/sqlite"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // The test bot's numbers, Page and secrets; the Meta secret is the
@@ -74,30 +71,11 @@ type storeCase struct {
 // always; PostgreSQL, in a schema of its own per test, when
 // BATON_TEST_DATABASE_URL is set.
 func stores() []storeCase {
-	out := []storeCase{{"sqlite", func(t testing.TB, clock baton.Clock) baton.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"), sqlite.Options{Clock: clock})
-		if err != nil {
-			t.Fatalf("open sqlite: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}}}
-	if pgtest.Available() {
-		out = append(out, storeCase{"postgres", openPostgres})
+	var out []storeCase
+	for _, c := range storecase.All() {
+		out = append(out, storeCase{c.Name, c.Open})
 	}
 	return out
-}
-
-// openPostgres gives the test a schema of its own, so that its job workers
-// never claim another test's jobs in the shared database.
-func openPostgres(t testing.TB, clock baton.Clock) baton.Store {
-	t.Helper()
-	s, err := postgres.Open(context.Background(), pgtest.Schema(t), postgres.Options{MaxConns: 8, Clock: clock})
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 // env is the whole pipeline as app.New assembles it from a configuration,

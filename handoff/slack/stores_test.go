@@ -1,14 +1,12 @@
 package slack
 
 import (
-	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/store/sqlite"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // storeCase is one real store the tests run on.
@@ -20,15 +18,11 @@ type storeCase struct {
 // stores is SQLite in a temporary directory, always, and PostgreSQL when
 // the build has it and BATON_TEST_DATABASE_URL is set.
 func stores() []storeCase {
-	return append([]storeCase{{"sqlite", func(t testing.TB, clock baton.Clock) baton.Store {
-		t.Helper()
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"), sqlite.Options{Clock: clock})
-		if err != nil {
-			t.Fatalf("open sqlite: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}}}, moreStores()...)
+	var out []storeCase
+	for _, c := range storecase.All() {
+		out = append(out, storeCase{c.Name, c.Open})
+	}
+	return out
 }
 
 // clock is a baton.Clock the test moves.
