@@ -156,7 +156,7 @@ func TestSocketModeTakesEnvelopesLikeHTTP(t *testing.T) {
 					// A modal's submission by someone linked to no agent.
 					socketEnvelope(t, "env-submit", "interactive", fixture(t, "CONSTRUCTED_view_submission.json"), 0),
 					// Slack asks for a new connection now and then.
-					"wait 5",
+					"wait 6",
 					`{"type":"disconnect","reason":"refresh_requested","debug_info":{"host":"applink-test"}}`,
 				},
 				[]string{socketHello, socketEnvelope(t, "env-after", "events_api", ownMessageEvent(t), 0)},
