@@ -31,9 +31,9 @@ var cardKinds = map[string]bool{
 }
 
 // buttonActions are the card's buttons that act in one click (the desk's
-// notification of the action updates the card). Transfer and Snooze open a
-// modal in the intake ([Modals]) and reach a job only when the intake has
-// none; Save reply as KB draft needs the KB: not built yet.
+// notification of the action updates the card). Transfer, Snooze and Save
+// reply as KB draft open a modal in the intake ([Modals]) and reach a job
+// only when the intake has none.
 var buttonActions = map[string]bool{ActionClaim: true, ActionResolve: true, ActionToBot: true}
 
 // Notifier is the desk's baton.Notifier for Slack: it turns every
