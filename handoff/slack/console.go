@@ -351,6 +351,12 @@ func (c *Console) interact(ctx context.Context, p payload) error {
 		})
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
+		if picker, err := c.templateAction(ctx, &cb, a, tell); picker {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if !buttonActions[a.ActionID] {
 			if err := tell("That button does not work from Slack yet: use the web inbox or the agent API."); err != nil {
 				return err
