@@ -16,6 +16,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/channels/channeltest"
+	"github.com/batonhq/baton/config"
 	slackconsole "github.com/batonhq/baton/handoff/slack"
 )
 
@@ -90,6 +91,39 @@ func blockText(t *testing.T, blocks string) string {
 	return b.String()
 }
 
+// newSlackEnv is the desk configuration's app with the Slack console on
+// (a bot token and the signing secret), every request for slack.com sent
+// to api, as configure leaves the configuration.
+func newSlackEnv(t *testing.T, sc storeCase, api http.Handler, configure func(*config.Config)) *env {
+	t.Helper()
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	fakeURL, _ := url.Parse(srv.URL)
+	clock := channeltest.NewClock(start)
+	e := &env{t: t, logs: &lockedBuffer{}, clock: clock}
+	e.st = sc.open(t, clock)
+	e.graph = channeltest.NewProvider(t, graphOK)
+	e.twilio = channeltest.NewProvider(t, twilioOK)
+	cfg := deskConfig(t, e.graph.URL, e.twilio.URL)
+	cfg.Slack.BotToken, cfg.Slack.SigningSecret = "xoxb-test", slackSecret
+	configure(cfg)
+	if problems := cfg.Validate(); len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	a, err := app.New(context.Background(), cfg, app.Options{Store: e.st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Clock: clock,
+		Jobs: fastJobs(), HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: toFake{fakeURL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app = a
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+	})
+	return e
+}
+
 // TestSlackChainEndToEnd is the Slack console's acceptance chain through
 // the real app, with a fake WhatsApp and a fake Slack, every Slack request
 // signed and over HTTP: a WhatsApp customer asks for a person; the card
@@ -104,34 +138,11 @@ func TestSlackChainEndToEnd(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			fake := e2eSlackAPI{threadSlackAPI{&slackAPI{}}}
-			srv := httptest.NewServer(fake)
-			t.Cleanup(srv.Close)
-			fakeURL, _ := url.Parse(srv.URL)
-
-			clock := channeltest.NewClock(start)
-			e := &env{t: t, logs: &lockedBuffer{}, clock: clock}
-			e.st = sc.open(t, clock)
-			e.graph = channeltest.NewProvider(t, graphOK)
-			e.twilio = channeltest.NewProvider(t, twilioOK)
-			cfg := deskConfig(t, e.graph.URL, e.twilio.URL)
-			cfg.Slack.BotToken, cfg.Slack.SigningSecret = "xoxb-test", slackSecret
-			cfg.Queues[0].SlackChannel, cfg.Queues[1].SlackChannel = "C0GENERAL", "C0TURKISH"
-			for i := range cfg.Agents {
-				cfg.Agents[i].SlackUserID = "U0" + strings.ToUpper(cfg.Agents[i].ID)
-			}
-			if problems := cfg.Validate(); len(problems) > 0 {
-				t.Fatal(problems)
-			}
-			a, err := app.New(context.Background(), cfg, app.Options{Store: e.st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Clock: clock,
-				Jobs: fastJobs(), HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: toFake{fakeURL}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.app = a
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = a.Shutdown(ctx)
+			e := newSlackEnv(t, sc, fake, func(cfg *config.Config) {
+				cfg.Queues[0].SlackChannel, cfg.Queues[1].SlackChannel = "C0GENERAL", "C0TURKISH"
+				for i := range cfg.Agents {
+					cfg.Agents[i].SlackUserID = "U0" + strings.ToUpper(cfg.Agents[i].ID)
+				}
 			})
 			ctx := context.Background()
 			base := e.serve()
