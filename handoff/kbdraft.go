@@ -108,6 +108,9 @@ func (d *Desk) DraftArticle(ctx context.Context, id int64, in baton.KBDraft, by 
 		return nil, err
 	}
 	what := fmt.Sprintf("save a KB draft from conversation %d", id)
+	if n := len(in.Title) + len(in.Slug) + len(in.Body) + len(in.Language); n > kb.MaxFileSize {
+		return nil, baton.Errorf(baton.ETOOLARGE, "%s: %d bytes, over the %d byte limit of an article file", what, n, kb.MaxFileSize)
+	}
 	var out *baton.Article
 	err := d.tx(ctx, func(tx baton.Store, fx *effects) error {
 		conv, err := tx.GetConversation(ctx, id)

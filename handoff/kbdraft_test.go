@@ -191,6 +191,8 @@ func TestDraftArticleRefusals(t *testing.T) {
 		{"unknown language", func(f *fixture) int64 { return f.answered(question, answer) }, baton.KBDraft{Language: "xx"}, agentActor("ann"), baton.EINVALID, "language"},
 		{"title too long", func(f *fixture) int64 { return f.answered(question, answer) }, baton.KBDraft{Title: strings.Repeat("long ", 50)},
 			agentActor("ann"), baton.EINVALID, "over 200 characters"},
+		{"over an article file's size", func(f *fixture) int64 { return f.answered(question, answer) }, baton.KBDraft{Body: strings.Repeat("a", kb.MaxFileSize+1)},
+			agentActor("ann"), baton.ETOOLARGE, "byte limit"},
 		{"unknown conversation", func(f *fixture) int64 { return 999999 }, baton.KBDraft{}, admin, baton.ENOTFOUND, ""},
 		{"nobody", func(f *fixture) int64 { return f.answered(question, answer) }, baton.KBDraft{}, baton.Actor{}, baton.EUNAUTHORIZED, ""},
 		{"the admin may", func(f *fixture) int64 { return f.answered(question, answer) }, baton.KBDraft{}, admin, "", ""},
