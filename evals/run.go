@@ -200,7 +200,7 @@ type runner struct {
 }
 
 type channelSecrets struct {
-	metaSecret, phoneNumberID, pageID string
+	metaSecret, phoneNumberID, pageID  string
 	twilioSID, twilioToken, twilioFrom string
 	identitySecret                     string
 }
