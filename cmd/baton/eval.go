@@ -100,9 +100,8 @@ Exit status: 0 when every case passed (with --baseline: when no metric
 regressed); 2 when the suite, its configuration or a flag is invalid; 3 when a
 metric regressed against --baseline; 4 when a case failed (without --baseline);
 1 when the run itself failed.`,
-		Example: `  baton eval run examples/evals --report out/
-  baton eval run examples/evals --baseline out/report.json
-  baton eval run examples/evals --database-url postgres://localhost/baton_eval --json`,
+		Example: `  baton eval run evals/testdata/suite --report out/eval
+  baton eval run evals/testdata/suite --baseline out/eval/report.json --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("log-level") {
