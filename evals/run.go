@@ -25,6 +25,7 @@ import (
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/evals/orderapi"
+	"github.com/batonhq/baton/nlu"
 	"github.com/batonhq/baton/nlu/sentiment"
 	"github.com/batonhq/baton/store/postgres"
 	"github.com/batonhq/baton/store/sqlite"
@@ -42,7 +43,9 @@ type Options struct {
 	// LookupEnv reads the process environment for the configuration's
 	// ${VAR} references, after the suite's env [os.LookupEnv].
 	LookupEnv config.Env
-	// TempDir holds the run's databases and trained models [os.TempDir].
+	// TempDir holds the run's databases and trained models [/dev/shm when
+	// it is there, so that the throwaway databases live in memory; else
+	// os.TempDir].
 	TempDir string
 	// Progress is told how many cases are done, as they finish.
 	Progress func(done, total int)
@@ -197,6 +200,26 @@ type runner struct {
 	// channels are each bot's channel credentials made up for the run.
 	channels map[string]channelSecrets
 	statuses map[string]baton.AgentStatus
+	// analyzers are the bots' offline analysers, built once and shared
+	// by every case's app.
+	mu        sync.Mutex
+	analyzers map[string]*nlu.Analyzer
+}
+
+// analyzer is bot's analyser, built on first use (the prepare step, before
+// any case runs) and shared after.
+func (r *runner) analyzer(ctx context.Context, bot string, cfg nlu.Config) (*nlu.Analyzer, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if a, ok := r.analyzers[bot]; ok {
+		return a, nil
+	}
+	a, err := nlu.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.analyzers[bot] = a
+	return a, nil
 }
 
 type channelSecrets struct {
@@ -206,7 +229,8 @@ type channelSecrets struct {
 }
 
 func newRunner(ctx context.Context, s *Suite, opt Options) (_ *runner, err error) {
-	r := &runner{suite: s, opt: opt, log: opt.Logger, channels: map[string]channelSecrets{}, statuses: map[string]baton.AgentStatus{}}
+	r := &runner{suite: s, opt: opt, log: opt.Logger, channels: map[string]channelSecrets{}, statuses: map[string]baton.AgentStatus{},
+		analyzers: map[string]*nlu.Analyzer{}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -255,6 +279,9 @@ func newRunner(ctx context.Context, s *Suite, opt Options) (_ *runner, err error
 		return nil, err
 	}
 	base := opt.TempDir
+	if base == "" {
+		base = memoryDir()
+	}
 	if r.tmp, err = os.MkdirTemp(base, "baton-eval-"); err != nil {
 		return nil, baton.Errorf(baton.EINTERNAL, "eval: temporary directory: %w", err)
 	}
@@ -383,7 +410,7 @@ func (r *runner) prepare(ctx context.Context) error {
 			return err
 		}
 		defer drop()
-		a, err := app.New(ctx, r.cfg, app.Options{Store: st, Clock: clk, ModelDir: r.modelDir, Logger: r.log, HTTPClient: r.client})
+		a, err := app.New(ctx, r.cfg, app.Options{Store: st, Clock: clk, ModelDir: r.modelDir, Logger: r.log, HTTPClient: r.client, NewAnalyzer: r.analyzer})
 		if err != nil {
 			return err
 		}
@@ -394,7 +421,7 @@ func (r *runner) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, r.cfg, app.Options{Store: st, Clock: clk, ModelDir: r.modelDir, Logger: r.log, HTTPClient: r.client})
+	a, err := app.New(ctx, r.cfg, app.Options{Store: st, Clock: clk, ModelDir: r.modelDir, Logger: r.log, HTTPClient: r.client, NewAnalyzer: r.analyzer})
 	if err == nil {
 		err = r.setStatuses(ctx, st)
 	}
@@ -441,10 +468,6 @@ func (r *runner) openCase(ctx context.Context, i int, clk *clock) (baton.Store, 
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		if err := r.setStatuses(ctx, st); err != nil {
-			cleanup()
-			return nil, nil, nil, err
-		}
 		cfg = r.cfg
 	} else {
 		path := filepath.Join(r.tmp, fmt.Sprintf("case-%d.db", i))
@@ -463,7 +486,11 @@ func (r *runner) openCase(ctx context.Context, i int, clk *clock) (baton.Store, 
 			}
 		}
 	}
-	a, err := app.New(ctx, cfg, app.Options{Store: st, Clock: clk, ModelDir: r.modelDir, Logger: r.log, HTTPClient: r.client, Workers: 1})
+	a, err := app.New(ctx, cfg, app.Options{Store: st, Clock: clk, ModelDir: r.modelDir, Logger: r.log, HTTPClient: r.client, Workers: 1, NewAnalyzer: r.analyzer})
+	if err == nil && r.opt.DatabaseURL != "" {
+		// The agents exist once the app has saved them.
+		err = r.setStatuses(ctx, st)
+	}
 	if err != nil {
 		cleanup()
 		return nil, nil, nil, err
@@ -559,6 +586,21 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
+}
+
+// memoryDir is a directory in memory (tmpfs) for the throwaway databases,
+// or "" (the system's temporary directory) when there is none: a case's
+// commits then cost no disk flush.
+func memoryDir() string {
+	const shm = "/dev/shm"
+	if st, err := os.Stat(shm); err == nil && st.IsDir() {
+		if f, err := os.CreateTemp(shm, ".baton-eval-probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			return shm
+		}
+	}
+	return ""
 }
 
 func copyFile(from, to string) error {

@@ -353,15 +353,29 @@ func (cr *caseRun) collect(ctx context.Context) (turnRead, error) {
 	return out, nil
 }
 
-// wait moves the case's clock by d in steps, running the jobs that come
-// due at each (a follow-up, an SLA timer, a snooze's end), so that jobs
-// run close to when they were due.
+// wait moves the case's clock by d, stopping at each pending job's time on
+// the way to run it then (a follow-up, an SLA timer, a snooze's end), so
+// that every job runs at the time it was due and sees what the jobs before
+// it did.
 func (cr *caseRun) wait(ctx context.Context, d time.Duration) (*stepView, error) {
-	step := max(time.Minute, d/60)
-	for left := d; left > 0; left -= step {
-		cr.clock.Advance(min(step, left))
+	end := cr.clock.Now().Add(d)
+	for range 1000 {
+		jobs, err := cr.st.ListJobs(ctx, baton.JobFilter{Status: baton.JobPending})
+		if err != nil {
+			return nil, err
+		}
+		next := end
+		for _, j := range jobs {
+			if j.RunAt.After(cr.clock.Now()) && j.RunAt.Before(next) {
+				next = j.RunAt
+			}
+		}
+		cr.clock.Advance(next.Sub(cr.clock.Now()))
 		if err := cr.drain(ctx); err != nil {
 			return nil, err
+		}
+		if !cr.clock.Now().Before(end) {
+			break
 		}
 	}
 	if cr.conv != 0 {
