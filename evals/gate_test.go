@@ -62,3 +62,18 @@ func TestGateBroken(t *testing.T) {
 		t.Errorf("broken %v", g.Broken)
 	}
 }
+
+// TestSMSChoice: a press on SMS answers with the number the bot's text
+// gives the choice.
+func TestSMSChoice(t *testing.T) {
+	for _, tc := range []struct{ text, title, want string }{
+		{"Did this help? Reply 1 for Yes or 2 for No.", "No", "2"},
+		{"Did this help? Reply 1 for Yes or 2 for No.", "yes", "1"},
+		{"Which of these do you mean?\n1. Returns and refunds\n2. Delivery times", "Delivery times", "2"},
+		{"Which of these do you mean?\n1. Returns and refunds", "Something else", "Something else"},
+	} {
+		if got := smsChoice(tc.text, tc.title); got != tc.want {
+			t.Errorf("smsChoice(%q, %q) = %q, want %q", tc.text, tc.title, got, tc.want)
+		}
+	}
+}

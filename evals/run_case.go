@@ -38,6 +38,9 @@ type caseRun struct {
 	lastMsg map[int64]int64
 	lastDec map[int64]int64
 	buttons []baton.Choice // of the bot's last message
+	// lastText is the bot's last replies' text, where SMS numbers its
+	// choices.
+	lastText string
 	seq     int
 
 	apiURL string
@@ -83,6 +86,12 @@ func (cr *caseRun) play(ctx context.Context) {
 			v, err = cr.customer(ctx, n, st.Customer, "")
 		case "press":
 			choice, ok := cr.find(st.Press)
+			if !ok && cr.c.Channel == ChannelSMS {
+				// SMS has no buttons: the choices are numbered in the
+				// text ("1. Returns", "Reply 1 for Yes"), and the
+				// customer answers with the number.
+				choice, ok = baton.Choice{Title: smsChoice(cr.lastText, st.Press)}, true
+			}
 			if !ok {
 				titles := make([]string, len(cr.buttons))
 				for i, b := range cr.buttons {
@@ -199,6 +208,18 @@ func (cr *caseRun) send(ctx context.Context, text, payload string) error {
 		return cr.webhook(ctx, "twilio", []byte(form.Encode()), sec)
 	}
 	return baton.Errorf(baton.EINVALID, "channel %q", c.Channel)
+}
+
+// smsChoice is what an SMS customer writes to choose title: the number
+// the bot's text gives it, else the title itself.
+func smsChoice(text, title string) string {
+	q := regexp.QuoteMeta(strings.TrimSpace(title))
+	for _, re := range []string{`(?im)^\s*(\d+)[.)]\s*` + q + `\s*$`, `(?i)\b(\d+)\s+(?:for|=|:)\s*` + q + `\b`} {
+		if m := regexp.MustCompile(re).FindStringSubmatch(text); m != nil {
+			return m[1]
+		}
+	}
+	return title
 }
 
 // phone is the case's customer number (E.164 digits): one per case.
@@ -335,6 +356,7 @@ func (cr *caseRun) collect(ctx context.Context) (turnRead, error) {
 	}
 	if replied {
 		cr.buttons = buttons
+		cr.lastText = strings.Join(out.replies, "\n")
 	}
 	ds, err := cr.st.ListDecisions(ctx, cr.conv, 0)
 	if err != nil {

@@ -65,7 +65,7 @@ func TestRunSuite(t *testing.T) {
 					t.Errorf("%s", FailureText(c, f))
 				}
 			}
-			if rep.Counts["cases"] != 14 || rep.Counts["passed"] != 14 || rep.Metrics[MetricCasePassRate] != 1 {
+			if rep.Counts["cases"] != 17 || rep.Counts["passed"] != 17 || rep.Metrics[MetricCasePassRate] != 1 {
 				t.Fatalf("counts %v, pass rate %v", rep.Counts, rep.Metrics[MetricCasePassRate])
 			}
 			if rep.Mode != "offline" || rep.Suite != "shop" || strings.Join(rep.Langs, ",") != "en,tr" {

@@ -29,11 +29,11 @@ func runEval(t *testing.T, args ...string) (code int, stdout, stderr string) {
 func TestEvalRunCommand(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errOut := runEval(t, "../../evals/testdata/suite", "--report", dir, "--parallel", "2")
-	if code != 0 || !strings.Contains(out, "Suite shop (offline): 14 cases, 14 passed, 0 failed") {
+	if code != 0 || !strings.Contains(out, "Suite shop (offline): 17 cases, 17 passed, 0 failed") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	base, err := evals.ReadReport(filepath.Join(dir, "report.json"))
-	if err != nil || base.Counts["passed"] != 14 {
+	if err != nil || base.Counts["passed"] != 17 {
 		t.Fatalf("report.json: %v %v", err, base)
 	}
 	xmlData, err := os.ReadFile(filepath.Join(dir, "report.xml"))
@@ -43,7 +43,7 @@ func TestEvalRunCommand(t *testing.T) {
 	var junit struct {
 		Tests int `xml:"tests,attr"`
 	}
-	if err := xml.Unmarshal(xmlData, &junit); err != nil || junit.Tests != 14 {
+	if err := xml.Unmarshal(xmlData, &junit); err != nil || junit.Tests != 17 {
 		t.Fatalf("report.xml: %v, %d tests", err, junit.Tests)
 	}
 
