@@ -41,7 +41,7 @@ type caseRun struct {
 	// lastText is the bot's last replies' text, where SMS numbers its
 	// choices.
 	lastText string
-	seq     int
+	seq      int
 
 	apiURL string
 	tokens map[string]string
