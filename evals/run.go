@@ -246,11 +246,21 @@ func newRunner(ctx context.Context, s *Suite, opt Options) (_ *runner, err error
 		}
 	}()
 	lookup := r.opt.LookupEnv
-	if s.ServeOrders != "" {
+	orders := s.ServeOrders
+	if orders == "" {
+		// As the demo does: an orders file next to the configuration is
+		// served unless the order API's URL is given.
+		if _, set := r.opt.LookupEnv(orderapi.EnvVar); !set {
+			if p := filepath.Join(filepath.Dir(s.Config), orderapi.File); fileExists(p) {
+				orders = p
+			}
+		}
+	}
+	if orders != "" {
 		if _, set := s.Env[orderapi.EnvVar]; !set {
 			// Dates in the orders count from the cases' start, not from
 			// today: the replies read the same in every run.
-			if r.orders, err = orderapi.Start(s.ServeOrders, CaseStart); err != nil {
+			if r.orders, err = orderapi.Start(orders, CaseStart); err != nil {
 				return nil, err
 			}
 			url := r.orders.URL
@@ -601,6 +611,11 @@ func memoryDir() string {
 		}
 	}
 	return ""
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
 }
 
 func copyFile(from, to string) error {

@@ -24,7 +24,7 @@ func runEval(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // TestEvalRunCommand: a passing suite exits 0 with its summary and writes
 // report.json and report.xml; the same suite broken on purpose exits 3
 // against that report, naming the metric and the case that broke; a suite
-// with a failing case exits 4 without a baseline; an invalid one exits 2
+// with a failing case exits 0, and 4 with --strict; an invalid one exits 2
 // naming file, line and case before anything runs.
 func TestEvalRunCommand(t *testing.T) {
 	dir := t.TempDir()
@@ -58,7 +58,11 @@ func TestEvalRunCommand(t *testing.T) {
 		t.Errorf("summary without the gate's verdict:\n%s", out)
 	}
 
-	code, out, errOut = runEval(t, "../../evals/testdata/failing", "--json")
+	code, out, errOut = runEval(t, "../../evals/testdata/failing")
+	if code != 0 || !strings.Contains(out, "2 failed") {
+		t.Errorf("failing suite without --strict: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runEval(t, "../../evals/testdata/failing", "--json", "--strict")
 	if code != exitCasesFailed || !strings.Contains(errOut, "2 of 3 cases failed") || !strings.HasPrefix(out, "{") {
 		t.Errorf("failing suite: exit %d\n%s\n%s", code, out, errOut)
 	}

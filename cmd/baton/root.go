@@ -83,7 +83,7 @@ Exit status: 0 when the command succeeded; 1 when a valid command failed
 (a busy port, an unreachable database); 2 when the command line, the
 configuration or an input file is wrong (nothing was started, and nothing
 was taken from the bad input). "baton eval run" adds 3 (a metric regressed
-against the baseline) and 4 (a case failed).`,
+against the baseline) and 4 (a case failed, with --strict).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
