@@ -43,6 +43,18 @@ type AgentReply struct {
 	Template *Template
 }
 
+// KBDraft is what an agent saves from a conversation as a draft KB
+// article, for the KB's authors to review and publish. Every field may be
+// left empty: the desk fills it from the conversation (the agent's last
+// reply to the customer, the customer's question it answered, a slug from
+// that title, the conversation's language).
+type KBDraft struct {
+	Title    string `json:"title,omitempty"`
+	Slug     string `json:"slug,omitempty"`
+	Body     string `json:"body,omitempty"` // Markdown
+	Language string `json:"language,omitempty"`
+}
+
 // Window is what a conversation's channel allows an agent to send now.
 type Window struct {
 	Open      bool       // free text is allowed
@@ -107,5 +119,13 @@ type Desk interface {
 	// waiting conversations to them, going offline or away keeps what
 	// they own.
 	SetStatus(ctx context.Context, agentID string, s AgentStatus, by Actor) (*Agent, error)
+	// DraftArticle saves an agent's answer in the conversation as a new
+	// draft version of a KB article of the conversation's bot (never
+	// published: a published version of the same slug stays as it is),
+	// for its owner or last agent, or the admin.
+	DraftArticle(ctx context.Context, id int64, d KBDraft, by Actor) (*Article, error)
+	// KBDraftFor is the draft DraftArticle saves when given no field, for
+	// a form to show before the agent saves; it changes nothing.
+	KBDraftFor(ctx context.Context, id int64, by Actor) (KBDraft, error)
 	View(ctx context.Context, id int64, by Actor) (*ConversationView, error)
 }

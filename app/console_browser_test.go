@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/batonhq/baton"
 )
@@ -163,6 +164,23 @@ func TestConsoleInARealBrowser(t *testing.T) {
 			}
 			if strings.Contains(page, "asked Emre") {
 				t.Fatal("the internal note reached the customer's page")
+			}
+
+			// Save reply as KB draft, from the keyboard: the form opens
+			// prefilled with the reply and the customer's question.
+			if err := chromedp.Do(actx2,
+				chromedp.Focus(chromedp.CSS("#kbdraft summary")),
+				chromedp.KeyEvent(kb.Enter),
+				wait(`document.getElementById("kbdraft-slug").value === "musteri-temsilcisine-baglanmak-istiyorum" && document.getElementById("kbdraft-body").value === `+fmt.Sprintf("%q", reply)),
+				chromedp.Focus(chromedp.CSS("#kbdraft-save")),
+				chromedp.KeyEvent(kb.Enter),
+				wait(`document.getElementById("kbdraft-status").textContent.includes("Saved as draft musteri-temsilcisine-baglanmak-istiyorum")`),
+			); err != nil {
+				fail(agent, "save reply as KB draft", err)
+			}
+			draft, err := e.st.GetArticle(context.Background(), botID, "musteri-temsilcisine-baglanmak-istiyorum", 0)
+			if err != nil || draft.Status != baton.ArticleDraft || draft.Body != reply+"\n" || draft.Author != "agent:ann" {
+				t.Fatalf("draft %+v %v", draft, err)
 			}
 
 			shot, err := chromedp.Run(actx2, chromedp.FullScreenshot(100))

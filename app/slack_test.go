@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -19,8 +17,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/app"
-	"github.com/batonhq/baton/channels/channeltest"
+	"github.com/batonhq/baton/config"
 )
 
 const slackSecret = "slack-signing-secret"
@@ -99,32 +96,7 @@ func TestSlackConsoleWired(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			fake := &slackAPI{}
-			srv := httptest.NewServer(fake)
-			t.Cleanup(srv.Close)
-			fakeURL, _ := url.Parse(srv.URL)
-
-			clock := channeltest.NewClock(start)
-			e := &env{t: t, logs: &lockedBuffer{}, clock: clock}
-			e.st = sc.open(t, clock)
-			e.graph = channeltest.NewProvider(t, graphOK)
-			e.twilio = channeltest.NewProvider(t, twilioOK)
-			cfg := deskConfig(t, e.graph.URL, e.twilio.URL)
-			cfg.Slack.BotToken, cfg.Slack.SigningSecret = "xoxb-test", slackSecret
-			cfg.Queues[0].SlackChannel = "C0GENERAL"
-			if problems := cfg.Validate(); len(problems) > 0 {
-				t.Fatal(problems)
-			}
-			a, err := app.New(context.Background(), cfg, app.Options{Store: e.st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Clock: clock,
-				Jobs: fastJobs(), HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: toFake{fakeURL}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.app = a
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = a.Shutdown(ctx)
-			})
+			e := newSlackEnv(t, sc, fake, func(cfg *config.Config) { cfg.Queues[0].SlackChannel = "C0GENERAL" })
 
 			const customer = "905320000009"
 			e.post("whatsapp", waText("wamid.s1", customer, "Müşteri temsilcisine bağlanmak istiyorum", start))

@@ -183,6 +183,11 @@ func (f *agentFixture) snapshot(t *testing.T) string {
 	for _, a := range agents {
 		fmt.Fprintf(&b, "%s %s\n", a.ID, a.Status)
 	}
+	arts, err := f.st.ListArticles(ctx, baton.ArticleFilter{BotID: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, "articles %d\n", len(arts))
 	return b.String()
 }
 
@@ -388,6 +393,34 @@ func TestAgentAPI(t *testing.T) {
 				t.Errorf("window %+v, want closed with the followup template", v.Window)
 			}
 		}},
+
+		// Save reply as KB draft: the form's defaults, then the draft.
+		{name: "kb draft: defaults", method: "GET", path: "/api/v1/conversations/{wa}/kb-drafts/defaults", who: "ann", want: 200, desk: []string{"kb_draft_for"},
+			check: func(t *testing.T, body []byte) {
+				if d := decode[struct{ Draft map[string]string }](t, body).Draft; d["slug"] != "where-is-my-order" || d["body"] != "It ships today." || d["language"] != "en" {
+					t.Errorf("defaults %s", body)
+				}
+			}},
+		{name: "kb draft: defaults of another agent's", method: "GET", path: "/api/v1/conversations/{wa}/kb-drafts/defaults", who: "bob", want: 403, code: baton.EFORBIDDEN, desk: []string{"kb_draft_for"}},
+		{name: "kb draft: another agent's", method: "POST", path: "/api/v1/conversations/{wa}/kb-drafts", who: "bob", body: `{"slug":"x"}`, want: 403, code: baton.EFORBIDDEN, desk: []string{"kb_draft"}},
+		{name: "kb draft: a misspelt field", method: "POST", path: "/api/v1/conversations/{wa}/kb-drafts", who: "ann", body: `{"titel":"x"}`, want: 400, code: baton.EINVALID},
+		{name: "kb draft: not JSON", method: "POST", path: "/api/v1/conversations/{wa}/kb-drafts", who: "ann", body: `{"slug":`, want: 400, code: baton.EINVALID},
+		{name: "kb draft: unknown conversation", method: "POST", path: "/api/v1/conversations/999999/kb-drafts", who: "ann", body: `{}`, want: 404, code: baton.ENOTFOUND, desk: []string{"kb_draft"}},
+		{name: "kb draft: refused by the desk", method: "POST", path: "/api/v1/conversations/{wa}/kb-drafts", who: "ann", body: `{"slug":"Bad slug"}`, want: 400, code: baton.EINVALID, desk: []string{"kb_draft"}},
+		{name: "kb draft", method: "POST", path: "/api/v1/conversations/{wa}/kb-drafts", who: "ann", want: 201, desk: []string{"kb_draft"},
+			body: `{"title":"Where is my order?","slug":"where-is-my-order","body":"It ships today.","language":"en"}`,
+			check: func(t *testing.T, body []byte) {
+				calls := f.desk.Calls()
+				if in := calls[len(calls)-1].Arg.(baton.KBDraft); in != (baton.KBDraft{Title: "Where is my order?", Slug: "where-is-my-order", Body: "It ships today.", Language: "en"}) {
+					t.Errorf("the desk got %+v", in)
+				}
+				a := decode[struct {
+					Article struct{ Slug, Status, Author, Body string }
+				}](t, body).Article
+				if a.Slug != "where-is-my-order" || a.Status != "draft" || a.Author != "agent:ann" || a.Body != "It ships today." {
+					t.Errorf("article %s", body)
+				}
+			}},
 
 		// Resolving, twice.
 		{name: "resolve", method: "POST", path: "/api/v1/conversations/{q1}/resolve", who: "ann", want: 200, desk: []string{"resolve"}, check: wantConv("resolved", "ann", "general")},

@@ -244,6 +244,8 @@ func (s *server) routes(app *fiber.App) {
 		api.Post("/conversations/:id/bot", s.toBot)
 		api.Post("/conversations/:id/notes", s.note)
 		api.Post("/conversations/:id/messages", s.reply)
+		api.Get("/conversations/:id/kb-drafts/defaults", s.kbDraftDefaults)
+		api.Post("/conversations/:id/kb-drafts", s.saveKBDraft)
 		api.Get("/queues", s.listQueues)
 		api.Get("/me", s.me)
 		api.Get("/agents", admin, s.listAgents)

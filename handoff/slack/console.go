@@ -31,9 +31,9 @@ var cardKinds = map[string]bool{
 }
 
 // buttonActions are the card's buttons that act in one click (the desk's
-// notification of the action updates the card). Transfer and Snooze open a
-// modal in the intake ([Modals]) and reach a job only when the intake has
-// none; Save reply as KB draft needs the KB: not built yet.
+// notification of the action updates the card). Transfer, Snooze and Save
+// reply as KB draft open a modal in the intake ([Modals]) and reach a job
+// only when the intake has none.
 var buttonActions = map[string]bool{ActionClaim: true, ActionResolve: true, ActionToBot: true}
 
 // Notifier is the desk's baton.Notifier for Slack: it turns every
@@ -351,6 +351,12 @@ func (c *Console) interact(ctx context.Context, p payload) error {
 		})
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
+		if picker, err := c.templateAction(ctx, &cb, a, tell); picker {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if !buttonActions[a.ActionID] {
 			if err := tell("That button does not work from Slack yet: use the web inbox or the agent API."); err != nil {
 				return err

@@ -39,8 +39,8 @@ const (
 	snoozeTomorrow = "tomorrow"
 )
 
-// Modals opens the Transfer and Snooze modals of the card and acts on their
-// submission. Opening runs in the interaction's own handling, not in a job:
+// Modals opens the Transfer, Snooze and Save reply as KB draft modals of
+// the card and acts on their submission. Opening runs in the interaction's own handling, not in a job:
 // Slack's trigger_id is good for 3 seconds, and a job may run later than
 // that.
 type Modals struct {
@@ -75,15 +75,15 @@ func opensModal(cb *slack.InteractionCallback) (*slack.BlockAction, bool) {
 		return nil, false
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
-		if a.ActionID == ActionTransfer || a.ActionID == ActionSnooze {
+		if a.ActionID == ActionTransfer || a.ActionID == ActionSnooze || a.ActionID == ActionKBDraft {
 			return a, true
 		}
 	}
 	return nil, false
 }
 
-// open answers a Transfer or Snooze press with its modal (views.open with
-// the press's trigger_id).
+// open answers a Transfer, Snooze or Save reply as KB draft press with
+// its modal (views.open with the press's trigger_id).
 func (m *Modals) open(ctx context.Context, cb *slack.InteractionCallback, a *slack.BlockAction) error {
 	id, err := strconv.ParseInt(a.Value, 10, 64)
 	if err != nil || id <= 0 {
@@ -94,12 +94,17 @@ func (m *Modals) open(ctx context.Context, cb *slack.InteractionCallback, a *sla
 		return err
 	}
 	var view slack.ModalViewRequest
-	if a.ActionID == ActionTransfer {
+	switch a.ActionID {
+	case ActionTransfer:
 		view, err = m.transferView(ctx, v.Conversation)
 		if err != nil {
 			return err
 		}
-	} else {
+	case ActionKBDraft:
+		if view, err = m.kbDraftView(ctx, id); err != nil {
+			return err
+		}
+	default:
 		view = snoozeView(v.Conversation)
 	}
 	return m.console().call(ctx, "Slack views.open", func(ctx context.Context) error {
@@ -180,6 +185,9 @@ func fieldErrors(block, msg string) *slack.ViewSubmissionResponse {
 // nil closes it. Only a failure of ours (EUNAVAILABLE, EINTERNAL) is an
 // error.
 func (m *Modals) submit(ctx context.Context, cb *slack.InteractionCallback) (*slack.ViewSubmissionResponse, error) {
+	if cb.View.CallbackID == CallbackKBDraft {
+		return m.submitKBDraft(ctx, cb)
+	}
 	// Errors must name a block the modal has: the first select Slack sent
 	// state for, else the note, which every Transfer modal has.
 	first := BlockUntil

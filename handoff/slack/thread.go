@@ -343,7 +343,8 @@ func (c *Console) event(ctx context.Context, p payload) error {
 	m, err := c.Desk.Reply(ctx, id, baton.AgentReply{Text: text}, baton.Actor{AgentID: agent})
 	if baton.ErrorCode(err) == baton.EINVALID {
 		if v, verr := c.Desk.View(ctx, id, baton.Actor{AgentID: agent}); verr == nil && !v.Window.Open {
-			return tell(closedWindow(conv.Channel, v.Window))
+			msg := closedWindow(conv.Channel, v.Window)
+			return tell(msg, templatePicker(id, msg, v.Window.Templates)...)
 		}
 	}
 	if err != nil {
@@ -372,7 +373,7 @@ func (c *Console) refused(_ context.Context, err error, tell func(string, ...sla
 }
 
 // closedWindow tells the owner that free text cannot reach the customer
-// now and which templates can.
+// now and which templates can (the picker, templatePicker, offers them).
 func closedWindow(ch baton.ChannelKind, w baton.Window) string {
 	msg := fmt.Sprintf("Not sent: the %s window is closed, so the customer cannot get free text now.", ch)
 	if len(w.Templates) == 0 {
@@ -382,7 +383,7 @@ func closedWindow(ch baton.ChannelKind, w baton.Window) string {
 	for _, t := range w.Templates {
 		names = append(names, fmt.Sprintf("%s (%s)", t.Name, t.Language))
 	}
-	return msg + " Send one of these templates from the web inbox or the agent API: " + strings.Join(names, ", ") + "."
+	return msg + " Choose one of these templates below and press Send (or send it from the web inbox or the agent API): " + strings.Join(names, ", ") + "."
 }
 
 // statusPolls is how many times a reply's delivery status is looked at,

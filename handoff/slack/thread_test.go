@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -476,6 +478,130 @@ func TestThreadCardFirst(t *testing.T) {
 				posts[1].ThreadTS != th.Root() || posts[1].Text != "*Kim*: hello?" {
 				t.Fatalf("posts %+v", posts)
 			}
+		})
+	}
+}
+
+// pickerPress is a signed block_actions request from the template
+// picker's ephemeral message: user pressed action with picked chosen in
+// the select ("" = nothing chosen).
+func pickerPress(t *testing.T, user, action string, id int64, trigger, picked string) *baton.WebhookRequest {
+	t.Helper()
+	var cb map[string]any
+	if err := json.Unmarshal(fixture(t, "CONSTRUCTED_block_actions_button.json"), &cb); err != nil {
+		t.Fatal(err)
+	}
+	cb["user"].(map[string]any)["id"] = user
+	cb["trigger_id"] = trigger
+	cb["container"] = map[string]any{"type": "message", "message_ts": "1700000099.000001", "channel_id": "C0BILLING", "is_ephemeral": true}
+	cb["channel"] = map[string]any{"id": "C0BILLING"}
+	a := cb["actions"].([]any)[0].(map[string]any)
+	a["action_id"], a["block_id"], a["value"] = action, BlockTemplatePicker, strconv.FormatInt(id, 10)
+	sel := map[string]any{"type": "static_select"}
+	if picked != "" {
+		sel["selected_option"] = map[string]any{"value": picked}
+	}
+	cb["state"] = map[string]any{"values": map[string]any{BlockTemplatePicker: map[string]any{ActionTemplatePick: sel}}}
+	b, _ := json.Marshal(cb)
+	return signed(testSecret, time.Now(), []byte(url.Values{"payload": {string(b)}}.Encode()))
+}
+
+// TestTemplatePicker: free text from the owner with the window closed
+// sends nothing and offers the window's templates in a picker; Send sends
+// the chosen one through the desk as the owner, and its delivery shows on
+// the thread line that says it went. Others are refused as for replies;
+// choosing alone sends nothing.
+func TestTemplatePicker(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			r := newThreadRig(t, sc)
+			id := r.escalate("billing")
+			r.run()
+			th := r.thread(id)
+			if _, err := r.desk.Claim(r.ctx, id, baton.Actor{AgentID: "zeynep"}); err != nil {
+				t.Fatal(err)
+			}
+			r.run()
+			r.mu.Lock()
+			r.window = baton.Window{Open: false, Templates: []baton.Template{{Name: "order_update", Language: "en", BodyParams: []string{"Kim"}}, {Name: "order_update", Language: "tr"}}}
+			r.mu.Unlock()
+			r.slack.take()
+			r.slack.takePosts()
+
+			r.say(th, "U0AGENT01", "Are you still there?")
+			posts := r.slack.takePosts()
+			if len(posts) != 1 || !strings.Contains(posts[0].Text, "window is closed") {
+				t.Fatalf("posts %+v", posts)
+			}
+			for _, w := range []string{`"action_id":"pick_template"`, `"action_id":"send_template"`, `"value":"order_update|en"`, `"value":"order_update|tr"`,
+				`"value":"` + strconv.FormatInt(id, 10) + `"`, "order_update (tr)"} {
+				if !strings.Contains(posts[0].Blocks, w) {
+					t.Errorf("picker lacks %s: %s", w, posts[0].Blocks)
+				}
+			}
+			r.slack.take()
+
+			n := 0
+			push := func(user, action, picked string) {
+				t.Helper()
+				n++
+				if _, err := r.in.Interactions().ServeWebhook(r.ctx, pickerPress(t, user, action, id, "trig.pick."+strconv.Itoa(n), picked)); err != nil {
+					t.Fatal(err)
+				}
+				r.run()
+			}
+			for _, tc := range []struct{ name, user, action, picked, says string }{
+				{"choosing sends nothing", "U0AGENT01", ActionTemplatePick, "order_update|en", ""},
+				{"another agent", "U0BOB", ActionTemplateSend, "order_update|en", "Not sent: reply to conversation"},
+				{"nothing chosen", "U0AGENT01", ActionTemplateSend, "", "choose a template first"},
+				{"a template the window does not have", "U0AGENT01", ActionTemplateSend, "welcome|en", "not one this channel may send"},
+				{"not linked", "U0STRANGER", ActionTemplateSend, "order_update|en", "not linked"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					push(tc.user, tc.action, tc.picked)
+					if out, deliveries := r.outbound(id); len(out) != 0 || deliveries != 0 {
+						t.Fatalf("sent %+v", out)
+					}
+					posts := r.slack.takePosts()
+					calls := r.slack.take()
+					if tc.says == "" {
+						if len(calls) != 0 {
+							t.Fatalf("choosing called Slack: %+v", calls)
+						}
+						return
+					}
+					if methods(calls) != "chat.postEphemeral" || calls[0].User != tc.user || !strings.Contains(posts[0].Text, tc.says) {
+						t.Fatalf("calls %+v %+v, want %s told %q", calls, posts, tc.user, tc.says)
+					}
+				})
+			}
+
+			push("U0AGENT01", ActionTemplateSend, "order_update|en")
+			out, deliveries := r.outbound(id)
+			if len(out) != 1 || deliveries != 1 || out[0].AuthorID != "zeynep" {
+				t.Fatalf("outbox %+v, %d deliveries", out, deliveries)
+			}
+			if o, err := baton.OutboundOf(out[0]); err != nil || o.Template == nil || o.Template.Name != "order_update" || o.Template.Language != "en" ||
+				len(o.Template.BodyParams) != 1 {
+				t.Fatalf("sent %+v (%v), want the en order_update template as configured", o, err)
+			}
+			posts = r.slack.takePosts()
+			if len(posts) != 1 || posts[0].ThreadTS != th.Root() || !strings.Contains(posts[0].Text, "order_update") || !strings.Contains(posts[0].Text, "<@U0AGENT01>") {
+				t.Fatalf("thread line %+v", posts)
+			}
+			r.slack.take()
+			r.handOver()
+			if _, err := r.st.SetMessageStatus(r.ctx, out[0].ID, baton.StatusDelivered, "", "", r.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			r.clock.Advance(time.Minute)
+			r.run()
+			calls := r.slack.take()
+			if !strings.HasPrefix(methods(calls), "reactions.add") || calls[0].Text != "white_check_mark" || calls[0].Channel != "C0BILLING" ||
+				!strings.HasPrefix(calls[0].TS, "1700000000.") {
+				t.Fatalf("delivery shown as %+v, want a check on the thread line", calls)
+			}
+			r.noDead()
 		})
 	}
 }

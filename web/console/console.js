@@ -17,6 +17,7 @@
   var queues = [];
   var es = null;
   var backoff = 2;
+  var kbdraftFor = 0;   // the conversation the KB draft form was filled for
 
   // The sign-in link: /console#token=... keeps the token for this tab and
   // takes it out of the address bar (and so out of the history).
@@ -270,6 +271,17 @@
     });
     $("templates").hidden = v.window.open || !(v.window.templates || []).length;
 
+    // The owner, or the last agent of a closed conversation, may keep an
+    // answer as a KB draft.
+    $("kbdraft-save").disabled = c.agent_id !== me.id;
+    if (kbdraftFor !== c.id) {
+      kbdraftFor = c.id;
+      ["kbdraft-title", "kbdraft-slug", "kbdraft-body", "kbdraft-language"].forEach(function (f) { $(f).value = ""; });
+      $("kbdraft-status").textContent = "";
+      $("kbdraft-error").textContent = "";
+      if ($("kbdraft").open) kbdraftDefaults();
+    }
+
     renderPacket(v.packet);
     renderRecords(v);
     tick();
@@ -405,6 +417,41 @@
     act("/transfer", body).then(function () {
       $("transfer-agent").value = ""; $("transfer-note").value = ""; $("transfer-queue").value = "";
     }, function () {});
+  });
+
+  // ---- Save reply as KB draft ----
+
+  // kbdraftDefaults fills the empty fields with what the desk would save.
+  function kbdraftDefaults() {
+    var id = current;
+    api("GET", "/conversations/" + id + "/kb-drafts/defaults").then(function (r) {
+      if (current !== id) return;
+      var d = r.draft || {};
+      [["kbdraft-title", d.title], ["kbdraft-slug", d.slug], ["kbdraft-body", d.body], ["kbdraft-language", d.language]].forEach(function (p) {
+        if (!$(p[0]).value) $(p[0]).value = p[1] || "";
+      });
+    }).catch(function (e) { $("kbdraft-error").textContent = e.message; });
+  }
+
+  $("kbdraft").addEventListener("toggle", function () {
+    if ($("kbdraft").open && current) kbdraftDefaults();
+  });
+
+  $("kbdraft-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var id = current;
+    $("kbdraft-status").textContent = "";
+    $("kbdraft-error").textContent = "";
+    api("POST", "/conversations/" + id + "/kb-drafts", {
+      title: $("kbdraft-title").value.trim(), slug: $("kbdraft-slug").value.trim(),
+      body: $("kbdraft-body").value, language: $("kbdraft-language").value.trim()
+    }).then(function (r) {
+      var a = r.article;
+      $("kbdraft-status").textContent = "Saved as draft " + a.slug + " (version " + a.version + ", " + a.language +
+        "). It answers nobody until an admin publishes it.";
+    }).catch(function (err) {
+      $("kbdraft-error").textContent = "Not saved: " + err.message;
+    });
   });
 
   // ---- live updates ----
