@@ -165,14 +165,19 @@ func (cr *caseRun) customer(ctx context.Context, n int, text, payload string) (*
 		return nil, err
 	}
 	turn := TurnResult{Step: n, Customer: text, Replies: v.replies}
-	if v.decision != nil {
-		turn.Decision = record(v.decision)
-	}
 	if turn.Replies == nil {
 		turn.Replies = []string{}
 	}
+	sv, err := cr.view(ctx, v.decision, v.replies)
+	if v.decision != nil {
+		turn.Decision = record(v.decision)
+		if v.decision.Action == baton.ActionEscalate && sv != nil {
+			// Where the escalation went, as routing left it.
+			turn.Decision.Queue, turn.Decision.Priority = sv.conv.QueueID, baton.PriorityName(sv.conv.Priority)
+		}
+	}
 	cr.result.Turns = append(cr.result.Turns, turn)
-	return cr.view(ctx, v.decision, v.replies)
+	return sv, err
 }
 
 // send hands the message to the app as its channel would.
@@ -644,9 +649,6 @@ func record(d *baton.Decision) *DecisionRecord {
 		if t.Fired {
 			rec.Triggers = append(rec.Triggers, t.Trigger)
 		}
-	}
-	if d.Action == baton.ActionEscalate {
-		rec.Queue, _ = strings.CutPrefix(d.Detail, "to ")
 	}
 	if mem, err := bots.MemoryOf(d); err == nil && mem.Ran != nil && len(mem.Ran.Values) > 0 {
 		rec.Slots = mem.Ran.Values
