@@ -20,6 +20,7 @@ import (
 type fakeOpenAI struct {
 	mu                       sync.Mutex
 	embeddings, triage, chat int
+	judged                   int
 }
 
 func (f *fakeOpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -49,7 +50,14 @@ func (f *fakeOpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"usage": map[string]int{"prompt_tokens": 1, "total_tokens": 1}})
 	case "/v1/chat/completions":
 		content := "You can return unworn items within 30 days of delivery [returns-policy]."
-		if strings.Contains(string(body), `"response_format"`) {
+		if strings.Contains(string(body), `Rubric:`) {
+			f.judged++
+			// The replies meet any rubric but one asking for French.
+			content = `{"pass":true,"reason":"It gives the 30-day window."}`
+			if strings.Contains(string(body), "in French") {
+				content = `{"pass":false,"reason":"The reply is in English."}`
+			}
+		} else if strings.Contains(string(body), `"response_format"`) {
 			f.triage++
 			content = `{"intent":"returns","intent_confidence":0.97,"language":"en","sentiment":0,"sentiment_label":"neutral","wants_human":false,"wants_human_evidence":"","summary":"Asks how long returns take."}`
 		} else {
@@ -79,10 +87,19 @@ func TestRunLLM(t *testing.T) {
 	for _, f := range c.Failures {
 		t.Errorf("%s", FailureText(c, f))
 	}
+	// The judge graded both rubrics; the one the replies miss is a
+	// failure with the judge's reason.
+	c = caseByID(t, rep, "judged-french-en")
+	if len(c.Failures) != 1 || c.Failures[0].Field != "judge" || c.Failures[0].Detail != "The reply is in English." || c.Failures[0].Line != 17 {
+		t.Errorf("judged-french-en failures %+v", c.Failures)
+	}
+	if rep.Metrics[MetricJudgePassRate] != 0.5 {
+		t.Errorf("%s = %v, want 0.5", MetricJudgePassRate, rep.Metrics[MetricJudgePassRate])
+	}
 	fake.mu.Lock()
 	defer fake.mu.Unlock()
-	if fake.embeddings == 0 || fake.triage == 0 || fake.chat == 0 {
-		t.Errorf("the provider served %d embeddings, %d triages, %d answers; want each", fake.embeddings, fake.triage, fake.chat)
+	if fake.embeddings == 0 || fake.triage == 0 || fake.chat == 0 || fake.judged != 2 {
+		t.Errorf("the provider served %d embeddings, %d triages, %d answers, %d verdicts", fake.embeddings, fake.triage, fake.chat, fake.judged)
 	}
 }
 

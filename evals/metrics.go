@@ -39,7 +39,7 @@ var MetricNames = []string{
 	MetricRoutingQueue, MetricRoutingPriority, MetricRoutingSkills,
 	MetricRecall1, MetricRecall5, MetricMRR, MetricCitationAccuracy,
 	MetricOutcomeAccuracy, MetricContainmentHonest, MetricTurnsToResolution,
-	MetricSentimentAccuracy, MetricLanguageAccuracy,
+	MetricSentimentAccuracy, MetricLanguageAccuracy, MetricJudgePassRate,
 }
 
 // LowerIsBetter reports whether a smaller value of metric is the better
@@ -82,6 +82,10 @@ type caseObs struct {
 	honest      bool // contained honestly: see observeCase
 	turns       int  // customer turns
 	passed      bool
+	// judged are the LLM judge's verdicts; judgeSkipped counts the
+	// rubrics an offline run could not grade.
+	judged       []bool
+	judgeSkipped int
 }
 
 func (o *caseObs) route(kind string, ok bool) {
@@ -156,6 +160,9 @@ func buildReport(s *Suite, mode string, runs []*caseRun) *Report {
 		rep.Counts["turns"] += len(cr.result.Turns)
 		rep.Counts["expectations"] += cr.obs.expectations
 		rep.Counts["failures"] += len(cr.result.Failures)
+		if cr.obs.judgeSkipped > 0 {
+			rep.Counts["judge_skipped"] += cr.obs.judgeSkipped
+		}
 	}
 	for k, v := range metricsOf(obs) {
 		rep.Metrics[k] = v
@@ -290,6 +297,16 @@ func metricsOf(obs []*caseObs) map[string]float64 {
 	set(MetricOutcomeAccuracy, outOK, outN)
 	set(MetricContainmentHonest, contained, wantBot)
 	set(MetricTurnsToResolution, turns, resolved)
+	var judged, judgedOK float64
+	for _, o := range obs {
+		for _, ok := range o.judged {
+			judged++
+			if ok {
+				judgedOK++
+			}
+		}
+	}
+	set(MetricJudgePassRate, judgedOK, judged)
 	for k, v := range m {
 		m[k] = roundMetric(v)
 	}

@@ -197,6 +197,7 @@ type runner struct {
 	provider *httptest.Server
 	client   *http.Client
 	labels   *sentiment.Analyzer
+	judge    *judge // nil offline
 	// channels are each bot's channel credentials made up for the run.
 	channels map[string]channelSecrets
 	statuses map[string]baton.AgentStatus
@@ -281,6 +282,9 @@ func newRunner(ctx context.Context, s *Suite, opt Options) (_ *runner, err error
 		r.mode = "llm"
 	}
 	if r.labels, err = sentiment.New(sentiment.Options{}); err != nil {
+		return nil, err
+	}
+	if r.judge, err = newJudge(cfg); err != nil {
 		return nil, err
 	}
 	r.provider = httptest.NewServer(http.HandlerFunc(fakeProvider))

@@ -113,7 +113,7 @@ func (cr *caseRun) play(ctx context.Context) {
 			continue
 		}
 		if st.Expect != nil && v != nil {
-			cr.check(n, st.Expect, v)
+			cr.check(ctx, n, st, st.Expect, v)
 		}
 	}
 	end, err := cr.view(ctx, nil, nil)
@@ -122,7 +122,7 @@ func (cr *caseRun) play(ctx context.Context) {
 	} else {
 		cr.result.Outcome = end.outcome
 		if cr.c.Expect != nil {
-			cr.check(0, cr.c.Expect, end)
+			cr.check(ctx, 0, Step{}, cr.c.Expect, end)
 		}
 		cr.observeCase(end)
 	}
@@ -668,7 +668,7 @@ func round(v float64) float64 {
 }
 
 // check compares one expectation with the view and records each miss.
-func (cr *caseRun) check(step int, e *Expect, v *stepView) {
+func (cr *caseRun) check(ctx context.Context, step int, st Step, e *Expect, v *stepView) {
 	miss := func(key, want, got, detail string) {
 		cr.fail(step, e.lineOf(key), key, want, got, detail)
 	}
@@ -810,6 +810,25 @@ func (cr *caseRun) check(step int, e *Expect, v *stepView) {
 	}
 	if e.CSAT != 0 && v.csat != e.CSAT {
 		miss("csat", strconv.Itoa(e.CSAT), strconv.Itoa(v.csat), "")
+	}
+	if e.Judge != "" {
+		switch {
+		case cr.r.judge == nil:
+			cr.obs.judgeSkipped++
+		default:
+			customer := st.Customer
+			if customer == "" {
+				customer = st.Press
+			}
+			pass, reason, err := cr.r.judge.grade(ctx, e.Judge, customer, v.replies)
+			if err != nil {
+				pass, reason = false, "the judge could not grade: "+baton.ErrorMessage(err)
+			}
+			cr.obs.judged = append(cr.obs.judged, pass)
+			if !pass {
+				miss("judge", e.Judge, text, reason)
+			}
+		}
 	}
 }
 

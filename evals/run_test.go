@@ -68,6 +68,9 @@ func TestRunSuite(t *testing.T) {
 			if rep.Counts["cases"] != 17 || rep.Counts["passed"] != 17 || rep.Metrics[MetricCasePassRate] != 1 {
 				t.Fatalf("counts %v, pass rate %v", rep.Counts, rep.Metrics[MetricCasePassRate])
 			}
+			if rep.Counts["judge_skipped"] != 1 {
+				t.Errorf("judge rubrics skipped offline: %d, want 1", rep.Counts["judge_skipped"])
+			}
 			if rep.Mode != "offline" || rep.Suite != "shop" || strings.Join(rep.Langs, ",") != "en,tr" {
 				t.Errorf("mode %s suite %s languages %v", rep.Mode, rep.Suite, rep.Langs)
 			}

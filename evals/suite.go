@@ -201,6 +201,9 @@ type Expect struct {
 	CSAT        int               `yaml:"csat"`
 	// Skills are skills the assigned agent must have.
 	Skills []string `yaml:"skills"`
+	// Judge is a rubric the step's replies must meet, graded by the
+	// configuration's LLM (LLM runs only; skipped offline).
+	Judge string `yaml:"judge"`
 
 	Line  int            `yaml:"-"`
 	Lines map[string]int `yaml:"-"`
@@ -451,6 +454,9 @@ func loadCases(file string, ps *problems) []Case {
 		}
 		if c.Expect != nil {
 			attachLines(c.Expect, keys["expect"])
+			if c.Expect.Judge != "" {
+				ps.add(file, c.Expect.lineOf("judge"), c.ID, "expect.judge grades a step's replies: put it on a customer step")
+			}
 		}
 		out = append(out, c)
 	}

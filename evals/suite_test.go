@@ -63,6 +63,7 @@ func TestInvalidSuites(t *testing.T) {
 		{"unknown-language", []string{"cases.yaml:2: case one: language \"ru\" is not one of bot shop's languages"}},
 		{"bad-step", []string{"cases.yaml:5: case one: step 1: one move per step, not customer and wait",
 			"cases.yaml:7: case one: step 2: wait: \"soon\"", "cases.yaml:8: case one: step 3: csat: 9"}},
+		{"judge-on-conversation", []string{"cases.yaml:7: case one: expect.judge grades a step's replies"}},
 		{"many", []string{"no intent \"nope\"", "expect.trigger: \"nope\"", "expect.queue: no queue \"nope\"",
 			"no article \"nope\"", "expect.sentiment: \"grumpy\""}},
 	} {
