@@ -5,7 +5,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 )
 
 // WriteText writes the terminal summary: the counts, every metric overall
@@ -15,28 +14,41 @@ func WriteText(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	ew.printf("Suite %s (%s): %d cases, %d passed, %d failed; %d turns, %d expectations\n",
 		r.Suite, r.Mode, r.Counts["cases"], r.Counts["passed"], r.Counts["failed"], r.Counts["turns"], r.Counts["expectations"])
-	ew.printf("Took %.1fs; a turn took %.1f ms (median), %.1f ms (p99)\n\n", r.Timing.Took, r.Timing.TurnP50, r.Timing.TurnP99)
+	ew.printf("Took %.1fs; a turn took %.1f ms (median), %.1f ms (p99)\n", r.Timing.Took, r.Timing.TurnP50, r.Timing.TurnP99)
+	if n := r.Counts["judge_skipped"]; n > 0 {
+		ew.printf("%d judge rubrics not graded: an offline run has no model to grade them\n", n)
+	}
+	ew.printf("\n")
 
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := []string{"metric", "all"}
-	head = append(head, r.Langs...)
-	fmt.Fprintln(tw, "\t"+strings.Join(head[1:], "\t")+"\t")
+	width := len("metric")
 	for _, name := range MetricNames {
-		cells := []string{}
-		any := false
+		width = max(width, len(name))
+	}
+	ew.printf("%-*s", width, "metric")
+	for _, col := range append([]string{"all"}, r.Langs...) {
+		ew.printf(" %7s", col)
+	}
+	ew.printf("\n")
+	for _, name := range MetricNames {
+		var cells []string
+		measured := false
 		for _, key := range append([]string{name}, prefixed(r.Langs, name)...) {
 			if v, ok := r.Metrics[key]; ok {
 				cells = append(cells, formatMetric(key, v))
-				any = true
+				measured = true
 			} else {
 				cells = append(cells, "-")
 			}
 		}
-		if any {
-			fmt.Fprintf(tw, "%s\t%s\t\n", name, strings.Join(cells, "\t"))
+		if !measured {
+			continue
 		}
+		ew.printf("%-*s", width, name)
+		for _, c := range cells {
+			ew.printf(" %7s", c)
+		}
+		ew.printf("\n")
 	}
-	tw.Flush()
 	if len(r.Datasets) > 0 {
 		ew.printf("\nDatasets\n")
 		for _, d := range r.Datasets {
