@@ -52,7 +52,10 @@ type caseRun struct {
 	latencies []float64
 	// escalations are the escalate decisions, in order.
 	escalations []*baton.Decision
-	customerAt  []time.Time // when the customer wrote (run clock)
+	// resolved is set once a step left a conversation of the case
+	// resolved; recontact once the customer wrote after that (a survey
+	// answer aside).
+	resolved, recontact bool
 }
 
 // runCase plays case i. An error is returned only when the run cannot go
@@ -83,7 +86,7 @@ func (cr *caseRun) play(ctx context.Context) {
 		var err error
 		switch st.Kind() {
 		case "customer":
-			v, err = cr.customer(ctx, n, st.Customer, "")
+			v, err = cr.customer(ctx, n, st.Customer, "", false)
 		case "press":
 			choice, ok := cr.find(st.Press)
 			if !ok && cr.c.Channel == ChannelSMS {
@@ -100,9 +103,9 @@ func (cr *caseRun) play(ctx context.Context) {
 				cr.fail(n, st.Line, "press", st.Press, strings.Join(titles, " | "), "no button or quick reply with that title in the bot's last message")
 				continue
 			}
-			v, err = cr.customer(ctx, n, choice.Title, choice.ID)
+			v, err = cr.customer(ctx, n, choice.Title, choice.ID, false)
 		case "csat":
-			v, err = cr.customer(ctx, n, strconv.Itoa(st.CSAT), "")
+			v, err = cr.customer(ctx, n, strconv.Itoa(st.CSAT), "", true)
 		case "wait":
 			v, err = cr.wait(ctx, st.WaitFor)
 		case "agent":
@@ -146,9 +149,11 @@ func (cr *caseRun) find(title string) (baton.Choice, bool) {
 // customer sends one customer message on the case's channel (a button's
 // payload with it when pressed), runs the jobs that come due and reads
 // what the bot did.
-func (cr *caseRun) customer(ctx context.Context, n int, text, payload string) (*stepView, error) {
+func (cr *caseRun) customer(ctx context.Context, n int, text, payload string, survey bool) (*stepView, error) {
 	cr.seq++
-	cr.customerAt = append(cr.customerAt, cr.clock.Now())
+	if cr.resolved && !survey {
+		cr.recontact = true
+	}
 	t0 := time.Now()
 	if err := cr.send(ctx, text, payload); err != nil {
 		return nil, err
@@ -582,12 +587,9 @@ func (cr *caseRun) view(ctx context.Context, d *baton.Decision, replies []string
 		}
 	}
 	if resolvedAt != nil {
-		for _, at := range cr.customerAt {
-			if at.After(*resolvedAt) {
-				v.recontact = true
-			}
-		}
+		cr.resolved = true
 	}
+	v.recontact = cr.recontact
 	ds, err := cr.st.ListDecisions(ctx, conv.ID, 0)
 	if err != nil {
 		return nil, err

@@ -63,7 +63,7 @@ func TestEvalRunCommand(t *testing.T) {
 		t.Errorf("failing suite without --strict: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, errOut = runEval(t, "../../evals/testdata/failing", "--json", "--strict")
-	if code != exitCasesFailed || !strings.Contains(errOut, "2 of 4 cases failed") || !strings.HasPrefix(out, "{") {
+	if code != exitCasesFailed || !strings.Contains(errOut, "2 of 5 cases failed") || !strings.HasPrefix(out, "{") {
 		t.Errorf("failing suite: exit %d\n%s\n%s", code, out, errOut)
 	}
 
