@@ -27,6 +27,7 @@ import (
 	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/kb"
+	"github.com/batonhq/baton/nlu"
 	"github.com/batonhq/baton/nlu/pii"
 	"github.com/batonhq/baton/web"
 )
@@ -59,6 +60,11 @@ type Options struct {
 	// ModelDir keeps each bot's trained intent model between starts (a
 	// directory per bot under it); "" trains in memory at every start.
 	ModelDir string
+	// NewAnalyzer, when set, builds each bot's offline analyser in place
+	// of nlu.New: eval runs share one analyser per bot between the apps
+	// of their cases (an analyser is safe for concurrent use, and building
+	// one loads the language tables and the intent model).
+	NewAnalyzer func(ctx context.Context, bot string, cfg nlu.Config) (*nlu.Analyzer, error)
 	// Version is reported by /healthz.
 	Version string
 	// Services run beside the job pool: Start starts them after it, in
@@ -142,7 +148,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	if llmClient != nil {
 		llm = llmClient.LLM()
 	}
-	brains, err := buildBrains(ctx, cfg, brainDeps{store: st, embedder: emb, llm: llm, client: opt.HTTPClient, modelDir: opt.ModelDir})
+	brains, err := buildBrains(ctx, cfg, brainDeps{store: st, embedder: emb, llm: llm, client: opt.HTTPClient, modelDir: opt.ModelDir, newAnalyzer: opt.NewAnalyzer})
 	if err != nil {
 		return nil, err
 	}

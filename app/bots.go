@@ -31,6 +31,8 @@ type brainDeps struct {
 	// modelDir keeps trained intent models between starts; "" trains in
 	// memory.
 	modelDir string
+	// newAnalyzer builds a bot's analyser [nlu.New].
+	newAnalyzer func(ctx context.Context, bot string, cfg nlu.Config) (*nlu.Analyzer, error)
 }
 
 // buildBrains builds each configured bot's brain: its analyser (the
@@ -68,7 +70,14 @@ func buildBrains(ctx context.Context, cfg *config.Config, d brainDeps) (map[stri
 		if d.modelDir != "" {
 			modelDir = filepath.Join(d.modelDir, cb.ID)
 		}
-		offline, err := nlu.New(ctx, nlu.Config{Languages: cb.Languages, Intents: intents, ModelDir: modelDir})
+		ncfg := nlu.Config{Languages: cb.Languages, Intents: intents, ModelDir: modelDir}
+		var offline *nlu.Analyzer
+		var err error
+		if d.newAnalyzer != nil {
+			offline, err = d.newAnalyzer(ctx, cb.ID, ncfg)
+		} else {
+			offline, err = nlu.New(ctx, ncfg)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, err

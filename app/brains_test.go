@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/nlu"
 )
 
 // TestBotConfigurationProblems: what only the analyser and the intents
@@ -73,5 +75,51 @@ func TestBotConfigurationProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNewAnalyzerShared: Options.NewAnalyzer builds each bot's analyser
+// in place of nlu.New, with the bot's languages and intents, so that an
+// eval run builds it once and every case's app shares it; its error is
+// the app's.
+func TestNewAnalyzerShared(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "baton.yaml")
+	if err := os.WriteFile(filepath.Join(dir, "intents.yaml"), []byte("intents:\n  - name: refunds\n    examples: [refund please, money back]\n  - name: orders\n    examples: [where is my order, track my parcel]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("bots:\n  - id: shop\n    languages: [en, tr]\n    nlu: {intents: intents.yaml}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, config.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var built *nlu.Analyzer
+	var calls []string
+	shared := func(ctx context.Context, bot string, c nlu.Config) (*nlu.Analyzer, error) {
+		calls = append(calls, fmt.Sprintf("%s %v %d", bot, c.Languages, len(c.Intents)))
+		if built == nil {
+			var err error
+			if built, err = nlu.New(ctx, c); err != nil {
+				return nil, err
+			}
+		}
+		return built, nil
+	}
+	for range 2 {
+		if _, err := app.New(context.Background(), cfg, app.Options{Store: stores()[0].open(t, nil), NewAnalyzer: shared}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(calls, "; ") != "shop [en tr] 2; shop [en tr] 2" {
+		t.Errorf("NewAnalyzer calls: %v", calls)
+	}
+	refused := func(context.Context, string, nlu.Config) (*nlu.Analyzer, error) {
+		return nil, baton.Errorf(baton.EINVALID, "no model")
+	}
+	_, err = app.New(context.Background(), cfg, app.Options{Store: stores()[0].open(t, nil), NewAnalyzer: refused})
+	if err == nil || !strings.Contains(err.Error(), "bots[0].nlu: no model") {
+		t.Errorf("a refused analyser: %v", err)
 	}
 }

@@ -112,6 +112,7 @@ const (
 func (b *Brain) Decide(ctx context.Context, t Turn) (Outcome, error) {
 	conv := t.Conversation
 	mem := t.Memory
+	mem.Ran = nil
 	lang := conv.Language
 	an, err := b.Analyzer.Analyze(ctx, t.Text, nlu.History{Language: conv.Language, Sentiments: mem.Sentiments})
 	if err != nil {
@@ -341,6 +342,7 @@ func (b *Brain) nextSlot(ctx context.Context, out Outcome, t Turn, mem Memory, f
 		}
 	}
 	mem.Slots = nil
+	mem.Ran = &SlotFilling{Action: a.Name, Values: sf.Values}
 	runner := b.Runner
 	if runner == nil {
 		runner = &ActionRunner{}

@@ -362,6 +362,15 @@ func TestDecideRunsActions(t *testing.T) {
 			if o.Action != baton.ActionAction || o.Replies[0].Text != lang.reply || !o.AskedHelp || o.Memory.Slots != nil {
 				t.Fatalf("run: %s %q", o.Action, texts(o.Replies))
 			}
+			// The turn's record says what was called, with which values;
+			// the next turn's does not repeat it.
+			if r := stored(t, o.Memory).Ran; r == nil || r.Action != "order_status" || r.Values["order_id"] != "SS-12345" {
+				t.Errorf("ran %+v", r)
+			}
+			o, _ = b.Decide(ctx, Turn{Conversation: c, Text: "I don't know", Memory: stored(t, o.Memory)})
+			if o.Memory.Ran != nil {
+				t.Errorf("the next turn still says %+v ran", o.Memory.Ran)
+			}
 		})
 	}
 	t.Run("a message with the value runs at once", func(t *testing.T) {

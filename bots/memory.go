@@ -16,6 +16,10 @@ type Memory struct {
 	Help *HelpQuestion `json:"help,omitempty"`
 	// Slots is an action gathering its slots.
 	Slots *SlotFilling `json:"slots,omitempty"`
+	// Ran is the action this turn called and the slot values it called it
+	// with, kept in this turn's record only (the next turn clears it): the
+	// decision shows what was called, not only that something was.
+	Ran *SlotFilling `json:"ran,omitempty"`
 	// Failures counts consecutive turns without a grounded answer or an
 	// action; BotTurns counts the bot's answers.
 	Failures int `json:"failures,omitempty"`

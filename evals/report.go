@@ -7,7 +7,14 @@
 // and compared with a baseline to gate a change.
 package evals
 
-import "time"
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"time"
+
+	"github.com/batonhq/baton"
+)
 
 // ReportVersion is the version of the report's JSON shape: a baseline of
 // another version is refused rather than misread.
@@ -149,4 +156,33 @@ type Timing struct {
 	TurnP50  float64            `json:"turn_p50_ms"`
 	TurnP99  float64            `json:"turn_p99_ms"`
 	Datasets map[string]float64 `json:"datasets_seconds,omitempty"`
+}
+
+// WriteJSON writes r as indented JSON, the machine format a baseline is
+// kept in.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// ReadReport reads a report written by WriteJSON. A report of another
+// version is refused (EINVALID) rather than misread.
+func ReadReport(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, baton.Errorf(baton.EINVALID, "report %s: %w", path, unwrapPath(err))
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, baton.Errorf(baton.EINVALID, "report %s: not a report's JSON: %v", path, err)
+	}
+	if r.Version != ReportVersion {
+		return nil, baton.Errorf(baton.EINVALID, "report %s: version %d, this baton writes version %d; run the baseline again", path, r.Version, ReportVersion)
+	}
+	if r.Metrics == nil {
+		return nil, baton.Errorf(baton.EINVALID, "report %s: no metrics", path)
+	}
+	return &r, nil
 }

@@ -45,5 +45,7 @@ if [[ ${BATON_BENCH_SCALE:-1} == 1 ]]; then
 	section "Bot turn at 50,000 chunks (reported, no target)"
 	bench -bench '^BenchmarkTurn$/^chunks=50000$' -benchtime 1x -timeout 60m ./app
 fi
+section "Eval runs: 1,000 conversation cases offline through the real pipeline, each in a world of its own (target 30 s on 2 cores)"
+bench -bench '^BenchmarkRun1000$' -benchtime 1x -timeout 30m ./evals
 section "Demo: resident memory of the baton demo binary after 1,000 web chat conversations (ceiling 200 MB)"
 bench -bench '^BenchmarkDemoMemory$' -benchtime 1x -timeout 30m ./cmd/baton

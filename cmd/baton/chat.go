@@ -622,7 +622,7 @@ func loadChatConfig(e *env, g *globalFlags) (*config.Config, func(), error) {
 	}
 	stop := func() {}
 	if orders != nil {
-		stop = orders.stop
+		stop = orders.Stop
 	}
 	demo := *e
 	demo.lookupEnv = lookup

@@ -56,7 +56,7 @@ the configuration file) itself, on a loopback port, and points the action at it.
 				return err
 			}
 			if orders != nil {
-				defer orders.stop()
+				defer orders.Stop()
 			}
 			cfg, err := config.Load(path, lookup)
 			if err != nil {
@@ -96,11 +96,11 @@ the configuration file) itself, on a loopback port, and points the action at it.
 					// Logged once the server listens, so that the first
 					// address in the log is the one to open.
 					log.Info("demo: order API serving the example orders", "file", filepath.Join(filepath.Dir(path), demoOrdersFile),
-						"orders", len(orders.ids), "url", orders.url)
+						"orders", len(orders.IDs), "url", orders.URL)
 				}
 				fmt.Fprintf(e.stdout, "\nBaton demo is running. Open %s/\n", url)
 				if orders != nil {
-					fmt.Fprintf(e.stdout, "Orders to ask about: %s\n", strings.Join(orders.ids, ", "))
+					fmt.Fprintf(e.stdout, "Orders to ask about: %s\n", strings.Join(orders.IDs, ", "))
 				}
 				if secret != "" {
 					fmt.Fprintf(e.stdout, "Agent inbox, signed in as %s: %s/console#token=%s\n", agent, url, secret)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/evals/orderapi"
 )
 
 // demoView is a conversation as the admin API shows it.
@@ -219,7 +220,7 @@ func TestDemoPaths(t *testing.T) {
 	if order.Name != "order_status" {
 		t.Fatalf("the example bot's first action is %q", order.Name)
 	}
-	orders, err := readDemoOrders(filepath.Join("../../examples/sportshop", demoOrdersFile))
+	orders, err := orderapi.Read(filepath.Join("../../examples/sportshop", demoOrdersFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,262 +1,47 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sort"
-	"strings"
 	"time"
 
-	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/evals/orderapi"
 )
 
 // The demo's order API. The example bot's order_status action calls a
 // shop's order API; the demo has no shop, so it serves the fictional
 // orders kept next to its configuration (orders.json) itself, on a
-// loopback port of its own: the product's web server keeps only the
-// product's routes, and the action reaches the orders exactly as it would
-// reach a real API.
+// loopback port of its own (package orderapi, which eval runs share): the
+// product's web server keeps only the product's routes, and the action
+// reaches the orders exactly as it would reach a real API.
 
 const (
 	// demoOrdersFile holds the fictional orders, next to the configuration.
-	demoOrdersFile = "orders.json"
+	demoOrdersFile = orderapi.File
 	// orderAPIEnv is the variable the example configuration reads the
 	// order API's base URL from; the demo sets it unless it is set.
-	orderAPIEnv = "ORDER_API_URL"
+	orderAPIEnv = orderapi.EnvVar
 )
-
-// Order statuses, with the fields each needs for the replies to read well.
-var orderStatusNeeds = map[string][]string{
-	"processing":       {"eta_in_days"},
-	"shipped":          {"carrier", "tracking_number", "tracking_url", "eta_in_days"},
-	"out_for_delivery": {"carrier", "tracking_number", "tracking_url", "eta_in_days"},
-	"delivered":        {"carrier", "tracking_number", "tracking_url", "delivered_days_ago"},
-	"cancelled":        {"cancelled_days_ago"},
-}
-
-// demoOrder is one order of the file. Dates are days from today, so that
-// an estimate is never in the past however old the checkout is.
-type demoOrder struct {
-	ID               string   `json:"id"`
-	Status           string   `json:"status"`
-	Items            []string `json:"items"`
-	Carrier          string   `json:"carrier"`
-	TrackingNumber   string   `json:"tracking_number"`
-	TrackingURL      string   `json:"tracking_url"`
-	ETAInDays        *int     `json:"eta_in_days"`
-	DeliveredDaysAgo *int     `json:"delivered_days_ago"`
-	CancelledDaysAgo *int     `json:"cancelled_days_ago"`
-}
-
-// orderJSON is what the API answers. Every key is always there (null when
-// it does not apply): a reply template may test any of them, and a
-// template reading a missing key fails.
-type orderJSON struct {
-	ID             string   `json:"id"`
-	Status         string   `json:"status"`
-	Items          []string `json:"items"`
-	Carrier        *string  `json:"carrier"`
-	TrackingNumber *string  `json:"tracking_number"`
-	TrackingURL    *string  `json:"tracking_url"`
-	ETA            *string  `json:"eta"` // YYYY-MM-DD
-	DeliveredOn    *string  `json:"delivered_on"`
-	CancelledOn    *string  `json:"cancelled_on"`
-}
-
-// orderIDRE is an order number as customers write it: letters, an
-// optional dash, digits (ss10001 is SS-10001).
-var orderIDRE = regexp.MustCompile(`^([A-Za-z]{1,4})-?(\d{1,12})$`)
-
-// canonicalOrderID is id as the file writes it, or "" when id is no order
-// number.
-func canonicalOrderID(id string) string {
-	m := orderIDRE.FindStringSubmatch(strings.TrimSpace(id))
-	if m == nil {
-		return ""
-	}
-	return strings.ToUpper(m[1]) + "-" + m[2]
-}
-
-// readDemoOrders reads and checks an orders file: every problem is named
-// with the order it is in.
-func readDemoOrders(path string) (map[string]demoOrder, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, baton.Errorf(baton.EINVALID, "demo orders: %w", err)
-	}
-	var file struct {
-		Orders []demoOrder `json:"orders"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&file); err != nil {
-		return nil, baton.Errorf(baton.EINVALID, "demo orders %s: not an orders file ({\"orders\": [...]}): %v", path, err)
-	}
-	if len(file.Orders) == 0 {
-		return nil, baton.Errorf(baton.EINVALID, "demo orders %s: no orders", path)
-	}
-	orders := map[string]demoOrder{}
-	var problems []string
-	for i, o := range file.Orders {
-		at := fmt.Sprintf("orders[%d]", i)
-		id := canonicalOrderID(o.ID)
-		switch {
-		case id == "" || id != o.ID:
-			problems = append(problems, fmt.Sprintf("%s.id: %q is not an order number like SS-10001 (capitals, a dash, digits)", at, o.ID))
-		case orders[id].ID != "":
-			problems = append(problems, fmt.Sprintf("%s.id: %s is listed twice", at, id))
-		}
-		needs, ok := orderStatusNeeds[o.Status]
-		if !ok {
-			problems = append(problems, fmt.Sprintf("%s.status: %q is not one of processing, shipped, out_for_delivery, delivered, cancelled", at, o.Status))
-		}
-		if len(o.Items) == 0 {
-			problems = append(problems, at+".items: required")
-		}
-		for _, f := range needs {
-			if !o.has(f) {
-				problems = append(problems, fmt.Sprintf("%s.%s: required for a %s order", at, f, o.Status))
-			}
-		}
-		for _, d := range []*int{o.ETAInDays, o.DeliveredDaysAgo, o.CancelledDaysAgo} {
-			if d != nil && *d < 0 {
-				problems = append(problems, at+": days must not be negative")
-			}
-		}
-		if id != "" {
-			orders[id] = o
-		}
-	}
-	if len(problems) > 0 {
-		return nil, baton.Errorf(baton.EINVALID, "demo orders %s: %s", path, strings.Join(problems, "; "))
-	}
-	return orders, nil
-}
-
-func (o demoOrder) has(field string) bool {
-	switch field {
-	case "carrier":
-		return o.Carrier != ""
-	case "tracking_number":
-		return o.TrackingNumber != ""
-	case "tracking_url":
-		return o.TrackingURL != ""
-	case "eta_in_days":
-		return o.ETAInDays != nil
-	case "delivered_days_ago":
-		return o.DeliveredDaysAgo != nil
-	case "cancelled_days_ago":
-		return o.CancelledDaysAgo != nil
-	}
-	return false
-}
-
-// orderAPI answers GET /orders/{id}: the order as JSON, or 404.
-type orderAPI struct {
-	orders map[string]demoOrder
-	now    func() time.Time
-}
-
-func (a *orderAPI) handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /orders/{id}", a.get)
-	return mux
-}
-
-func (a *orderAPI) get(w http.ResponseWriter, r *http.Request) {
-	o, ok := a.orders[canonicalOrderID(r.PathValue("id"))]
-	if !ok {
-		writeJSON(w, http.StatusNotFound, baton.NewErrorBody(baton.Errorf(baton.ENOTFOUND, "no such order")))
-		return
-	}
-	today := a.now()
-	day := func(offset *int, sign int) *string {
-		if offset == nil {
-			return nil
-		}
-		s := today.AddDate(0, 0, sign*(*offset)).Format(time.DateOnly)
-		return &s
-	}
-	text := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}
-	writeJSON(w, http.StatusOK, orderJSON{
-		ID: o.ID, Status: o.Status, Items: o.Items,
-		Carrier: text(o.Carrier), TrackingNumber: text(o.TrackingNumber), TrackingURL: text(o.TrackingURL),
-		ETA: day(o.ETAInDays, 1), DeliveredOn: day(o.DeliveredDaysAgo, -1), CancelledOn: day(o.CancelledDaysAgo, -1),
-	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// demoOrders is the running order API.
-type demoOrders struct {
-	url string
-	ids []string // sorted
-	srv *http.Server
-}
 
 // startDemoOrders serves the orders file in dir on a loopback port. It
 // returns nil, and no error, when dir has no orders file: a configuration
 // of one's own needs none.
-func startDemoOrders(dir string) (*demoOrders, error) {
+func startDemoOrders(dir string) (*orderapi.Server, error) {
 	path := filepath.Join(dir, demoOrdersFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	orders, err := readDemoOrders(path)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, baton.Errorf(baton.EUNAVAILABLE, "demo orders: listen on loopback: %w", err)
-	}
-	api := &orderAPI{orders: orders, now: time.Now}
-	d := &demoOrders{
-		url: "http://" + ln.Addr().String(),
-		srv: &http.Server{Handler: api.handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second},
-	}
-	for id := range orders {
-		d.ids = append(d.ids, id)
-	}
-	sort.Strings(d.ids)
-	go func() { _ = d.srv.Serve(ln) }()
-	return d, nil
-}
-
-// stop closes the order API, letting a call in flight finish briefly.
-func (d *demoOrders) stop() {
-	if d == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = d.srv.Shutdown(ctx)
+	return orderapi.Start(path, time.Now)
 }
 
 // withDemoOrders starts the demo's order API for the configuration in dir
 // (when dir has an orders file and ORDER_API_URL is not set) and returns
 // the environment that points the configuration at it; orders is nil when
 // none was started. The caller stops it.
-func withDemoOrders(e *env, dir string) (lookup config.Env, orders *demoOrders, err error) {
+func withDemoOrders(e *env, dir string) (lookup config.Env, orders *orderapi.Server, err error) {
 	if _, set := e.lookupEnv(orderAPIEnv); set {
 		return e.lookupEnv, nil, nil
 	}
@@ -265,7 +50,7 @@ func withDemoOrders(e *env, dir string) (lookup config.Env, orders *demoOrders, 
 	}
 	return func(name string) (string, bool) {
 		if name == orderAPIEnv {
-			return orders.url, true
+			return orders.URL, true
 		}
 		return e.lookupEnv(name)
 	}, orders, nil

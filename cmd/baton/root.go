@@ -52,6 +52,10 @@ func run(ctx context.Context, args []string, e *env) int {
 		return exitOK
 	}
 	fmt.Fprintf(e.stderr, "baton: %v\n", err)
+	var coded *exitCodeError
+	if errors.As(err, &coded) {
+		return coded.code
+	}
 	var cerr *config.Error
 	if errors.As(err, &cerr) || baton.ErrorCode(err) == baton.EINVALID {
 		return exitBadInput
@@ -78,7 +82,8 @@ Start with "baton demo": it needs no configuration and no network.
 Exit status: 0 when the command succeeded; 1 when a valid command failed
 (a busy port, an unreachable database); 2 when the command line, the
 configuration or an input file is wrong (nothing was started, and nothing
-was taken from the bad input).`,
+was taken from the bad input). "baton eval run" adds 3 (a metric regressed
+against the baseline) and 4 (a case failed, with --strict).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -97,6 +102,7 @@ was taken from the bad input).`,
 		newNLUCmd(e),
 		newKBCmd(e, g),
 		newChatCmd(e, g),
+		newEvalCmd(e, g),
 	)
 	return root
 }
