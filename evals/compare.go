@@ -20,7 +20,7 @@ import (
 func ReadReportFile(path string) (*Report, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, baton.Errorf(baton.ENOTFOUND, "report %s: no such file", path)
+		return nil, baton.Errorf(baton.EINVALID, "report %s: no such file", path)
 	}
 	if err != nil {
 		return nil, baton.Errorf(baton.EINVALID, "report %s: %w", path, err)
