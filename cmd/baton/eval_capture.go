@@ -34,9 +34,13 @@ priority, the outcome), each marked "# review:" for a person to confirm or
 correct. Emails, phone numbers, card numbers and IBANs in the customer's text
 become placeholders, attributes holding any are left out, and the customer's
 name and address are never written. --out writes a new file instead of
-printing; an existing file is not overwritten.`,
-		Example: `  baton eval capture 42
-  baton eval capture 42 --out examples/evals/cases/captured-42.yaml --id refund-angry-tr`,
+printing; an existing file is not overwritten. The conversation's number is
+the one the web inbox, the agent API and the Slack card show:
+
+  baton eval capture 42
+  baton eval capture 42 --out examples/evals/cases/captured-42.yaml --id refund-angry-tr
+
+An unknown number is exit 2, like an unknown agent.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)

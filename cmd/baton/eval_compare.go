@@ -22,8 +22,8 @@ Use it for an offline run against an LLM run, or an old threshold against a
 new one. A report of another report version is refused. --json prints one
 JSON object instead. The exit status is 0 whatever changed: the gate is
 "baton eval run --baseline".`,
-		Example: `  baton eval compare out/offline/report.json out/llm/report.json
-  baton eval compare baseline.json out/report.json --json`,
+		Example: `  baton eval compare evals/testdata/report_a.json evals/testdata/report_b.json
+  baton eval compare evals/testdata/report_a.json evals/testdata/report_b.json --json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := evals.ReadReportFile(args[0])
