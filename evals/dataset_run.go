@@ -183,7 +183,7 @@ func runLabeled(d Dataset, opts DatasetOptions) (nlueval.Report, error) {
 func runRetrieval(ctx context.Context, d Dataset, opts DatasetOptions, res *DatasetResult) (*DatasetResult, error) {
 	open := opts.Open
 	if open == nil {
-		open = throwawaySQLite
+		open = ThrowawayKBStore
 	}
 	lang := d.Lang
 	if lang == "" {
@@ -216,7 +216,10 @@ func runRetrieval(ctx context.Context, d Dataset, opts DatasetOptions, res *Data
 	return res, nil
 }
 
-func throwawaySQLite(ctx context.Context, dir string) (baton.ArticleStore, func() error, error) {
+// ThrowawayKBStore is a kb.OpenFunc: a fresh SQLite store in dir, the
+// throwaway KB of a retrieval eval (`baton kb eval` and a suite's
+// retrieval datasets alike).
+func ThrowawayKBStore(ctx context.Context, dir string) (baton.ArticleStore, func() error, error) {
 	s, err := sqlite.Open(ctx, filepath.Join(dir, "kb.db"), sqlite.Options{})
 	if err != nil {
 		return nil, nil, err

@@ -3,7 +3,6 @@ package evals
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,27 +11,9 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-)
 
-// chromium finds Debian's headless-capable browser: $BATON_CHROMIUM, else
-// chromium on PATH. Without one the test is skipped, unless
-// BATON_REQUIRE_BROWSER=1 (CI) makes that a failure. (The same convention
-// as the web chat's and the inbox's browser tests in app/.)
-func chromium(t *testing.T) string {
-	if p := os.Getenv("BATON_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("BATON_REQUIRE_BROWSER") == "1" {
-		t.Fatal("no chromium found and BATON_REQUIRE_BROWSER=1 (apt-get install chromium)")
-	}
-	t.Skip("no chromium on PATH; apt-get install chromium to run the browser test")
-	return ""
-}
+	"github.com/batonhq/baton/internal/browsertest"
+)
 
 // TestHTMLInARealBrowser opens the report page from a file in headless
 // Chromium, as someone would from a CI artifact: the page renders, its
@@ -40,7 +21,7 @@ func chromium(t *testing.T) string {
 // button work, and the browser makes no request but the file itself.
 // The page is saved as a screenshot under testdata/out.
 func TestHTMLInARealBrowser(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
 	f, err := os.Create(path)
@@ -57,13 +38,7 @@ func TestHTMLInARealBrowser(t *testing.T) {
 
 	var mu sync.Mutex
 	var requests []string
-	opts := append(append([]chromedp.ExecAllocatorOption(nil), chromedp.DefaultExecAllocatorOptions[:]...),
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox, // tests run as root in CI
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	)
+	opts := browsertest.Options(exe, t.TempDir(), chromedp.WindowSize(1280, 1000))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
