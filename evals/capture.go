@@ -101,11 +101,17 @@ func (c *capture) build(msgs []*baton.Message, decs []*baton.Decision, custAttrs
 	} else {
 		add(kase, "language", str(lang), "")
 	}
-	if attrs := c.attributes("attributes", custAttrs); attrs != nil {
-		add(kase, "attributes", attrs, "review: the customer's trusted attributes as they were stored")
-	}
-	if page := c.attributes("page", c.conv.Attributes); page != nil {
-		add(kase, "page", page, "review: the page context the web chat sent")
+	if c.conv.Channel == baton.ChannelWebChat {
+		if attrs := c.attributes("attributes", custAttrs); attrs != nil {
+			add(kase, "attributes", attrs, "review: the customer's trusted attributes as they were stored")
+		}
+		if page := c.attributes("page", c.conv.Attributes); page != nil {
+			add(kase, "page", page, "review: the page context the web chat sent")
+		}
+	} else if len(custAttrs)+len(c.conv.Attributes) > 0 {
+		// A suite plays attributes and page context through the web
+		// chat's signed token and page only.
+		c.notes = append(c.notes, fmt.Sprintf("the customer's attributes and page context are not replayed: a %s case cannot carry them, only a webchat one", c.conv.Channel))
 	}
 	add(kase, "tags", flowSeq("captured"), "")
 

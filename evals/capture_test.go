@@ -26,11 +26,11 @@ const (
 	pageWithPII = "https://stride.example/account?email=a.b%40example.com"
 )
 
-// storedConversation stores, in a real SQLite database, a WhatsApp
-// conversation that the bot answered from the KB, then escalated on a
+// storedConversation stores, in a real SQLite database, a conversation on
+// channel ch that the bot answered from the KB, then escalated on a
 // request for a person to the turkish queue at high priority, where an
 // agent replied. It returns the store and the conversation's id.
-func storedConversation(t *testing.T) (*sqlite.Store, int64) {
+func storedConversation(t *testing.T, ch baton.ChannelKind) (*sqlite.Store, int64) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), sqlite.Options{})
@@ -38,7 +38,7 @@ func storedConversation(t *testing.T) (*sqlite.Store, int64) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cust, err := st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: "sportshop", Channel: baton.ChannelWhatsApp, Address: custPhone}, custName)
+	cust, err := st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: "sportshop", Channel: ch, Address: custPhone}, custName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func storedConversation(t *testing.T) (*sqlite.Store, int64) {
 		t.Fatal(err)
 	}
 	conv := &baton.Conversation{
-		BotID: "sportshop", CustomerID: cust.ID, Channel: baton.ChannelWhatsApp, Address: custPhone, Language: "tr",
+		BotID: "sportshop", CustomerID: cust.ID, Channel: ch, Address: custPhone, Language: "tr",
 		Attributes: map[string]string{"product": "trail-runner", "url": pageWithPII},
 	}
 	if err := st.CreateConversation(ctx, conv); err != nil {
@@ -57,7 +57,7 @@ func storedConversation(t *testing.T) (*sqlite.Store, int64) {
 	msg := func(dir baton.Direction, author baton.Author, typ baton.MessageType, text string) *baton.Message {
 		t.Helper()
 		at = at.Add(time.Minute)
-		m := &baton.Message{ConversationID: conv.ID, BotID: "sportshop", Channel: baton.ChannelWhatsApp, Direction: dir, Author: author, Type: typ, Text: text, CreatedAt: at}
+		m := &baton.Message{ConversationID: conv.ID, BotID: "sportshop", Channel: ch, Direction: dir, Author: author, Type: typ, Text: text, CreatedAt: at}
 		if author == baton.AuthorAgent {
 			m.AuthorID = "emre"
 		}
@@ -92,7 +92,7 @@ func storedConversation(t *testing.T) (*sqlite.Store, int64) {
 	if _, _, err := st.TransitionConversation(ctx, conv.ID, baton.Transition{To: baton.StateQueued, Actor: "bot", Reason: "wants_human", QueueID: &queue, Priority: &prio}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SavePacket(ctx, &baton.HandoffPacket{ConversationID: conv.ID, QueueID: "turkish", Priority: baton.PriorityHigh, Channel: baton.ChannelWhatsApp, Language: "tr",
+	if err := st.SavePacket(ctx, &baton.HandoffPacket{ConversationID: conv.ID, QueueID: "turkish", Priority: baton.PriorityHigh, Channel: ch, Language: "tr",
 		Reasons: []baton.TriggerResult{{Trigger: baton.TriggerWantsHuman, Value: 1, Threshold: 1, Fired: true}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,13 @@ type capturedCase struct {
 }
 
 func TestCapture(t *testing.T) {
-	st, id := storedConversation(t)
+	for _, ch := range []baton.ChannelKind{baton.ChannelWebChat, baton.ChannelWhatsApp} {
+		t.Run(string(ch), func(t *testing.T) { testCapture(t, ch) })
+	}
+}
+
+func testCapture(t *testing.T, ch baton.ChannelKind) {
+	st, id := storedConversation(t, ch)
 	out, err := Capture(context.Background(), st, id, CaptureOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -147,17 +153,27 @@ func TestCapture(t *testing.T) {
 	c := file.Cases[0]
 
 	t.Run("the conversation", func(t *testing.T) {
-		if c.ID != "captured-1" || c.Bot != "sportshop" || c.Channel != "whatsapp" || c.Language != "tr" {
+		if c.ID != "captured-1" || c.Bot != "sportshop" || c.Channel != string(ch) || c.Language != "tr" {
 			t.Errorf("case %+v", c)
 		}
-		if len(c.Attributes) != 2 || c.Attributes["vip"] != "true" || c.Attributes["plan"] != "gold" {
-			t.Errorf("attributes %v, want vip and plan without the one holding an email", c.Attributes)
-		}
-		if len(c.Page) != 1 || c.Page["product"] != "trail-runner" {
-			t.Errorf("page %v, want the product without the URL holding an email", c.Page)
-		}
-		if !strings.Contains(page, "attributes contact held personal data and are left out") || !strings.Contains(page, "page url held personal data") {
-			t.Errorf("the reviewer is not told what was left out:\n%s", page)
+		if ch != baton.ChannelWebChat {
+			// Only the web chat carries attributes and page context.
+			if c.Attributes != nil || c.Page != nil {
+				t.Errorf("attributes %v, page %v on a %s case", c.Attributes, c.Page, ch)
+			}
+			if !strings.Contains(page, "the customer's attributes and page context are not replayed: a whatsapp case cannot carry them") {
+				t.Errorf("the reviewer is not told the attributes were left out:\n%s", page)
+			}
+		} else {
+			if len(c.Attributes) != 2 || c.Attributes["vip"] != "true" || c.Attributes["plan"] != "gold" {
+				t.Errorf("attributes %v, want vip and plan without the one holding an email", c.Attributes)
+			}
+			if len(c.Page) != 1 || c.Page["product"] != "trail-runner" {
+				t.Errorf("page %v, want the product without the URL holding an email", c.Page)
+			}
+			if !strings.Contains(page, "attributes contact held personal data and are left out") || !strings.Contains(page, "page url held personal data") {
+				t.Errorf("the reviewer is not told what was left out:\n%s", page)
+			}
 		}
 		if !strings.Contains(page, "1 agent message(s) are not replayed") || !strings.Contains(page, "1 customer message(s) without text") {
 			t.Errorf("the reviewer is not told about the agent's and the image's messages:\n%s", page)
@@ -235,7 +251,7 @@ func TestCapture(t *testing.T) {
 }
 
 func TestCaptureUnknown(t *testing.T) {
-	st, _ := storedConversation(t)
+	st, _ := storedConversation(t, baton.ChannelSMS)
 	_, err := Capture(context.Background(), st, 999, CaptureOptions{})
 	if baton.ErrorCode(err) != baton.ENOTFOUND || !strings.Contains(err.Error(), "conversation 999: no such conversation") {
 		t.Errorf("got %v", err)

@@ -3,7 +3,6 @@ package evals
 import (
 	"context"
 	"path/filepath"
-	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/kb"
@@ -34,7 +33,7 @@ type DatasetOptions struct {
 // eval` and `baton kb eval` use, and names its figures as a suite's metrics
 // (without the dataset's prefix: Report.Metrics adds it). Latencies and
 // durations are left out: they are the only part two runs may disagree on,
-// and RunDatasets returns the time each dataset took apart.
+// and the caller times each dataset for Report.Timing.
 func RunDataset(ctx context.Context, d Dataset, opts DatasetOptions) (*DatasetResult, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -81,43 +80,6 @@ func RunDataset(ctx context.Context, d Dataset, opts DatasetOptions) (*DatasetRe
 	return res, nil
 }
 
-// RunDatasets runs each dataset in turn and returns their results in the
-// suite's order with the seconds each took by name (Report.Timing.Datasets).
-// The first failure stops the run: a dataset that cannot be read is a
-// broken suite, not a bad figure.
-func RunDatasets(ctx context.Context, ds []Dataset, opts DatasetOptions) ([]DatasetResult, map[string]float64, error) {
-	if err := ValidateDatasets(ds); err != nil {
-		return nil, nil, err
-	}
-	out := make([]DatasetResult, 0, len(ds))
-	took := make(map[string]float64, len(ds))
-	for _, d := range ds {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		start := time.Now()
-		r, err := RunDataset(ctx, d, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		took[d.Name] = time.Since(start).Seconds()
-		out = append(out, *r)
-	}
-	return out, took, nil
-}
-
-// DatasetMetrics are the datasets' metrics as Report.Metrics holds them:
-// "<dataset>/<metric>".
-func DatasetMetrics(rs []DatasetResult) map[string]float64 {
-	m := map[string]float64{}
-	for _, r := range rs {
-		for k, v := range r.Metrics {
-			m[r.Name+"/"+k] = v
-		}
-	}
-	return m
-}
-
 func setIf(m map[string]float64, k string, v *float64) {
 	if v != nil {
 		m[k] = *v
@@ -137,7 +99,7 @@ func runIntent(ctx context.Context, d Dataset, opts DatasetOptions) (nlueval.Rep
 	if err != nil {
 		return nlueval.Report{}, baton.WrapError(baton.ErrorCode(err), err, d.where())
 	}
-	r, _, err := nlueval.Intent(ctx, train, test, intent.Options{Progress: prefixed(opts.Progress, d.Name)})
+	r, _, err := nlueval.Intent(ctx, train, test, intent.Options{Progress: stageNamed(opts.Progress, d.Name)})
 	if err != nil {
 		return r, baton.WrapError(baton.ErrorCode(err), err, d.where())
 	}
@@ -192,7 +154,7 @@ func runRetrieval(ctx context.Context, d Dataset, opts DatasetOptions, res *Data
 	rep, err := kb.EvalFAQ(ctx, kb.EvalOptions{
 		FAQ: d.Path(d.FAQ), Queries: d.Path(d.Queries), OutOfKB: d.Path(d.OutOfKB),
 		Modes: []kb.Mode{kb.ModeHybrid}, Open: open, Embedder: opts.Embedder, Language: lang,
-		Progress: prefixed(opts.Progress, d.Name),
+		Progress: stageNamed(opts.Progress, d.Name),
 	})
 	if err != nil {
 		return nil, baton.WrapError(baton.ErrorCode(err), err, d.where())
@@ -227,9 +189,9 @@ func ThrowawayKBStore(ctx context.Context, dir string) (baton.ArticleStore, func
 	return s, s.Close, nil
 }
 
-// prefixed names each stage after the dataset, so that a progress bar
+// stageNamed names each stage after the dataset, so that a progress bar
 // over several datasets says which one it is on.
-func prefixed(fn func(string, int, int), name string) func(string, int, int) {
+func stageNamed(fn func(string, int, int), name string) func(string, int, int) {
 	if fn == nil {
 		return nil
 	}

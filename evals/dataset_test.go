@@ -200,27 +200,3 @@ func TestRunDatasetBadFile(t *testing.T) {
 		}
 	}
 }
-
-func TestRunDatasets(t *testing.T) {
-	ds := []Dataset{
-		{Name: "langs", Kind: KindLanguage, Test: langTSV, File: suiteFile},
-		{Name: "sentiment-en", Kind: KindSentiment, Test: sentTSV, Lang: "en", File: suiteFile},
-	}
-	rs, took, err := RunDatasets(context.Background(), ds, DatasetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rs) != 2 || rs[0].Name != "langs" || rs[1].Name != "sentiment-en" {
-		t.Fatalf("results %+v", rs)
-	}
-	if _, ok := took["langs"]; !ok || len(took) != 2 {
-		t.Errorf("took %v", took)
-	}
-	m := DatasetMetrics(rs)
-	if _, ok := m["sentiment-en/sentiment.accuracy"]; !ok {
-		t.Errorf("prefixed metrics %v", m)
-	}
-	if _, _, err := RunDatasets(context.Background(), append(ds, ds[0]), DatasetOptions{}); err == nil {
-		t.Error("a duplicate name ran")
-	}
-}
