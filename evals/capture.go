@@ -264,21 +264,32 @@ func (c *capture) conversationExpect(decs []*baton.Decision) *yaml.Node {
 			trigger = t
 		}
 	}
+	// The outcome as the runner reads a replayed conversation, where no
+	// agent acts: the last action that was not a wait or nothing counts.
 	var outcome, why string
+	archived, answers, last := c.conv.State == baton.StateArchived && !escalated, 0, ""
+	for _, d := range decs {
+		switch d.Action {
+		case baton.ActionArchive:
+			archived = true
+		case baton.ActionAnswer, baton.ActionAction:
+			answers++
+		}
+		if d.Action != baton.ActionNone && d.Action != baton.ActionWait {
+			last = d.Action
+		}
+	}
 	switch {
+	case archived:
+		outcome, why = "archived", "the conversation was archived"
 	case escalated:
 		outcome, why = "escalated", "the bot escalated"
-	case c.conv.State == baton.StateArchived:
-		outcome, why = "archived", "the conversation was archived"
-	case len(decs) > 0:
-		switch last := decs[len(decs)-1].Action; last {
-		case baton.ActionAnswer, baton.ActionAction:
-			outcome, why = "bot_resolved", "the bot's last turn was "+last
-		case baton.ActionClarify:
-			outcome, why = "clarified", "the bot's last turn asked to clarify"
-		case baton.ActionArchive:
-			outcome, why = "archived", "the bot archived the conversation"
-		}
+	case c.conv.State == baton.StateResolved:
+		outcome, why = "bot_resolved", "the bot resolved the conversation"
+	case last == baton.ActionClarify:
+		outcome, why = "clarified", "the bot's last turn asked to clarify"
+	case answers > 0:
+		outcome, why = "bot_resolved", "the bot answered"
 	}
 	if outcome == "" {
 		outcome, why = "open", "nothing settled the conversation"

@@ -3,6 +3,7 @@ package evals
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -285,4 +286,47 @@ func sameMap(got, want map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// TestCaptureOutcome: the outcome expected of the replayed conversation,
+// read as the runner reads one where no agent acts.
+func TestCaptureOutcome(t *testing.T) {
+	d := func(actions ...string) []*baton.Decision {
+		var out []*baton.Decision
+		for _, a := range actions {
+			out = append(out, &baton.Decision{Action: a})
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		state   baton.State
+		decs    []*baton.Decision
+		packet  bool
+		outcome string
+	}{
+		{"answered", baton.StateBot, d("answer", "none"), false, "bot_resolved"},
+		{"resolved", baton.StateResolved, d("clarify"), false, "bot_resolved"},
+		{"clarified last", baton.StateBot, d("answer", "clarify", "wait"), false, "clarified"},
+		{"escalated", baton.StateQueued, d("answer", "escalate", "wait"), false, "escalated"},
+		{"escalated by a packet", baton.StateAssigned, d("answer"), true, "escalated"},
+		{"archived as spam", baton.StateArchived, d("archive"), false, "archived"},
+		{"nothing said", baton.StateBot, d("none"), false, "open"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := capture{conv: &baton.Conversation{ID: 1, State: tc.state}}
+			if tc.packet {
+				c.packet = &baton.HandoffPacket{QueueID: "general", Priority: baton.PriorityNormal}
+			}
+			e := c.conversationExpect(tc.decs)
+			if e.Content[0].Value != "outcome" || e.Content[1].Value != tc.outcome {
+				t.Errorf("outcome %s, want %s", e.Content[1].Value, tc.outcome)
+			}
+			escalated := tc.outcome == "escalated"
+			if e.Content[3].Value != strconv.FormatBool(escalated) {
+				t.Errorf("escalated %s, want %v", e.Content[3].Value, escalated)
+			}
+		})
+	}
 }
