@@ -362,3 +362,27 @@ func TestHTMLNoReport(t *testing.T) {
 		t.Error("no error for a nil report")
 	}
 }
+
+// TestHTMLGateOnly: a report run against a baseline carries the gate's
+// deltas; without the baseline report at hand the page shows those.
+func TestHTMLGateOnly(t *testing.T) {
+	r := readFixture(t, "report_b.json")
+	r.Gate = &GateResult{Baseline: "baseline.json", Passed: false, Broken: []string{"human-please-tr"}, Deltas: []MetricDelta{
+		{Metric: "escalation.recall", Baseline: 0.5, Now: 0, Tolerance: 0.02, Regressed: true},
+		{Metric: "intent.accuracy", Baseline: 0.9, Now: 0.92, Tolerance: 0.02},
+	}}
+	_, doc := renderHTML(t, r, nil)
+	got := text(byID(doc, "metrics"))
+	for _, w := range []string{
+		"escalation.recall 0.0 % 50.0 % regressed ▼ worse -0.500 (tolerance 0.020)",
+		"intent.accuracy 92.0 % 90.0 % ▲ better +0.020 (tolerance 0.020)",
+		"Cases that passed in the baseline and fail now human-please-tr",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("metrics section lacks %q:\n%s", w, got)
+		}
+	}
+	if v := text(byID(doc, "verdict")); !strings.Contains(v, "Gate failed") || !strings.Contains(v, "baseline.json") {
+		t.Errorf("summary %q", v)
+	}
+}
