@@ -44,8 +44,8 @@ func evalTree(e *env, sub ...func(*env, *globalFlags) *cobra.Command) *cobra.Com
 	return root
 }
 
-// runEval runs "baton eval ARGS" in process.
-func runEval(t *testing.T, lookup func(string) (string, bool), args ...string) (code int, stdout, stderr string) {
+// runEvalTree runs "baton eval ARGS" in process.
+func runEvalTree(t *testing.T, lookup func(string) (string, bool), args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if lookup == nil {
@@ -70,7 +70,7 @@ func TestEvalCompareCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	code, out, errs := runEval(t, nil, "compare", a, b)
+	code, out, errs := runEvalTree(t, nil, "compare", a, b)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -80,7 +80,7 @@ func TestEvalCompareCommand(t *testing.T) {
 		}
 	}
 
-	code, out, errs = runEval(t, nil, "compare", a, b, "--json")
+	code, out, errs = runEvalTree(t, nil, "compare", a, b, "--json")
 	if code != exitOK {
 		t.Fatalf("--json: exit %d: %s", code, errs)
 	}
@@ -103,7 +103,7 @@ func TestEvalCompareCommand(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := runEval(t, nil, tc.args...)
+			code, out, errs := runEvalTree(t, nil, tc.args...)
 			if code != exitBadInput || !strings.Contains(errs, tc.want) {
 				t.Errorf("exit %d, stderr %q; want %d saying %q", code, errs, exitBadInput, tc.want)
 			}
@@ -156,7 +156,7 @@ func TestEvalCaptureCommand(t *testing.T) {
 		return "", false
 	}
 	capture := func(args ...string) (int, string, string) {
-		return runEval(t, lookup, append([]string{"--config", cfg, "--log-level", "warn", "capture"}, args...)...)
+		return runEvalTree(t, lookup, append([]string{"--config", cfg, "--log-level", "warn", "capture"}, args...)...)
 	}
 	id := strconv.FormatInt(conv.ID, 10)
 	code, out, errs := capture(id)
