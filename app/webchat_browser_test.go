@@ -35,12 +35,7 @@ func TestWebChatInARealBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			opts := append(append([]chromedp.ExecAllocatorOption(nil), chromedp.DefaultExecAllocatorOptions[:]...),
-				chromedp.ExecPath(exe),
-				chromedp.NoSandbox, // tests run as root in CI
-				chromedp.DisableGPU,
-				chromedp.UserDataDir(t.TempDir()),
-			)
+			opts := browsertest.Options(exe, t.TempDir())
 			actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 			defer cancelAlloc()
 			bctx, cancelBrowser := chromedp.NewContext(actx)
