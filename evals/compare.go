@@ -3,46 +3,14 @@ package evals
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/batonhq/baton"
 )
-
-// ReadReportFile reads a report written as JSON and refuses one of
-// another Version: its fields may mean something else, and a comparison
-// that silently misreads them is worse than none.
-func ReadReportFile(path string) (*Report, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, baton.Errorf(baton.EINVALID, "report %s: no such file", path)
-	}
-	if err != nil {
-		return nil, baton.Errorf(baton.EINVALID, "report %s: %w", path, err)
-	}
-	var probe struct {
-		Version *int `json:"version"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, baton.Errorf(baton.EINVALID, "report %s is not a JSON eval report: %w", path, err)
-	}
-	switch {
-	case probe.Version == nil:
-		return nil, baton.Errorf(baton.EINVALID, "report %s has no version: not an eval report (baton eval run --json writes one)", path)
-	case *probe.Version != ReportVersion:
-		return nil, baton.Errorf(baton.EINVALID, "report %s is of report version %d; this baton reads version %d: run the suite again with this baton to compare", path, *probe.Version, ReportVersion)
-	}
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, baton.Errorf(baton.EINVALID, "report %s: %w", path, err)
-	}
-	return &r, nil
-}
 
 // Comparison is two runs side by side: every metric of either with its
 // change, and the cases whose verdict differs.
@@ -132,7 +100,7 @@ func Compare(a, b *Report, fileA, fileB string) (*Comparison, error) {
 			switch {
 			case math.Abs(d) < 1e-9:
 				m.Change = "same"
-			case (d > 0) != lowerBetter(k):
+			case (d > 0) != LowerIsBetter(k):
 				m.Change = "better"
 			default:
 				m.Change = "worse"

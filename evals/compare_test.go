@@ -11,7 +11,7 @@ import (
 	"github.com/batonhq/baton"
 )
 
-func TestReadReportFile(t *testing.T) {
+func TestReadReport(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -31,7 +31,7 @@ func TestReadReportFile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadReportFile(tc.path)
+			_, err := ReadReport(tc.path)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
@@ -40,7 +40,7 @@ func TestReadReportFile(t *testing.T) {
 			}
 		})
 	}
-	r, err := ReadReportFile("testdata/report_a.json")
+	r, err := ReadReport("testdata/report_a.json")
 	if err != nil || r.Suite != "sportshop" || len(r.Cases) != 4 {
 		t.Fatalf("report_a: %v %+v", err, r)
 	}

@@ -259,7 +259,7 @@ func metricRows(now, base map[string]float64, gate map[string]MetricDelta, keep 
 	}
 	var rows []metricRow
 	for _, k := range orderMetrics(names) {
-		row := metricRow{Name: k, Help: metricHelp[k], LowerIsBetter: lowerBetter(k)}
+		row := metricRow{Name: k, Help: metricHelp[k], LowerIsBetter: LowerIsBetter(k)}
 		val, has := now[k]
 		row.Now = val
 		b, hasBase := base[k]
@@ -290,29 +290,19 @@ func metricRows(now, base map[string]float64, gate map[string]MetricDelta, keep 
 	return rows
 }
 
-// metricOrder is the order a reader meets the metrics in: the
-// conversation's figures first, as the contract lists them.
-var metricOrder = []string{
-	"case.pass_rate", "intent.accuracy", "intent.macro_f1", "oos.recall",
-	"escalation.precision", "escalation.recall", "escalation.f1",
-	"routing.queue", "routing.priority", "routing.skills",
-	"retrieval.recall@1", "retrieval.recall@5", "retrieval.mrr", "citation.accuracy",
-	"outcome.accuracy", "containment.honest", "turns_to_resolution",
-	"sentiment.accuracy", "language.accuracy",
-}
-
 func orderMetrics(names map[string]bool) []string {
 	rank := func(k string) int {
 		bare := k
 		if i := strings.LastIndex(k, "/"); i >= 0 {
 			bare = k[i+1:]
 		}
-		for i, m := range metricOrder {
+		names := MetricNames()
+		for i, m := range names {
 			if m == bare {
 				return i
 			}
 		}
-		return len(metricOrder)
+		return len(names)
 	}
 	out := make([]string, 0, len(names))
 	for k := range names {
@@ -326,15 +316,6 @@ func orderMetrics(names map[string]bool) []string {
 		return out[i] < out[j]
 	})
 	return out
-}
-
-// lowerBetter says which way a metric improves, as the gate reads it.
-func lowerBetter(name string) bool {
-	bare := name
-	if i := strings.LastIndex(name, "/"); i >= 0 {
-		bare = name[i+1:]
-	}
-	return bare == "turns_to_resolution" || strings.HasSuffix(bare, "_ms") || strings.HasSuffix(bare, "_seconds")
 }
 
 // metricHelp says in a sentence what each metric counts, for a reader who
@@ -459,7 +440,7 @@ func fixed3(f float64) string { return fmt.Sprintf("%.3f", f) }
 // fmtMetric shows a share as a percentage and anything else (turns,
 // milliseconds) as a number.
 func fmtMetric(name string, f float64) string {
-	if lowerBetter(name) {
+	if LowerIsBetter(name) {
 		return fmt.Sprintf("%.2f", f)
 	}
 	return percent(f)

@@ -122,7 +122,7 @@ func barChart(title string, rows []metricRow) template.HTML {
 func langChart(langs []string, rows []langRow) template.HTML {
 	var keep []langRow
 	for _, r := range rows {
-		if !lowerBetter(r.Metric) {
+		if !LowerIsBetter(r.Metric) {
 			keep = append(keep, r)
 		}
 	}

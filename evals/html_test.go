@@ -12,7 +12,7 @@ import (
 
 func readFixture(t *testing.T, name string) *Report {
 	t.Helper()
-	r, err := ReadReportFile("testdata/" + name)
+	r, err := ReadReport("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,11 +26,11 @@ JSON object instead. The exit status is 0 whatever changed: the gate is
   baton eval compare evals/testdata/report_a.json evals/testdata/report_b.json --json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := evals.ReadReportFile(args[0])
+			a, err := evals.ReadReport(args[0])
 			if err != nil {
 				return err
 			}
-			b, err := evals.ReadReportFile(args[1])
+			b, err := evals.ReadReport(args[1])
 			if err != nil {
 				return err
 			}
