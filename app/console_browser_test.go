@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/browsertest"
 )
 
 // TestConsoleInARealBrowser plays both sides in headless Chromium, each in
@@ -35,13 +36,7 @@ func TestConsoleInARealBrowser(t *testing.T) {
 			}
 			secret := agentToken(t, e.st, "ann")
 
-			opts := append(append([]chromedp.ExecAllocatorOption(nil), chromedp.DefaultExecAllocatorOptions[:]...),
-				chromedp.ExecPath(exe),
-				chromedp.NoSandbox, // tests run as root in CI
-				chromedp.DisableGPU,
-				chromedp.UserDataDir(t.TempDir()),
-				chromedp.WindowSize(1280, 1000),
-			)
+			opts := browsertest.Options(exe, t.TempDir(), chromedp.WindowSize(1280, 1000))
 			actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 			defer cancelAlloc()
 			bctx, cancelBrowser := chromedp.NewContext(actx)

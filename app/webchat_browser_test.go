@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -13,26 +11,12 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/channels"
+	"github.com/batonhq/baton/internal/browsertest"
 )
 
-// chromium finds Debian's headless-capable browser: $BATON_CHROMIUM, else
-// chromium on PATH. Without one the test is skipped, unless
-// BATON_REQUIRE_BROWSER=1 (CI) makes that a failure.
-func chromium(t *testing.T) string {
-	if p := os.Getenv("BATON_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("BATON_REQUIRE_BROWSER") == "1" {
-		t.Fatal("no chromium found and BATON_REQUIRE_BROWSER=1 (apt-get install chromium)")
-	}
-	t.Skip("no chromium on PATH; apt-get install chromium to run the browser test")
-	return ""
-}
+// chromium finds the browser the way every browser test does
+// (internal/browsertest): skipped without one, unless CI requires it.
+func chromium(t *testing.T) string { return browsertest.Chromium(t) }
 
 // TestWebChatInARealBrowser opens the chat page in headless Chromium, sends a
 // message the way a visitor does and waits for the bot's reply to arrive over
@@ -51,12 +35,7 @@ func TestWebChatInARealBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			opts := append(append([]chromedp.ExecAllocatorOption(nil), chromedp.DefaultExecAllocatorOptions[:]...),
-				chromedp.ExecPath(exe),
-				chromedp.NoSandbox, // tests run as root in CI
-				chromedp.DisableGPU,
-				chromedp.UserDataDir(t.TempDir()),
-			)
+			opts := browsertest.Options(exe, t.TempDir())
 			actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 			defer cancelAlloc()
 			bctx, cancelBrowser := chromedp.NewContext(actx)

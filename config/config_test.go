@@ -169,7 +169,6 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 				"agents[0].skills[0]: \"french\" is not a skill of any queue",
 				"agents[0].capacity.telegram: unknown channel kind",
 				"agents[0].capacity.webchat: must not be negative",
-				"queues[0].skills: no agent has all of [en]",
 			},
 		},
 		{
@@ -349,4 +348,40 @@ func mustAbs(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return abs
+}
+
+// TestWarnings: a queue no configured agent can take is loaded (agents
+// may come through the agent API) and named by Warnings.
+func TestWarnings(t *testing.T) {
+	env := MapEnv(map[string]string{"ADMIN_TOKEN": "0123456789abcdef-admin", "WA_TOKEN": "wa-access", "WA_SECRET": "s", "OPENAI_KEY": ""})
+	cfg, err := Load("testdata/valid.yaml", env)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if w := cfg.Warnings(); len(w) != 0 {
+		t.Fatalf("every queue is served, yet Warnings = %q", w)
+	}
+	for _, c := range []struct {
+		name   string
+		skills []string
+		want   []string
+	}{
+		{"billing skill gone", []string{"en"}, []string{"queues[1].skills: no configured agent has all of [en billing]"}},
+		{"no skills at all", nil, []string{"queues[0].skills: no configured agent has all of [en]", "queues[1].skills: no configured agent has all of [en billing]"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cc := *cfg
+			cc.Agents = append(cc.Agents[:0:0], cfg.Agents...)
+			cc.Agents[0].Skills = c.skills
+			got := cc.Warnings()
+			if len(got) != len(c.want) {
+				t.Fatalf("Warnings = %q, want %q", got, c.want)
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], c.want[i]) {
+					t.Errorf("warning %d = %q, want it to start %q", i, got[i], c.want[i])
+				}
+			}
+		})
+	}
 }

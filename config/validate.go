@@ -437,14 +437,20 @@ func (v *validator) agents(bots, queues map[string]int) {
 			}
 		}
 	}
-	// A queue that no agent can take is a dead end for every escalation
-	// routed to it.
-	if len(v.cfg.Agents) == 0 {
-		return
+}
+
+// Warnings are what is valid but likely wrong: a queue whose skills no
+// configured agent has. Not an error, as agents are also defined through
+// the agent API (PUT /api/v1/agents/{id}); but when the file's agents are
+// all there are, every escalation routed to it waits for nobody.
+func (c *Config) Warnings() []string {
+	var out []string
+	if len(c.Agents) == 0 {
+		return nil
 	}
-	for i, q := range v.cfg.Queues {
+	for i, q := range c.Queues {
 		served := false
-		for _, a := range v.cfg.Agents {
+		for _, a := range c.Agents {
 			ag := baton.Agent{Skills: a.Skills}
 			if (a.Bot == "" || a.Bot == q.Bot) && ag.HasSkills(q.Skills) {
 				served = true
@@ -452,9 +458,10 @@ func (v *validator) agents(bots, queues map[string]int) {
 			}
 		}
 		if !served {
-			v.add(fmt.Sprintf("queues[%d].skills", i), "no agent has all of %v", q.Skills)
+			out = append(out, fmt.Sprintf("queues[%d].skills: no configured agent has all of %v; its escalations wait until an agent who has them is defined through the agent API", i, q.Skills))
 		}
 	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

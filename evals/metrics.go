@@ -33,13 +33,15 @@ const (
 
 // MetricNames lists the conversation metrics in the order reports show
 // them.
-var MetricNames = []string{
-	MetricCasePassRate, MetricIntentAccuracy, MetricIntentMacroF1, MetricOOSRecall,
-	MetricEscPrecision, MetricEscRecall, MetricEscF1,
-	MetricRoutingQueue, MetricRoutingPriority, MetricRoutingSkills,
-	MetricRecall1, MetricRecall5, MetricMRR, MetricCitationAccuracy,
-	MetricOutcomeAccuracy, MetricContainmentHonest, MetricTurnsToResolution,
-	MetricSentimentAccuracy, MetricLanguageAccuracy, MetricJudgePassRate,
+func MetricNames() []string {
+	return []string{
+		MetricCasePassRate, MetricIntentAccuracy, MetricIntentMacroF1, MetricOOSRecall,
+		MetricEscPrecision, MetricEscRecall, MetricEscF1,
+		MetricRoutingQueue, MetricRoutingPriority, MetricRoutingSkills,
+		MetricRecall1, MetricRecall5, MetricMRR, MetricCitationAccuracy,
+		MetricOutcomeAccuracy, MetricContainmentHonest, MetricTurnsToResolution,
+		MetricSentimentAccuracy, MetricLanguageAccuracy, MetricJudgePassRate,
+	}
 }
 
 // LowerIsBetter reports whether a smaller value of metric is the better
@@ -446,7 +448,7 @@ func countPairs(ps []pair, f func(pair) bool) int {
 // in MetricNames order, then every other name sorted.
 func sortedMetrics(m map[string]float64) []string {
 	order := map[string]int{}
-	for i, n := range MetricNames {
+	for i, n := range MetricNames() {
 		order[n] = i
 	}
 	names := make([]string, 0, len(m))

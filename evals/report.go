@@ -9,6 +9,7 @@ package evals
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"time"
@@ -167,19 +168,32 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return enc.Encode(r)
 }
 
-// ReadReport reads a report written by WriteJSON. A report of another
-// version is refused (EINVALID) rather than misread.
+// ReadReport reads a report written as JSON and refuses one of
+// another Version: its fields may mean something else, and a comparison
+// that silently misreads them is worse than none.
 func ReadReport(path string) (*Report, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, baton.Errorf(baton.EINVALID, "report %s: no such file", path)
+	}
 	if err != nil {
-		return nil, baton.Errorf(baton.EINVALID, "report %s: %w", path, unwrapPath(err))
+		return nil, baton.Errorf(baton.EINVALID, "report %s: %w", path, err)
+	}
+	var probe struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, baton.Errorf(baton.EINVALID, "report %s is not a JSON eval report: %w", path, err)
+	}
+	switch {
+	case probe.Version == nil:
+		return nil, baton.Errorf(baton.EINVALID, "report %s has no version: not an eval report (baton eval run --json writes one)", path)
+	case *probe.Version != ReportVersion:
+		return nil, baton.Errorf(baton.EINVALID, "report %s is of report version %d; this baton reads version %d: run the suite again with this baton to compare", path, *probe.Version, ReportVersion)
 	}
 	var r Report
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, baton.Errorf(baton.EINVALID, "report %s: not a report's JSON: %v", path, err)
-	}
-	if r.Version != ReportVersion {
-		return nil, baton.Errorf(baton.EINVALID, "report %s: version %d, this baton writes version %d; run the baseline again", path, r.Version, ReportVersion)
+		return nil, baton.Errorf(baton.EINVALID, "report %s: %w", path, err)
 	}
 	if r.Metrics == nil {
 		return nil, baton.Errorf(baton.EINVALID, "report %s: no metrics", path)

@@ -277,6 +277,11 @@ func newRunner(ctx context.Context, s *Suite, opt Options) (_ *runner, err error
 	if err != nil {
 		return nil, err
 	}
+	if r.opt.Logger != nil {
+		for _, w := range cfg.Warnings() {
+			r.opt.Logger.Warn("configuration: " + w)
+		}
+	}
 	r.mode = "offline"
 	if cfg.OpenAI.APIKey != "" {
 		r.mode = "llm"

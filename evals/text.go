@@ -21,7 +21,7 @@ func WriteText(w io.Writer, r *Report) error {
 	ew.printf("\n")
 
 	width := len("metric")
-	for _, name := range MetricNames {
+	for _, name := range MetricNames() {
 		width = max(width, len(name))
 	}
 	ew.printf("%-*s", width, "metric")
@@ -29,7 +29,7 @@ func WriteText(w io.Writer, r *Report) error {
 		ew.printf(" %7s", col)
 	}
 	ew.printf("\n")
-	for _, name := range MetricNames {
+	for _, name := range MetricNames() {
 		var cells []string
 		measured := false
 		for _, key := range append([]string{name}, prefixed(r.Langs, name)...) {

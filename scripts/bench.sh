@@ -27,6 +27,8 @@ section "Webhooks on a durable PostgreSQL: webhook -> durable -> 200 against pgb
 BATON_PG_DURABLE=1 scripts/with-postgres.sh scripts/bench-durable.sh
 section "NLU: Banking77, CLINC150, sentiment, language identification"
 bench -bench . -benchtime 1x -timeout 30m ./nlu/nlueval
+section "Evals: the Banking77 and CLINC150 dataset evals of a suite, training included (target 30 s each; 5 runs, read the median)"
+bench -bench '^BenchmarkDataset' -benchtime 1x -count 5 -timeout 30m ./evals
 section "NLU: classification and analysis latency, wants-human phrasings"
 bench -bench '^BenchmarkClassify$' -benchtime 3s ./nlu/intent
 bench -bench '^BenchmarkAnalyze$' ./nlu

@@ -37,8 +37,9 @@ func (e *exitCodeError) Unwrap() error { return e.err }
 
 // reportWriter writes one file of a run's report under --report DIR.
 type reportWriter struct {
-	file  string
-	write func(io.Writer, *evals.Report) error
+	file string
+	// write gets the run's report and its baseline (nil without one).
+	write func(w io.Writer, r, base *evals.Report) error
 }
 
 // evalRun is the "eval run" command's wiring: the files --report writes
@@ -53,9 +54,12 @@ type evalRun struct {
 func newEvalRun() *evalRun {
 	return &evalRun{
 		writers: []reportWriter{
-			{"report.json", evals.WriteJSON},
-			{"report.xml", evals.WriteJUnit},
-			// report.html: the HTML renderer is added here.
+			{"report.json", func(w io.Writer, r, _ *evals.Report) error { return evals.WriteJSON(w, r) }},
+			{"report.xml", func(w io.Writer, r, _ *evals.Report) error { return evals.WriteJUnit(w, r) }},
+			{"report.html", evals.WriteHTML},
+		},
+		datasets: func(ctx context.Context, d evals.Dataset) (*evals.DatasetResult, error) {
+			return evals.RunDataset(ctx, d, evals.DatasetOptions{})
 		},
 	}
 }
@@ -74,7 +78,7 @@ func newEvalCmd(e *env, g *globalFlags) *cobra.Command {
 		Use:   "eval",
 		Short: "Run regression suites through the real pipeline and gate a change on them",
 	}
-	cmd.AddCommand(newEvalRunCmd(e, g, newEvalRun()))
+	cmd.AddCommand(newEvalRunCmd(e, g, newEvalRun()), newEvalCompareCmd(e), newEvalCaptureCmd(e, g))
 	return cmd
 }
 
@@ -94,7 +98,7 @@ The suite is checked against its configuration first: an invalid suite is
 reported with file, line and case, and nothing runs.
 
 Prints the summary (or the report's JSON with --json); --report DIR writes
-report.json and report.xml (JUnit) there. --baseline FILE compares the run with
+report.json, report.xml (JUnit) and report.html there. --baseline FILE compares the run with
 a stored report.json under the suite's tolerances.
 
 A suite may hold cases that fail on purpose (a known defect, described by
@@ -116,7 +120,7 @@ configuration or a flag is invalid; 3 when a metric regressed against
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.report, "report", "", "write report.json and report.xml (JUnit) into this directory")
+	fl.StringVar(&f.report, "report", "", "write report.json, report.xml (JUnit) and report.html into this directory")
 	fl.StringVar(&f.baseline, "baseline", "", "compare with this report.json and fail (exit 3) when a metric regressed beyond its tolerance")
 	fl.StringVar(&f.databaseURL, "database-url", "", "run on PostgreSQL, each case in a schema of its own that is dropped after it (default: throwaway SQLite)")
 	fl.IntVar(&f.parallel, "parallel", 0, "cases run at once (default: the number of CPUs)")
@@ -163,7 +167,7 @@ func (er *evalRun) run(ctx context.Context, e *env, g *globalFlags, f *evalRunFl
 		rep.Gate = evals.Gate(rep, base, f.baseline, s.Tolerances)
 	}
 	if f.report != "" {
-		if err := er.writeReports(f.report, rep); err != nil {
+		if err := er.writeReports(f.report, rep, base); err != nil {
 			return err
 		}
 	}
@@ -193,7 +197,7 @@ func (er *evalRun) run(ctx context.Context, e *env, g *globalFlags, f *evalRunFl
 }
 
 // writeReports writes every report file into dir.
-func (er *evalRun) writeReports(dir string, rep *evals.Report) error {
+func (er *evalRun) writeReports(dir string, rep, base *evals.Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--report: %w", err)
 	}
@@ -203,7 +207,7 @@ func (er *evalRun) writeReports(dir string, rep *evals.Report) error {
 		if err != nil {
 			return fmt.Errorf("--report: %w", err)
 		}
-		err = w.write(fh, rep)
+		err = w.write(fh, rep, base)
 		if cerr := fh.Close(); err == nil {
 			err = cerr
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/evals"
 	"github.com/batonhq/baton/kb"
 	"github.com/batonhq/baton/kb/hashembed"
 )
@@ -216,7 +217,7 @@ directory is written.`,
 			var done func()
 			opt.Progress, out, done = e.progress()
 			defer done()
-			opt.Open = openThrowawaySQLite
+			opt.Open = evals.ThrowawayKBStore
 			return kb.RunEval(cmd.Context(), opt, asJSON, out)
 		},
 	}

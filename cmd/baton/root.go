@@ -45,7 +45,11 @@ type globalFlags struct {
 
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, e *env) int {
-	root := newRootCmd(e)
+	return runRoot(ctx, newRootCmd(e), args, e)
+}
+
+// runRoot executes args on a command tree: run's, or one a test extended.
+func runRoot(ctx context.Context, root *cobra.Command, args []string, e *env) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -64,13 +68,13 @@ func run(ctx context.Context, args []string, e *env) int {
 }
 
 func newRootCmd(e *env) *cobra.Command {
-	root := newCommandTree(e)
+	root := newCommandTree(e, &globalFlags{})
 	strictUsage(root)
 	return root
 }
 
-func newCommandTree(e *env) *cobra.Command {
-	g := &globalFlags{}
+// newCommandTree builds every command, their global flags bound to g.
+func newCommandTree(e *env, g *globalFlags) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "baton",
 		Short: "Baton: customer-support bots that hand over to humans",

@@ -120,6 +120,9 @@ func serve(ctx context.Context, e *env, log *slog.Logger, cfg *config.Config, f 
 	// After a clean shutdown the app has closed ln already; closing twice
 	// only returns an error, ignored.
 	defer ln.Close()
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration: " + w)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -49,13 +49,3 @@ func dataDir(cfg *config.Config) (string, error) {
 	}
 	return dir, nil
 }
-
-// openThrowawaySQLite opens a fresh SQLite store in dir: the throwaway KB of
-// "baton kb eval".
-func openThrowawaySQLite(ctx context.Context, dir string) (baton.ArticleStore, func() error, error) {
-	s, err := sqlite.Open(ctx, filepath.Join(dir, "kb.db"), sqlite.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, s.Close, nil
-}

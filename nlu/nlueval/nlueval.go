@@ -257,12 +257,19 @@ func classification(gold, pred []string) (acc, macroF1 float64, confused []Pair)
 		fp[pred[i]]++
 		pairs[[2]string{gold[i], pred[i]}]++
 	}
-	labels := map[string]bool{}
+	seen := map[string]bool{}
+	var labels []string
 	for _, g := range gold {
-		labels[g] = true
+		if !seen[g] {
+			seen[g] = true
+			labels = append(labels, g)
+		}
 	}
+	// In a fixed order: a floating-point sum's last bits depend on the
+	// order of its terms, and two runs must report the same figure.
+	sort.Strings(labels)
 	var sum float64
-	for l := range labels {
+	for _, l := range labels {
 		d := 2*tp[l] + fp[l] + fn[l]
 		if d > 0 {
 			sum += 2 * float64(tp[l]) / float64(d)

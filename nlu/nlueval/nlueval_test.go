@@ -250,3 +250,27 @@ func TestRunEvalProgress(t *testing.T) {
 		})
 	}
 }
+
+// TestClassificationDeterministic: macro-F1 is a sum of per-label F1 in
+// floating point, whose last bits depend on the order of the additions; an
+// eval report must be the same on every run of the same inputs.
+func TestClassificationDeterministic(t *testing.T) {
+	var gold, pred []string
+	for i := range 60 {
+		l := "label" + string(rune('A'+i%26)) + string(rune('a'+i/26))
+		for j := range 7 {
+			gold = append(gold, l)
+			if j < i%7 {
+				pred = append(pred, "label-other")
+			} else {
+				pred = append(pred, l)
+			}
+		}
+	}
+	_, first, _ := classification(gold, pred)
+	for range 200 {
+		if _, f1, _ := classification(gold, pred); math.Float64bits(f1) != math.Float64bits(first) {
+			t.Fatalf("macro-F1 %v then %v for the same input", first, f1)
+		}
+	}
+}
