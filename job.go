@@ -188,6 +188,10 @@ func (f JobHandlerFunc) HandleJob(ctx context.Context, j *Job) error { return f(
 // RetryLater is a retryable failure with a minimum delay.
 type RetryLater struct {
 	After time.Duration
+	// Exact asks for the next attempt at After, without the runner's own
+	// backoff: the handler paces its retries itself (a Slack channel's
+	// posts, which must catch up soon after an outage ends).
+	Exact bool
 	Err   error
 }
 
