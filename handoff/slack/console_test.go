@@ -87,6 +87,12 @@ func newConsoleRigWith(t *testing.T, sc storeCase, tune func(*Console)) *console
 // its commit.
 func (r *consoleRig) escalate(queue string) int64 {
 	r.t.Helper()
+	return r.escalateNoting(queue, true)
+}
+
+// escalateNoting is escalate, telling the console only when note.
+func (r *consoleRig) escalateNoting(queue string, note bool) int64 {
+	r.t.Helper()
 	r.seq++
 	addr := "+155500000" + string(rune('0'+r.seq))
 	cust, err := r.st.UpsertCustomerByIdentity(r.ctx, baton.ChannelIdentity{BotID: bot, Channel: baton.ChannelWhatsApp, Address: addr}, "Kim")
@@ -118,6 +124,9 @@ func (r *consoleRig) escalate(queue string) int64 {
 	})
 	if err != nil {
 		r.t.Fatal(err)
+	}
+	if !note {
+		return c.ID
 	}
 	if err := r.tell.Notify(r.ctx, baton.Notification{Kind: "escalated", ConversationID: c.ID, QueueID: queue, Packet: p}); err != nil {
 		r.t.Fatal(err)
