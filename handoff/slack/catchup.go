@@ -22,6 +22,11 @@ const (
 	catchUpPosts = 200
 )
 
+// catchUpGrace is how long after its escalation a conversation is left to
+// its own notification, which follows the escalation's commit: the
+// catch-up is for the cards that never came, not the ones on their way.
+const catchUpGrace = time.Minute
+
 // openStates are the states of an escalation that still shows a card.
 var openStates = []baton.State{baton.StateQueued, baton.StateAssigned, baton.StateSnoozed}
 
@@ -29,7 +34,8 @@ var openStates = []baton.State{baton.StateQueued, baton.StateAssigned, baton.Sta
 // its card: at start and then every Every, it finds the conversations of
 // queues with a channel that have no card and no Slack job waiting (their
 // card job died, or was never made because the store failed after the
-// escalation), and makes their card jobs, oldest escalation first. The
+// escalation), escalated more than a minute ago, and makes their card
+// jobs, oldest escalation first. The
 // jobs go through the Notifier, so in the channel's lane, and post when
 // Slack takes them.
 type CatchUp struct {
@@ -132,6 +138,7 @@ func (c *CatchUp) Run(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var missing []*baton.Conversation
+	recent := c.Console.now().Add(-catchUpGrace)
 	for queue, channel := range c.Notifier.Channels {
 		if channel == "" {
 			continue
@@ -141,6 +148,9 @@ func (c *CatchUp) Run(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		for _, conv := range convs {
+			if conv.QueuedAt != nil && conv.QueuedAt.After(recent) {
+				continue
+			}
 			lacks, err := c.lacksCard(ctx, team, conv)
 			if err != nil {
 				return 0, err

@@ -1,0 +1,293 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/channels/channeltest"
+)
+
+// pacedSlack plays the Slack Web API as it limits posts: one
+// chat.postMessage per window per channel, a 429 with Retry-After
+// otherwise; and, while down, 503 for every call. It keeps every message
+// it took, with its metadata, and answers conversations.history and
+// conversations.replies from them.
+type pacedSlack struct {
+	window time.Duration
+
+	mu       sync.Mutex
+	down     bool
+	last     map[string]time.Time // channel → when its last post was taken
+	busyAt   map[string]bool      // channel → its next post finds its window taken
+	limited  int                  // 429s answered
+	failed   int                  // 503s answered
+	seq      int
+	messages []slackMessage // in the order taken
+}
+
+type slackMessage struct {
+	Channel, TS, Thread, Text string
+	Event                     string            // metadata event_type
+	Payload                   map[string]string // metadata event_payload
+}
+
+func newPacedSlack(t *testing.T, window time.Duration) (*pacedSlack, *url.URL) {
+	f := &pacedSlack{window: window, last: map[string]time.Time{}, busyAt: map[string]bool{}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	return f, u
+}
+
+func (f *pacedSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		f.failed++
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	answer := func(v any) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	channel := r.PostForm.Get("channel")
+	switch method {
+	case "auth.test":
+		answer(map[string]any{"ok": true, "team_id": "T0TEAM", "user_id": "U0BOT"})
+	case "chat.postMessage":
+		now := time.Now()
+		if f.busyAt[channel] {
+			// Another post took the window just now.
+			delete(f.busyAt, channel)
+			f.last[channel] = now
+		}
+		if last, ok := f.last[channel]; ok && now.Sub(last) < f.window {
+			f.limited++
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		f.last[channel] = now
+		f.seq++
+		m := slackMessage{Channel: channel, TS: fmt.Sprintf("1700000000.%06d", f.seq), Thread: r.PostForm.Get("thread_ts"), Text: r.PostForm.Get("text")}
+		var meta struct {
+			EventType    string            `json:"event_type"`
+			EventPayload map[string]string `json:"event_payload"`
+		}
+		if s := r.PostForm.Get("metadata"); s != "" {
+			if err := json.Unmarshal([]byte(s), &meta); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+		m.Event, m.Payload = meta.EventType, meta.EventPayload
+		f.messages = append(f.messages, m)
+		answer(map[string]any{"ok": true, "channel": channel, "ts": m.TS})
+	case "conversations.history", "conversations.replies":
+		var out []map[string]any
+		for i := len(f.messages) - 1; i >= 0; i-- {
+			m := f.messages[i]
+			if m.Channel != channel || (method == "conversations.history" && m.Thread != "") ||
+				(method == "conversations.replies" && m.Thread != r.PostForm.Get("ts") && m.TS != r.PostForm.Get("ts")) {
+				continue
+			}
+			v := map[string]any{"type": "message", "ts": m.TS, "text": m.Text}
+			if m.Event != "" && r.PostForm.Get("include_all_metadata") == "1" {
+				v["metadata"] = map[string]any{"event_type": m.Event, "event_payload": m.Payload}
+			}
+			out = append(out, v)
+		}
+		if method == "conversations.replies" {
+			// Oldest first, as Slack answers a thread.
+			for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+		answer(map[string]any{"ok": true, "messages": out})
+	case "chat.update":
+		answer(map[string]any{"ok": true, "channel": channel, "ts": r.PostForm.Get("ts")})
+	case "conversations.open":
+		answer(map[string]any{"ok": true, "channel": map[string]any{"id": "D0" + r.PostForm.Get("users")}})
+	default:
+		answer(map[string]any{"ok": true})
+	}
+}
+
+func (f *pacedSlack) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// busy makes channel's window taken when its next post comes, as another
+// app's post just before would.
+func (f *pacedSlack) busy(channel string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.busyAt[channel] = true
+}
+
+func (f *pacedSlack) taken() []slackMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]slackMessage(nil), f.messages...)
+}
+
+func (f *pacedSlack) counts() (limited, failed int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limited, f.failed
+}
+
+// cards are the conversation ids of the cards taken, in order.
+func (f *pacedSlack) cards() []int64 {
+	var out []int64
+	for _, m := range f.taken() {
+		if m.Event == "baton_card" {
+			id, _ := strconv.ParseInt(m.Payload["conversation_id"], 10, 64)
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// slackEnv is the desk's app with the Slack console against a fake Slack,
+// the general queue in C0GENERAL.
+func slackEnv(t *testing.T, sc storeCase, fake *url.URL, clock baton.Clock, slackOpt app.SlackOptions, workers int) *env {
+	t.Helper()
+	e := &env{t: t, logs: &lockedBuffer{}}
+	if c, ok := clock.(*channeltest.Clock); ok {
+		e.clock = c
+	}
+	e.st = sc.open(t, clock)
+	e.graph = channeltest.NewProvider(t, graphOK)
+	e.twilio = channeltest.NewProvider(t, twilioOK)
+	cfg := deskConfig(t, e.graph.URL, e.twilio.URL)
+	cfg.Slack.BotToken, cfg.Slack.SigningSecret = "xoxb-test", slackSecret
+	cfg.Queues[0].SlackChannel = "C0GENERAL"
+	if problems := cfg.Validate(); len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	jobsOpt := fastJobs()
+	jobsOpt.Workers = workers
+	a, err := app.New(context.Background(), cfg, app.Options{Store: e.st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Clock: clock,
+		Jobs: jobsOpt, Slack: slackOpt, HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: toFake{fake}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app = a
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+	})
+	return e
+}
+
+// TestSlackPacedBurst: 100 escalations into one queue at once, the job
+// pool running with several workers, against a Slack that takes one post
+// per window in a channel: every card is posted exactly once, in the
+// order the escalations were recorded (the order of their card jobs),
+// with at most one 429 — none when the channel is free to start with,
+// exactly one when another post had just taken its window.
+func TestSlackPacedBurst(t *testing.T) {
+	const (
+		n      = 100
+		window = 25 * time.Millisecond
+	)
+	for _, sc := range stores() {
+		for _, tc := range []struct {
+			name        string
+			busy        bool
+			wantLimited int
+		}{
+			{"channel free", false, 0},
+			{"channel busy at first", true, 1},
+		} {
+			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+				fake, fakeURL := newPacedSlack(t, window)
+				e := slackEnv(t, sc, fakeURL, baton.SystemClock{}, app.SlackOptions{PostInterval: window + 5*time.Millisecond}, 4)
+				if tc.busy {
+					fake.busy("C0GENERAL")
+				}
+				if err := e.app.Start(); err != nil {
+					t.Fatal(err)
+				}
+				errs := make(chan error, n)
+				concurrently(n, func(i int) {
+					r := e.webhook("whatsapp", waText(fmt.Sprintf("wamid.burst%03d", i), fmt.Sprintf("9053200%05d", i), "Müşteri temsilcisine bağlanmak istiyorum", time.Now()), true)
+					resp, err := e.handler("whatsapp").ServeWebhook(context.Background(), r)
+					if err == nil && resp.Status != http.StatusOK {
+						err = fmt.Errorf("status %d", resp.Status)
+					}
+					if err != nil {
+						errs <- err
+					}
+				})
+				close(errs)
+				for err := range errs {
+					t.Fatal(err)
+				}
+				deadline := time.Now().Add(90 * time.Second)
+				for len(fake.cards()) < n && time.Now().Before(deadline) {
+					time.Sleep(50 * time.Millisecond)
+				}
+				// Let anything still on its way arrive: a card posted twice.
+				time.Sleep(3 * window)
+				cards := fake.cards()
+				seen := map[int64]int{}
+				for _, id := range cards {
+					seen[id]++
+				}
+				for id, k := range seen {
+					if k != 1 {
+						t.Errorf("conversation %d: %d cards", id, k)
+					}
+				}
+				if len(seen) != n {
+					t.Fatalf("%d conversations got a card (%d cards), want %d", len(seen), len(cards), n)
+				}
+				jobs, err := e.st.ListJobs(context.Background(), baton.JobFilter{Kind: baton.JobSlack, Lane: "slack:C0GENERAL"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A conversation's first card job in the lane posts its
+				// card; a later one (a change before the card was known)
+				// updates it.
+				var recorded []int64
+				first := map[int64]bool{}
+				for _, j := range jobs {
+					if !first[j.ConversationID] {
+						first[j.ConversationID] = true
+						recorded = append(recorded, j.ConversationID)
+					}
+				}
+				if fmt.Sprint(cards) != fmt.Sprint(recorded) {
+					t.Fatalf("cards posted in the order\n%v\nwant the order the escalations were recorded\n%v", cards, recorded)
+				}
+				if !sort.SliceIsSorted(jobs, func(a, b int) bool { return jobs[a].ID < jobs[b].ID }) {
+					t.Fatal("jobs not listed by id")
+				}
+				if limited, _ := fake.counts(); limited != tc.wantLimited {
+					t.Fatalf("%d answers 429, want %d", limited, tc.wantLimited)
+				}
+			})
+		}
+	}
+}
