@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/channels/channeltest"
+	"github.com/batonhq/baton/jobs"
 )
 
 // pacedSlack plays the Slack Web API as it limits posts: one
@@ -169,7 +170,7 @@ func (f *pacedSlack) cards() []int64 {
 
 // slackEnv is the desk's app with the Slack console against a fake Slack,
 // the general queue in C0GENERAL.
-func slackEnv(t *testing.T, sc storeCase, fake *url.URL, clock baton.Clock, slackOpt app.SlackOptions, workers int) *env {
+func slackEnv(t *testing.T, sc storeCase, fake *url.URL, clock baton.Clock, slackOpt app.SlackOptions, jobsOpt jobs.Options) *env {
 	t.Helper()
 	e := &env{t: t, logs: &lockedBuffer{}}
 	if c, ok := clock.(*channeltest.Clock); ok {
@@ -184,8 +185,6 @@ func slackEnv(t *testing.T, sc storeCase, fake *url.URL, clock baton.Clock, slac
 	if problems := cfg.Validate(); len(problems) > 0 {
 		t.Fatal(problems)
 	}
-	jobsOpt := fastJobs()
-	jobsOpt.Workers = workers
 	a, err := app.New(context.Background(), cfg, app.Options{Store: e.st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Clock: clock,
 		Jobs: jobsOpt, Slack: slackOpt, HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: toFake{fake}}})
 	if err != nil {
@@ -222,7 +221,9 @@ func TestSlackPacedBurst(t *testing.T) {
 		} {
 			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
 				fake, fakeURL := newPacedSlack(t, window)
-				e := slackEnv(t, sc, fakeURL, baton.SystemClock{}, app.SlackOptions{PostInterval: window + 5*time.Millisecond}, 4)
+				jobsOpt := fastJobs()
+				jobsOpt.Workers = 4
+				e := slackEnv(t, sc, fakeURL, baton.SystemClock{}, app.SlackOptions{PostInterval: window + 5*time.Millisecond}, jobsOpt)
 				if tc.busy {
 					fake.busy("C0GENERAL")
 				}
@@ -292,4 +293,112 @@ func TestSlackPacedBurst(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestSlackOutageCatchUp: Slack answers 503 for five minutes while the
+// escalation is routed and 20 customer messages arrive through the
+// WhatsApp webhook; nothing is lost or given up meanwhile, and once Slack
+// is back the card and then the 20 messages reach the thread, in order,
+// each once, within the retry cap.
+func TestSlackOutageCatchUp(t *testing.T) {
+	const retryMax = 30 * time.Second
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			fake, fakeURL := newPacedSlack(t, 0)
+			clock := channeltest.NewClock(start)
+			// The pool's own backoff as in production (1 s doubling to
+			// 10 min): the console's retry cap must win over it.
+			jobsOpt := fastJobs()
+			jobsOpt.BaseBackoff, jobsOpt.MaxBackoff = time.Second, 10*time.Minute
+			e := slackEnv(t, sc, fakeURL, clock, app.SlackOptions{PostInterval: 5 * time.Millisecond, OutageRetryMax: retryMax}, jobsOpt)
+			ctx := context.Background()
+			fake.setDown(true)
+
+			// Escalated and routed to Emre while Slack is down.
+			const customer = "905320000077"
+			e.online("emre")
+			e.post("whatsapp", waText("wamid.down0", customer, "Müşteri temsilcisine bağlanmak istiyorum", start))
+			e.runJobs(func() bool {
+				cs := e.conversations()
+				return len(cs) == 1 && cs[0].State == baton.StateAssigned && cs[0].AgentID == "emre"
+			})
+			conv := e.conversationOf(customer)
+
+			// Five minutes of outage, a customer message every 15 s.
+			outageEnd := clock.Now().Add(5 * time.Minute)
+			var sent []string
+			for i := 1; i <= 20; i++ {
+				clock.Advance(15 * time.Second)
+				text := fmt.Sprintf("message %02d", i)
+				sent = append(sent, text)
+				e.post("whatsapp", waText(fmt.Sprintf("wamid.down%02d", i), customer, text, clock.Now()))
+				if _, err := e.app.RunJobs(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if clock.Now().Before(outageEnd) {
+				t.Fatalf("outage lasted until %v, want 5 min", clock.Now())
+			}
+			if got := fake.taken(); len(got) != 0 {
+				t.Fatalf("Slack took %d messages while down", len(got))
+			}
+			if _, failed := fake.counts(); failed == 0 {
+				t.Fatal("the console never tried Slack during the outage")
+			}
+			if js, err := e.st.ListJobs(ctx, baton.JobFilter{Kind: baton.JobSlack, Status: baton.JobDead}); err != nil || len(js) != 0 {
+				t.Fatalf("Slack jobs given up during the outage: %+v (%v)", js, err)
+			}
+
+			// Slack is back: within the retry cap the console catches up.
+			fake.setDown(false)
+			back := clock.Now()
+			inThread := func() []slackMessage {
+				var out []slackMessage
+				for _, m := range fake.taken() {
+					if m.Thread != "" {
+						out = append(out, m)
+					}
+				}
+				return out
+			}
+			e.runJobs(func() bool { return len(inThread()) >= len(sent) && e.idleSlack() })
+			if took := clock.Now().Sub(back); took > retryMax+time.Second {
+				t.Fatalf("caught up %v after Slack came back, want within the cap %v", took, retryMax)
+			}
+			if cards := fake.cards(); len(cards) != 1 || cards[0] != conv.ID {
+				t.Fatalf("cards %v, want one for conversation %d", cards, conv.ID)
+			}
+			th, err := e.st.GetSlackThread(ctx, "T0TEAM", conv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var texts []string
+			seen := map[string]int{}
+			for _, m := range inThread() {
+				if m.Thread != th.Root() || m.Event != "baton_message" {
+					t.Fatalf("thread message %+v", m)
+				}
+				seen[m.Payload["message_id"]]++
+				texts = append(texts, m.Text[strings.Index(m.Text, ": ")+2:])
+			}
+			if fmt.Sprint(texts) != fmt.Sprint(sent) {
+				t.Fatalf("thread got\n%q\nwant\n%q", texts, sent)
+			}
+			for id, n := range seen {
+				if n != 1 {
+					t.Fatalf("message %s posted %d times", id, n)
+				}
+			}
+		})
+	}
+}
+
+// idleSlack reports whether no Slack job is pending or running.
+func (e *env) idleSlack() bool {
+	for _, j := range e.jobs(baton.JobSlack) {
+		if j.Status == baton.JobPending || j.Status == baton.JobRunning {
+			return false
+		}
+	}
+	return true
 }
