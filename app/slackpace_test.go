@@ -31,6 +31,7 @@ type pacedSlack struct {
 
 	mu       sync.Mutex
 	down     bool
+	refuse   string // chat.postMessage answers "ok": false with this error
 	last     map[string]time.Time // channel → when its last post was taken
 	busyAt   map[string]bool      // channel → its next post finds its window taken
 	limited  int                  // 429s answered
@@ -72,6 +73,10 @@ func (f *pacedSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "auth.test":
 		answer(map[string]any{"ok": true, "team_id": "T0TEAM", "user_id": "U0BOT"})
 	case "chat.postMessage":
+		if f.refuse != "" {
+			answer(map[string]any{"ok": false, "error": f.refuse})
+			return
+		}
 		now := time.Now()
 		if f.busyAt[channel] {
 			// Another post took the window just now.
@@ -128,6 +133,12 @@ func (f *pacedSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		answer(map[string]any{"ok": true})
 	}
+}
+
+func (f *pacedSlack) setRefuse(e string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse = e
 }
 
 func (f *pacedSlack) setDown(down bool) {
@@ -401,4 +412,45 @@ func (e *env) idleSlack() bool {
 		}
 	}
 	return true
+}
+
+// TestSlackCatchUpService: an escalation whose card job gave up (Slack
+// refused the post until someone invited the app to the channel) gets its
+// card from the catch-up service the app runs, once Slack takes posts.
+func TestSlackCatchUpService(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			fake, fakeURL := newPacedSlack(t, 0)
+			clock := channeltest.NewClock(start)
+			e := slackEnv(t, sc, fakeURL, clock, app.SlackOptions{PostInterval: time.Millisecond, CatchUpEvery: 20 * time.Millisecond}, fastJobs())
+			fake.setRefuse("not_in_channel")
+			const customer = "905320000088"
+			e.post("whatsapp", waText("wamid.lost0", customer, "Müşteri temsilcisine bağlanmak istiyorum", start))
+			e.runJobs(func() bool {
+				for _, j := range e.jobs(baton.JobSlack) {
+					if j.Status == baton.JobDead {
+						return true
+					}
+				}
+				return false
+			})
+			conv := e.conversationOf(customer)
+			if len(fake.cards()) != 0 {
+				t.Fatal("a card was posted")
+			}
+			fake.setRefuse("")
+			clock.Advance(2 * time.Minute)
+			if err := e.app.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(15 * time.Second)
+			for len(fake.cards()) == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond) // rounds enough to post it twice, were it to
+			if cards := fake.cards(); len(cards) != 1 || cards[0] != conv.ID {
+				t.Fatalf("cards %v, want the missing one of conversation %d once", cards, conv.ID)
+			}
+		})
+	}
 }
