@@ -31,7 +31,7 @@ type pacedSlack struct {
 
 	mu       sync.Mutex
 	down     bool
-	refuse   string // chat.postMessage answers "ok": false with this error
+	refuse   string               // chat.postMessage answers "ok": false with this error
 	last     map[string]time.Time // channel → when its last post was taken
 	busyAt   map[string]bool      // channel → its next post finds its window taken
 	limited  int                  // 429s answered
