@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -152,10 +153,8 @@ func (s *suite) testJobLanes(t *testing.T) {
 // once, and claim each in id order.
 func (s *suite) testJobLanesConcurrently(t *testing.T) {
 	a, b, _, ctx := s.pair(t)
-	const (
-		workers = 8
-		jobs    = 120
-	)
+	const jobs = 120
+	want := map[int64]bool{}
 	for i := 0; i < jobs; i++ {
 		j := &baton.Job{Kind: baton.JobSlack}
 		if i%5 != 0 {
@@ -165,22 +164,42 @@ func (s *suite) testJobLanesConcurrently(t *testing.T) {
 			j.ConversationID = int64(i%7 + 1)
 		}
 		enqueue(t, ctx, a, j)
+		want[j.ID] = true
+	}
+	claimConcurrently(t, ctx, []baton.Store{a, b}, 8, want)
+}
+
+// claimConcurrently runs workers claimers over handles (in turn) until no
+// job is left, checking that no two jobs of a conversation or of a lane
+// run at once, that each conversation's and each lane's jobs are claimed
+// in id order, and that every job of want, and no other, is claimed and
+// done exactly once.
+func claimConcurrently(t *testing.T, ctx context.Context, handles []baton.Store, workers int, want map[int64]bool) {
+	t.Helper()
+	type order struct {
+		last    map[string]int64 // conversation or lane → last job claimed
+		running map[string]int64 // conversation or lane → job held
 	}
 	var (
-		mu       sync.Mutex
-		claims   = map[int64]int{}
-		lastLane = map[string]int64{}
-		inLane   = map[string]int64{}
-		lastConv = map[int64]int64{}
-		inConv   = map[int64]int64{}
-		wg       sync.WaitGroup
-		errs     = make(chan error, workers+jobs*4)
+		mu     sync.Mutex
+		claims = map[int64]int{}
+		seen   = order{map[string]int64{}, map[string]int64{}}
+		wg     sync.WaitGroup
+		errs   = make(chan error, workers+len(want)*4)
 	)
-	for w := 0; w < workers; w++ {
-		st := a
-		if w%2 == 1 {
-			st = b
+	// keys are what a job is ordered by.
+	keys := func(j *baton.Job) []string {
+		var k []string
+		if j.ConversationID != 0 {
+			k = append(k, fmt.Sprintf("conversation %d", j.ConversationID))
 		}
+		if j.Lane != "" {
+			k = append(k, "lane "+j.Lane)
+		}
+		return k
+	}
+	for w := 0; w < workers; w++ {
+		st := handles[w%len(handles)]
 		wg.Add(1)
 		go func(owner string) {
 			defer wg.Done()
@@ -191,6 +210,8 @@ func (s *suite) testJobLanesConcurrently(t *testing.T) {
 					return
 				}
 				if j == nil {
+					// Jobs of a busy conversation or lane may be the only
+					// ones left: the worker holding it finishes soon.
 					idle++
 					time.Sleep(time.Millisecond)
 					continue
@@ -198,29 +219,21 @@ func (s *suite) testJobLanesConcurrently(t *testing.T) {
 				idle = 0
 				mu.Lock()
 				claims[j.ID]++
-				if l := j.Lane; l != "" {
-					if other, busy := inLane[l]; busy {
-						errs <- fmt.Errorf("%s claimed job %d while job %d of lane %s runs", owner, j.ID, other, l)
+				for _, k := range keys(j) {
+					if other, busy := seen.running[k]; busy {
+						errs <- fmt.Errorf("%s claimed job %d while job %d of %s runs", owner, j.ID, other, k)
 					}
-					if j.ID < lastLane[l] {
-						errs <- fmt.Errorf("job %d of lane %s claimed after job %d", j.ID, l, lastLane[l])
+					if j.ID < seen.last[k] {
+						errs <- fmt.Errorf("job %d of %s claimed after job %d", j.ID, k, seen.last[k])
 					}
-					inLane[l], lastLane[l] = j.ID, j.ID
-				}
-				if c := j.ConversationID; c != 0 {
-					if other, busy := inConv[c]; busy {
-						errs <- fmt.Errorf("%s claimed job %d while job %d of conversation %d runs", owner, j.ID, other, c)
-					}
-					if j.ID < lastConv[c] {
-						errs <- fmt.Errorf("job %d of conversation %d claimed after job %d", j.ID, c, lastConv[c])
-					}
-					inConv[c], lastConv[c] = j.ID, j.ID
+					seen.running[k], seen.last[k] = j.ID, j.ID
 				}
 				mu.Unlock()
 				time.Sleep(300 * time.Microsecond) // the work
 				mu.Lock()
-				delete(inLane, j.Lane)
-				delete(inConv, j.ConversationID)
+				for _, k := range keys(j) {
+					delete(seen.running, k)
+				}
 				mu.Unlock()
 				if err := st.CompleteJob(ctx, j.ID, owner); err != nil {
 					errs <- fmt.Errorf("%s: complete %d: %w", owner, j.ID, err)
@@ -234,12 +247,20 @@ func (s *suite) testJobLanesConcurrently(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if len(claims) != jobs {
-		t.Fatalf("%d distinct jobs claimed, want %d", len(claims), jobs)
+	if len(claims) != len(want) {
+		t.Fatalf("%d distinct jobs claimed, want %d", len(claims), len(want))
 	}
 	for id, n := range claims {
-		if n != 1 {
-			t.Errorf("job %d claimed %d times", id, n)
+		if !want[id] {
+			t.Errorf("claimed unknown job %d", id)
 		}
+		if n != 1 {
+			t.Errorf("job %d claimed %d times, want exactly once", id, n)
+		}
+	}
+	done, err := handles[0].ListJobs(ctx, baton.JobFilter{Status: baton.JobDone})
+	must(t, err, "ListJobs")
+	if len(done) != len(want) {
+		t.Fatalf("%d jobs done, want %d", len(done), len(want))
 	}
 }
