@@ -141,7 +141,9 @@ func (c *Console) postMessage(ctx context.Context, channel string, opts ...slack
 // 5xx, a timeout, a network error) is tried again after a delay that
 // doubles from outageRetryBase up to OutageRetryMax; the lane holds the
 // channel's later posts meanwhile. Any other failure is the pool's to
-// judge.
+// judge, except that an unexpected one (EINTERNAL) gives up after the
+// attempts of any other job: the lane's many attempts are for outages,
+// and a job that keeps failing otherwise would hold the channel for days.
 func (c *Console) laneVerdict(j *baton.Job, err error) error {
 	if err == nil || j.Lane == "" {
 		return err
@@ -150,7 +152,10 @@ func (c *Console) laneVerdict(j *baton.Job, err error) error {
 	if errors.As(err, &later) {
 		return &baton.RetryLater{After: later.After, Exact: true, Err: later.Err}
 	}
-	if baton.ErrorCode(err) != baton.EUNAVAILABLE {
+	switch code := baton.ErrorCode(err); {
+	case code == baton.EINTERNAL && j.Attempts >= baton.DefaultMaxAttempts:
+		return baton.WrapError(baton.EINVALID, err, fmt.Sprintf("Slack post gave up after %d attempts", j.Attempts))
+	case code != baton.EUNAVAILABLE:
 		return err
 	}
 	ceiling := c.OutageRetryMax
