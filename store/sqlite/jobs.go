@@ -231,8 +231,12 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 			if found {
 				break
 			}
+			st, err := s.readStmts.get(ctx, query)
+			if err != nil {
+				return nil, translate(err, "claim job")
+			}
 			var id, runAt int64
-			switch err := s.read.QueryRowContext(ctx, query, args...).Scan(&id, &runAt); err {
+			switch err := st.QueryRowContext(ctx, args...).Scan(&id, &runAt); err {
 			case nil:
 				found = true
 			case sql.ErrNoRows:
@@ -242,6 +246,18 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 		}
 		if !found {
 			return nil, nil
+		}
+	}
+	// The claim's statements are prepared once on the write pool, before
+	// its one connection is taken by the transaction.
+	prepared := map[string]*sql.Stmt{}
+	if s.tx == nil {
+		for _, query := range queries {
+			st, err := s.writeStmts.get(ctx, query)
+			if err != nil {
+				return nil, translate(err, "claim job")
+			}
+			prepared[query] = st
 		}
 	}
 	var claimed *baton.Job
@@ -260,7 +276,7 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 		var best *cand
 		for _, query := range queries {
 			var c cand
-			switch err := q.QueryRowContext(ctx, query, args...).Scan(&c.id, &c.runAt); err {
+			switch err := claimRow(ctx, q, prepared[query], query, args...).Scan(&c.id, &c.runAt); err {
 			case nil:
 				if best == nil || c.runAt < best.runAt || (c.runAt == best.runAt && c.id < best.id) {
 					best = &c
@@ -282,6 +298,16 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 		return nil, err
 	}
 	return claimed, nil
+}
+
+// claimRow runs a claim query in q with st, its statement prepared on the
+// write pool, when q is a transaction of that pool (which reuses it on its
+// one connection); as text otherwise.
+func claimRow(ctx context.Context, q querier, st *sql.Stmt, query string, args ...any) *sql.Row {
+	if tx, ok := q.(*sql.Tx); ok && st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
 }
 
 // leased runs an update on a job the owner holds, telling ENOTFOUND (no such
