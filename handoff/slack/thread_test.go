@@ -29,7 +29,7 @@ type threadSlack struct {
 type threadPost struct{ Channel, ThreadTS, Text, Blocks string }
 
 func newThreadSlack(t *testing.T) *threadSlack {
-	s := &threadSlack{fakeSlack: &fakeSlack{limited: map[string]int{}, fail: map[string]string{}}}
+	s := &threadSlack{fakeSlack: &fakeSlack{limited: map[string]int{}, fail: map[string]string{}, lost: map[string]int{}, channels: map[string][]fakeMessage{}}}
 	f := s.fakeSlack
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
@@ -109,7 +109,9 @@ func newThreadRig(t *testing.T, sc storeCase) *threadRig {
 	}
 	r.pool = jobs.New(r.st, jobs.Options{Clock: r.clock, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
 	handlers := d.Jobs()
-	handlers[baton.JobSlack] = &Console{API: ts.client(), Desk: d, Store: r.st, Channels: channels}
+	console := &Console{API: ts.client(), Desk: d, Store: r.st, Channels: channels, Clock: r.clock, PostInterval: time.Millisecond}
+	r.tell.Channels, r.tell.Console = channels, console
+	handlers[baton.JobSlack] = console
 	for kind, h := range handlers {
 		if err := r.pool.Register(kind, h); err != nil {
 			t.Fatal(err)
