@@ -317,7 +317,7 @@ func (c *Console) event(ctx context.Context, p payload) error {
 			return err
 		})
 	}
-	text := strings.TrimSpace(ev.Text)
+	text := strings.TrimSpace(plainText(ev.Text))
 	agent, err := c.agentOf(ctx, ev.User)
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
 		if _, err := c.Desk.Note(ctx, id, fmt.Sprintf("From Slack user %s (not linked to an agent): %s", ev.User, text), baton.Actor{Admin: true}); err != nil {

@@ -265,9 +265,11 @@ func TestThreadConversation(t *testing.T) {
 
 			// The owner's reply goes to the outbox for the customer; its
 			// Slack message shows it sent, then delivered.
-			r.say(th, "U0AGENT01", "Refunding the second charge now.")
+			// Slack escapes &, < and > and wraps links: the customer reads
+			// the text as the agent typed it.
+			r.say(th, "U0AGENT01", "Refunding the second charge &amp; the fee now: <https://stride.example/refunds|refunds>")
 			out, deliveries := r.outbound(id)
-			if len(out) != 1 || deliveries != 1 || out[0].AuthorID != "zeynep" || out[0].Author != baton.AuthorAgent || out[0].Text != "Refunding the second charge now." {
+			if len(out) != 1 || deliveries != 1 || out[0].AuthorID != "zeynep" || out[0].Author != baton.AuthorAgent || out[0].Text != "Refunding the second charge & the fee now: refunds (https://stride.example/refunds)" {
 				t.Fatalf("outbox %+v, %d deliver jobs", out, deliveries)
 			}
 			reply := out[0]
@@ -337,11 +339,11 @@ func TestThreadConversation(t *testing.T) {
 			}
 
 			// The owner's note, by its prefix.
-			r.say(th, "U0AGENT01", "Note: refund ref R-42")
+			r.say(th, "U0AGENT01", "Note: refund ref R-42 &lt;internal&gt;")
 			if out, _ := r.outbound(id); len(out) != len(sentSoFar) {
 				t.Fatalf("a note went to the customer: %+v", out)
 			}
-			if n := lastNote(r.transcript(id)); n == nil || n.AuthorID != "zeynep" || n.Text != "refund ref R-42" {
+			if n := lastNote(r.transcript(id)); n == nil || n.AuthorID != "zeynep" || n.Text != "refund ref R-42 <internal>" {
 				t.Fatalf("owner's note %+v", n)
 			}
 			if calls := r.slack.take(); len(calls) != 0 {
