@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -34,24 +35,30 @@ const (
 // as the data that causes them.
 //
 // Ordering: jobs with the same ConversationID never run at the same time and
-// run in enqueue (ID) order. A job that is not yet due and has never run (a
-// timer) does not hold back the jobs behind it; a job waiting for a retry
-// does.
+// run in enqueue (ID) order, and so do jobs with the same non-empty Lane,
+// whatever their conversations: a job waits for the earlier live jobs of
+// its conversation and of its lane. Only earlier jobs hold a job back, so
+// the two rules together cannot deadlock. A job that is not yet due and
+// has never run (a timer) does not hold back the jobs behind it; a job
+// waiting for a retry does.
 type Job struct {
 	ID             int64
 	Kind           string
-	ConversationID int64  // 0 = not tied to a conversation, no ordering; not checked against conversations
-	Key            string // optional idempotency key, unique among all jobs
-	Payload        json.RawMessage
-	Status         JobStatus
-	RunAt          time.Time
-	Attempts       int // incremented by every claim
-	MaxAttempts    int // 0 = the store's default (10)
-	LeaseOwner     string
-	LeaseUntil     *time.Time
-	LastError      string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	ConversationID int64 // 0 = not tied to a conversation, no ordering; not checked against conversations
+	// Lane orders jobs that share something outside the conversation (a
+	// Slack channel's posts): "" = no lane.
+	Lane        string
+	Key         string // optional idempotency key, unique among all jobs
+	Payload     json.RawMessage
+	Status      JobStatus
+	RunAt       time.Time
+	Attempts    int // incremented by every claim
+	MaxAttempts int // 0 = the store's default (10)
+	LeaseOwner  string
+	LeaseUntil  *time.Time
+	LastError   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // TurnPayload is the payload of a turn job: the message that caused it.
@@ -76,10 +83,26 @@ func TurnJob(conversationID, messageID int64, runAt time.Time) *Job {
 // DefaultMaxAttempts is used when a job does not say.
 const DefaultMaxAttempts = 10
 
+// MaxLane is the longest job lane the stores keep.
+const MaxLane = 255
+
+// ValidateLane checks a job's lane for the stores, with code EINVALID:
+// what names the job for the message.
+func ValidateLane(what, lane string) error {
+	switch {
+	case len(lane) > MaxLane:
+		return Errorf(EINVALID, "%s: lane is %d bytes long, more than %d", what, len(lane), MaxLane)
+	case strings.TrimSpace(lane) != lane:
+		return Errorf(EINVALID, "%s: lane %q has leading or trailing spaces", what, lane)
+	}
+	return nil
+}
+
 // JobFilter selects jobs for listing.
 type JobFilter struct {
 	Kind           string
 	ConversationID int64
+	Lane           string
 	Status         JobStatus
 	Limit          int
 }
@@ -100,8 +123,8 @@ type JobStore interface {
 	ClaimJob(ctx context.Context, owner string, kinds []string, lease time.Duration) (*Job, error)
 	// ScheduleJob arms the timer j.Key (required, EINVALID without):
 	// afterwards exactly one job that has not started holds the key, due
-	// at j.RunAt (zero = now) with j's kind, conversation, payload and max
-	// attempts. A pending job with the key (not yet run, or waiting for a
+	// at j.RunAt (zero = now) with j's kind, conversation, lane, payload
+	// and max attempts. A pending job with the key (not yet run, or waiting for a
 	// retry) is replaced in place: same ID, the new values, Attempts and
 	// LastError reset; replaced is true. A running job with the key is not
 	// interrupted, and a done or dead one stays as history: either gives
@@ -165,6 +188,10 @@ func (f JobHandlerFunc) HandleJob(ctx context.Context, j *Job) error { return f(
 // RetryLater is a retryable failure with a minimum delay.
 type RetryLater struct {
 	After time.Duration
+	// Exact asks for the next attempt at After, without the runner's own
+	// backoff: the handler paces its retries itself (a Slack channel's
+	// posts, which must catch up soon after an outage ends).
+	Exact bool
 	Err   error
 }
 

@@ -70,6 +70,9 @@ type Options struct {
 	// Services run beside the job pool: Start starts them after it, in
 	// order, and Shutdown stops them before it, in reverse order.
 	Services []Service
+	// Slack tunes the Slack console's pacing and catch-up [their
+	// defaults]; tests shorten them.
+	Slack SlackOptions
 }
 
 // App is the assembled pipeline. New builds it without starting anything;
@@ -157,7 +160,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		return nil, err
 	}
 	parts, err := wire(cfg, wiring{brains: brains, store: st, log: log, clock: opt.Clock, client: opt.HTTPClient, redact: opt.Redactor,
-		foreign: wm.foreign, inDoubt: jm.deliveryInDoubt, surveys: surveys, observer: hm})
+		foreign: wm.foreign, inDoubt: jm.deliveryInDoubt, surveys: surveys, observer: hm, slack: opt.Slack, wake: pool.Notify})
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,39 @@
 package app
 
 import (
+	"time"
+
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/handoff"
 	slackconsole "github.com/batonhq/baton/handoff/slack"
 	"github.com/slack-go/slack"
-	"time"
 )
+
+// SlackOptions tune the Slack console; zero values take the console's
+// defaults.
+type SlackOptions struct {
+	// PostInterval is the least time between two posts in a channel
+	// [slackconsole.DefaultPostInterval].
+	PostInterval time.Duration
+	// OutageRetryMax caps the delay between tries of a channel's next
+	// post while Slack is unreachable [slackconsole.DefaultOutageRetryMax].
+	OutageRetryMax time.Duration
+	// CatchUpEvery is how often the catch-up looks for escalations without
+	// a card [slackconsole.DefaultCatchUpEvery].
+	CatchUpEvery time.Duration
+}
+
+// slackChannels is each queue's Slack channel, by queue id.
+func slackChannels(cfg *config.Config) map[string]string {
+	channels := map[string]string{}
+	for _, q := range cfg.DomainQueues() {
+		if q.SlackChannel != "" {
+			channels[q.ID] = q.SlackChannel
+		}
+	}
+	return channels
+}
 
 // slackNotifier is the desk's and the bots' Notifier when the Slack
 // console is configured (a bot token): every change to an escalation
@@ -17,7 +43,7 @@ func slackNotifier(cfg *config.Config, w wiring) baton.Notifier {
 	if cfg.Slack.BotToken == "" {
 		return nil
 	}
-	return &slackconsole.Notifier{Store: w.store, Clock: w.clock}
+	return &slackconsole.Notifier{Store: w.store, Clock: w.clock, Channels: slackChannels(cfg)}
 }
 
 // wireSlack plugs the Slack console in: the job that posts and updates
@@ -35,13 +61,10 @@ func wireSlack(cfg *config.Config, w wiring, desk *handoff.Desk, comp *component
 	if w.client != nil {
 		opts = append(opts, slack.OptionHTTPClient(w.client))
 	}
-	channels := map[string]string{}
+	channels := slackChannels(cfg)
 	queues := map[string]baton.Queue{}
 	zones := map[string]*time.Location{}
 	for _, q := range cfg.DomainQueues() {
-		if q.SlackChannel != "" {
-			channels[q.ID] = q.SlackChannel
-		}
 		queues[q.ID] = q
 	}
 	// "Tomorrow 09:00" in a snooze is the queue's morning, when it has hours.
@@ -50,7 +73,18 @@ func wireSlack(cfg *config.Config, w wiring, desk *handoff.Desk, comp *component
 			zones[q.ID] = loc
 		}
 	}
-	comp.jobs[baton.JobSlack] = &slackconsole.Console{API: slack.New(s.BotToken, opts...), Desk: desk, Store: w.store, Channels: channels, Logger: w.log}
+	console := &slackconsole.Console{API: slack.New(s.BotToken, opts...), Desk: desk, Store: w.store, Channels: channels, Logger: w.log,
+		Clock: w.clock, PostInterval: w.slack.PostInterval, OutageRetryMax: w.slack.OutageRetryMax}
+	comp.jobs[baton.JobSlack] = console
+	// The notifier learns from the console which conversations have a card
+	// (their jobs update it, out of the channel's lane), and the catch-up
+	// gives a card to every open escalation that lacks one, Slack or the
+	// store having failed when it was escalated.
+	if n, ok := w.notify.(*slackconsole.Notifier); ok {
+		n.Console = console
+		comp.services = append(comp.services, &slackconsole.CatchUp{Store: w.store, Notifier: n, Console: console, Every: w.slack.CatchUpEvery,
+			Logger: w.log, Wake: w.wake})
+	}
 	// Slack stamps its requests with real time, and SecretsVerifier checks
 	// them against the wall clock: so does the intake, whatever clock the
 	// rest of the app runs on.

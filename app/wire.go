@@ -55,6 +55,10 @@ type wiring struct {
 	// notify tells the agent console (Slack) what happened; nil when it
 	// is not configured.
 	notify baton.Notifier
+	// slack tunes the Slack console; wake tells the job pool that work
+	// was enqueued outside a job.
+	slack SlackOptions
+	wake  func()
 }
 
 // wire builds the channel adapters, the agent console, the bots and their

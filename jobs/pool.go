@@ -542,6 +542,9 @@ func (p *Pool) verdict(j *baton.Job, err error) (retry bool, delay time.Duration
 	if j.Attempts >= maxAttempts {
 		return false, 0
 	}
+	if isLater && later.Exact {
+		return true, max(later.After, 0)
+	}
 	delay = Backoff(j.Attempts, p.opts.BaseBackoff, p.opts.MaxBackoff, p.opts.Jitter())
 	if isLater && later.After > delay {
 		delay = later.After

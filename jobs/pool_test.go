@@ -808,3 +808,41 @@ func TestFailedJobErrorsGoThroughTheRedactor(t *testing.T) {
 		})
 	}
 }
+
+// TestExactRetryLaterSkipsTheBackoff: a RetryLater marked Exact runs again
+// at After, however long the pool's own backoff would have been; without
+// Exact the longer of the two wins.
+func TestExactRetryLaterSkipsTheBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		exact bool
+		want  time.Duration
+	}{
+		{"exact", true, time.Second},
+		{"not exact", false, time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+			st := openStore(t, clock)
+			// The backoff of the first retry is a full hour (jitter 1).
+			p := jobs.New(st, jobs.Options{Clock: clock, BaseBackoff: time.Hour, MaxBackoff: time.Hour, Jitter: func() float64 { return 1 }})
+			err := p.Register("post", baton.JobHandlerFunc(func(ctx context.Context, j *baton.Job) error {
+				return &baton.RetryLater{After: time.Second, Exact: tc.exact, Err: baton.Errorf(baton.EUNAVAILABLE, "Slack answered 503")}
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := enqueue(t, st, &baton.Job{Kind: "post"})
+			if _, err := p.RunDue(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			j, err := st.GetJob(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.Status != baton.JobPending || !j.RunAt.Equal(clock.Now().Add(tc.want)) {
+				t.Fatalf("job %s at %v, want pending at now+%v", j.Status, j.RunAt.Sub(clock.Now()), tc.want)
+			}
+		})
+	}
+}

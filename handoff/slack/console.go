@@ -40,9 +40,19 @@ var buttonActions = map[string]bool{ActionClaim: true, ActionResolve: true, Acti
 // notification that changes a card into a JobSlack job, in the
 // conversation's order, so that the desk never waits on Slack and a card
 // is posted or updated even when Slack was down when it happened.
+//
+// The jobs that post in a queue's channel (a card not posted there yet, a
+// customer's message in the thread) go in the channel's job lane: one at
+// a time, in the order they were made, whatever their conversations.
 type Notifier struct {
 	Store baton.Store
 	Clock baton.Clock // [baton.SystemClock]
+	// Channels is the Slack channel of each queue, by queue id, as the
+	// Console has them; without it no job is put in a lane.
+	Channels map[string]string
+	// Console, when set, tells which conversations have a card already
+	// (their card jobs update it, out of the lane).
+	Console *Console
 }
 
 // Notify enqueues the card's update, then what the notification means
@@ -72,7 +82,11 @@ func (n *Notifier) notifyCard(ctx context.Context, note baton.Notification) erro
 	if n.Clock != nil {
 		now = n.Clock.Now()
 	}
-	_, err = n.Store.Enqueue(ctx, &baton.Job{Kind: baton.JobSlack, ConversationID: note.ConversationID, Payload: body, RunAt: now})
+	j := &baton.Job{Kind: baton.JobSlack, ConversationID: note.ConversationID, Payload: body, RunAt: now}
+	if err := n.cardLane(ctx, j, note.QueueID); err != nil {
+		return err
+	}
+	_, err = n.Store.Enqueue(ctx, j)
 	return err
 }
 
@@ -93,7 +107,17 @@ type Console struct {
 	// TeamID is the workspace; "" asks Slack (auth.test) once.
 	TeamID      string
 	CallTimeout time.Duration // [DefaultCallTimeout]
-	Logger      *slog.Logger
+	// PostInterval is the least time between two posts in a channel
+	// [DefaultPostInterval]; a 429 holds the channel for its Retry-After.
+	PostInterval time.Duration
+	// OutageRetryMax caps the delay between tries of a channel's next post
+	// while Slack is unreachable [DefaultOutageRetryMax].
+	OutageRetryMax time.Duration
+	Clock          baton.Clock // [baton.SystemClock]
+	Logger         *slog.Logger
+
+	paceMu sync.Mutex
+	next   map[string]time.Time // channel id → earliest time of its next post
 
 	mu   sync.Mutex
 	team string // TeamID, or what auth.test said
@@ -130,6 +154,27 @@ func (c *Console) sameChannel(id, configured string) bool {
 	defer c.mu.Unlock()
 	known, ok := c.ids[configured]
 	return !ok || known == id
+}
+
+// channelID is the id of a configured channel: itself, or the id Slack
+// answered a post there with; "" while unknown.
+func (c *Console) channelID(configured string) string {
+	if isChannelID(configured) {
+		return configured
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ids[configured]
+}
+
+// knownTeam is the workspace when known without asking Slack.
+func (c *Console) knownTeam() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.team != "" {
+		return c.team
+	}
+	return c.TeamID
 }
 
 func (c *Console) learn(configured, id string) {
@@ -216,13 +261,17 @@ func (c *Console) workspace(ctx context.Context) (string, error) {
 
 // HandleJob runs one JobSlack job.
 func (c *Console) HandleJob(ctx context.Context, j *baton.Job) error {
+	return c.laneVerdict(j, c.handle(ctx, j))
+}
+
+func (c *Console) handle(ctx context.Context, j *baton.Job) error {
 	var p payload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return baton.WrapError(baton.EINVALID, err, "Slack job payload")
 	}
 	switch p.Op {
 	case opNotify:
-		return c.syncCard(ctx, j.ConversationID, notice(p))
+		return c.syncCard(ctx, j.ConversationID, notice(p), j.Attempts > 1)
 	case opInteraction:
 		return c.interact(ctx, p)
 	}
@@ -268,8 +317,10 @@ func notice(p payload) string {
 }
 
 // syncCard brings the conversation's card up to date: posted in its
-// queue's channel when it has none there, updated otherwise.
-func (c *Console) syncCard(ctx context.Context, id int64, notice string) error {
+// queue's channel when it has none there, updated otherwise. On a retry
+// (an earlier try may have posted the card and not lived to save it) the
+// card is first looked for in the channel by its marker.
+func (c *Console) syncCard(ctx context.Context, id int64, notice string, retry bool) error {
 	if id <= 0 {
 		return baton.Errorf(baton.EINVALID, "Slack card: job has no conversation")
 	}
@@ -311,12 +362,22 @@ func (c *Console) syncCard(ctx context.Context, id int64, notice string) error {
 			c.log().LogAttrs(ctx, slog.LevelWarn, "could not mark the old Slack card as moved", slog.Int64("conversation", id), slog.String("error", baton.ErrorMessage(err)))
 		}
 	}
-	var postedChannel, ts string
-	if err := c.call(ctx, "Slack chat.postMessage", func(ctx context.Context) error {
-		var err error
-		postedChannel, ts, err = c.API.PostMessageContext(ctx, channel, opts...)
-		return err
-	}); err != nil {
+	if retry {
+		// A channel configured by name is known by id only after a post
+		// there in this process: before, there is no looking.
+		if chID := c.channelID(channel); chID != "" {
+			ts, err := c.postedCard(ctx, chID, id)
+			if err != nil {
+				return err
+			}
+			if ts != "" {
+				c.log().LogAttrs(ctx, slog.LevelInfo, "Slack card found posted by an earlier try, not posted again", slog.Int64("conversation", id))
+				return c.Store.SaveSlackThread(ctx, &baton.SlackThread{TeamID: team, ConversationID: id, ChannelID: chID, MessageTS: ts})
+			}
+		}
+	}
+	postedChannel, ts, err := c.postMessage(ctx, channel, append(opts, marker(markerCard, "conversation_id", id))...)
+	if err != nil {
 		return err
 	}
 	c.learn(channel, postedChannel)

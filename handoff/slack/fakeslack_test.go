@@ -22,7 +22,16 @@ type apiCall struct {
 	User    string // chat.postEphemeral's recipient
 	Trigger string // views.open's trigger_id
 	View    string // views.open's view JSON as sent
+	Thread  string // chat.postMessage's thread_ts
+	Meta    string // chat.postMessage's metadata JSON as sent
 	Status  int    // what the fake answered
+}
+
+// fakeMessage is a message the fake keeps in a channel, for
+// conversations.history and conversations.replies.
+type fakeMessage struct {
+	TS, Thread, Text string
+	Meta             map[string]any
 }
 
 // fakeSlack plays the Slack Web API on loopback and records every call.
@@ -36,10 +45,14 @@ type fakeSlack struct {
 	seq     int
 	limited map[string]int    // method -> how many next calls answer 429
 	fail    map[string]string // method -> the error every call answers
+	// lost: method -> how many next calls are carried out and then
+	// answered 500, as when Slack's answer is lost on the way back.
+	lost     map[string]int
+	channels map[string][]fakeMessage // channel -> its messages, oldest first
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{limited: map[string]int{}, fail: map[string]string{}}
+	f := &fakeSlack{limited: map[string]int{}, fail: map[string]string{}, lost: map[string]int{}, channels: map[string][]fakeMessage{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -67,7 +80,8 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	method := strings.TrimPrefix(r.URL.Path, "/")
 	c := apiCall{Method: method, Channel: r.PostForm.Get("channel"), TS: r.PostForm.Get("ts"), Text: r.PostForm.Get("text"), Blocks: r.PostForm.Get("blocks"),
-		User: r.PostForm.Get("user"), Trigger: js.TriggerID, View: string(js.View), Status: http.StatusOK}
+		User: r.PostForm.Get("user"), Trigger: js.TriggerID, View: string(js.View), Thread: r.PostForm.Get("thread_ts"), Meta: r.PostForm.Get("metadata"),
+		Status: http.StatusOK}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	answer := func(v map[string]any) {
@@ -97,7 +111,55 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "chat.postMessage":
 		f.seq++
 		ts := fmt.Sprintf("1700000000.%06d", f.seq)
+		m := fakeMessage{TS: ts, Thread: c.Thread, Text: c.Text}
+		if c.Meta != "" {
+			var meta struct {
+				EventType    string         `json:"event_type"`
+				EventPayload map[string]any `json:"event_payload"`
+			}
+			if err := json.Unmarshal([]byte(c.Meta), &meta); err != nil {
+				c.Status = http.StatusBadRequest
+				f.calls = append(f.calls, c)
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			m.Meta = map[string]any{"event_type": meta.EventType, "event_payload": meta.EventPayload}
+		}
+		f.channels[c.Channel] = append(f.channels[c.Channel], m)
+		if f.lost[method] > 0 {
+			f.lost[method]--
+			c.Status = http.StatusInternalServerError
+			f.calls = append(f.calls, c)
+			http.Error(w, "lost", http.StatusInternalServerError)
+			return
+		}
 		answer(map[string]any{"ok": true, "channel": c.Channel, "ts": ts, "message": map[string]any{"ts": ts, "text": c.Text}})
+	case "conversations.history", "conversations.replies":
+		// Newest first for history, the thread oldest first for replies,
+		// as Slack answers; metadata only when asked for.
+		var out []map[string]any
+		all := r.PostForm.Get("include_all_metadata") == "1"
+		msgs := f.channels[c.Channel]
+		for i := range msgs {
+			m := msgs[i]
+			if method == "conversations.history" {
+				m = msgs[len(msgs)-1-i]
+				if m.Thread != "" {
+					continue
+				}
+			} else if m.TS != c.TS && m.Thread != c.TS {
+				continue
+			}
+			v := map[string]any{"type": "message", "ts": m.TS, "text": m.Text}
+			if m.Thread != "" {
+				v["thread_ts"] = m.Thread
+			}
+			if all && m.Meta != nil {
+				v["metadata"] = m.Meta
+			}
+			out = append(out, v)
+		}
+		answer(map[string]any{"ok": true, "messages": out, "has_more": false})
 	case "chat.postEphemeral":
 		answer(map[string]any{"ok": true, "message_ts": "1700000099.000001"})
 	case "views.open":
@@ -124,6 +186,13 @@ func (f *fakeSlack) limit(method string, n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.limited[method] = n
+}
+
+// lose makes the next n calls of method happen and answer 500.
+func (f *fakeSlack) lose(method string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lost[method] = n
 }
 
 func (f *fakeSlack) failWith(method, e string) {

@@ -76,6 +76,9 @@ func (n *Notifier) notifyThread(ctx context.Context, note baton.Notification) er
 				return err
 			}
 			j.Key = "slack:post:" + strconv.FormatInt(m.ID, 10)
+			if err := n.threadLane(ctx, j, conv.QueueID); err != nil {
+				return err
+			}
 			jobs = append(jobs, j)
 		}
 	}
@@ -120,7 +123,7 @@ func (c *Console) handleThread(ctx context.Context, j *baton.Job) (bool, error) 
 	}
 	switch p.Op {
 	case opPost:
-		return true, c.postCustomer(ctx, j.ConversationID, p.MessageID)
+		return true, c.postCustomer(ctx, j.ConversationID, p.MessageID, j.Attempts > 1)
 	case opDM:
 		return true, c.dm(ctx, j.ConversationID, p)
 	case opStatus:
@@ -158,15 +161,16 @@ func threadText(who string, m *baton.Message) string {
 }
 
 // thread is the conversation's card and thread, the card posted first
-// when it has none yet; nil when its queue has no channel.
-func (c *Console) thread(ctx context.Context, id int64) (*baton.SlackThread, error) {
+// when it has none yet; nil when its queue has no channel. retry says
+// that an earlier try may have posted the card.
+func (c *Console) thread(ctx context.Context, id int64, retry bool) (*baton.SlackThread, error) {
 	team, err := c.workspace(ctx)
 	if err != nil {
 		return nil, err
 	}
 	th, err := c.Store.GetSlackThread(ctx, team, id)
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		if err := c.syncCard(ctx, id, ""); err != nil {
+		if err := c.syncCard(ctx, id, "", retry); err != nil {
 			return nil, err
 		}
 		th, err = c.Store.GetSlackThread(ctx, team, id)
@@ -178,7 +182,9 @@ func (c *Console) thread(ctx context.Context, id int64) (*baton.SlackThread, err
 }
 
 // postCustomer posts a customer's message in its conversation's thread.
-func (c *Console) postCustomer(ctx context.Context, id, messageID int64) error {
+// On a retry it first looks in the thread for the message's marker: an
+// earlier try may have posted it and lost Slack's answer.
+func (c *Console) postCustomer(ctx context.Context, id, messageID int64, retry bool) error {
 	m, err := c.Store.GetMessage(ctx, messageID)
 	if err != nil {
 		return err
@@ -186,9 +192,15 @@ func (c *Console) postCustomer(ctx context.Context, id, messageID int64) error {
 	if m.ConversationID != id {
 		return baton.Errorf(baton.EINVALID, "Slack thread post: message %d is not in conversation %d", messageID, id)
 	}
-	th, err := c.thread(ctx, id)
+	th, err := c.thread(ctx, id, retry)
 	if err != nil || th == nil {
 		return err
+	}
+	if retry {
+		posted, err := c.postedMessage(ctx, th.ChannelID, th.Root(), messageID)
+		if err != nil || posted {
+			return err
+		}
 	}
 	who := "Customer"
 	if conv, err := c.Store.GetConversation(ctx, id); err == nil {
@@ -196,10 +208,9 @@ func (c *Console) postCustomer(ctx context.Context, id, messageID int64) error {
 			who = cust.Name
 		}
 	}
-	return c.call(ctx, "Slack chat.postMessage", func(ctx context.Context) error {
-		_, _, err := c.API.PostMessageContext(ctx, th.ChannelID, slack.MsgOptionText(threadText(who, m), false), slack.MsgOptionTS(th.Root()))
-		return err
-	})
+	_, _, err = c.postMessage(ctx, th.ChannelID, slack.MsgOptionText(threadText(who, m), false), slack.MsgOptionTS(th.Root()),
+		marker(markerMessage, "message_id", messageID))
+	return err
 }
 
 // dm tells an agent with a Slack account, in a direct message, that a
@@ -306,7 +317,7 @@ func (c *Console) event(ctx context.Context, p payload) error {
 			return err
 		})
 	}
-	text := strings.TrimSpace(ev.Text)
+	text := strings.TrimSpace(plainText(ev.Text))
 	agent, err := c.agentOf(ctx, ev.User)
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
 		if _, err := c.Desk.Note(ctx, id, fmt.Sprintf("From Slack user %s (not linked to an agent): %s", ev.User, text), baton.Actor{Admin: true}); err != nil {

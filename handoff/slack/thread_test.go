@@ -29,7 +29,7 @@ type threadSlack struct {
 type threadPost struct{ Channel, ThreadTS, Text, Blocks string }
 
 func newThreadSlack(t *testing.T) *threadSlack {
-	s := &threadSlack{fakeSlack: &fakeSlack{limited: map[string]int{}, fail: map[string]string{}}}
+	s := &threadSlack{fakeSlack: &fakeSlack{limited: map[string]int{}, fail: map[string]string{}, lost: map[string]int{}, channels: map[string][]fakeMessage{}}}
 	f := s.fakeSlack
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
@@ -109,7 +109,9 @@ func newThreadRig(t *testing.T, sc storeCase) *threadRig {
 	}
 	r.pool = jobs.New(r.st, jobs.Options{Clock: r.clock, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
 	handlers := d.Jobs()
-	handlers[baton.JobSlack] = &Console{API: ts.client(), Desk: d, Store: r.st, Channels: channels}
+	console := &Console{API: ts.client(), Desk: d, Store: r.st, Channels: channels, Clock: r.clock, PostInterval: time.Millisecond}
+	r.tell.Channels, r.tell.Console = channels, console
+	handlers[baton.JobSlack] = console
 	for kind, h := range handlers {
 		if err := r.pool.Register(kind, h); err != nil {
 			t.Fatal(err)
@@ -263,9 +265,11 @@ func TestThreadConversation(t *testing.T) {
 
 			// The owner's reply goes to the outbox for the customer; its
 			// Slack message shows it sent, then delivered.
-			r.say(th, "U0AGENT01", "Refunding the second charge now.")
+			// Slack escapes &, < and > and wraps links: the customer reads
+			// the text as the agent typed it.
+			r.say(th, "U0AGENT01", "Refunding the second charge &amp; the fee now: <https://stride.example/refunds|refunds>")
 			out, deliveries := r.outbound(id)
-			if len(out) != 1 || deliveries != 1 || out[0].AuthorID != "zeynep" || out[0].Author != baton.AuthorAgent || out[0].Text != "Refunding the second charge now." {
+			if len(out) != 1 || deliveries != 1 || out[0].AuthorID != "zeynep" || out[0].Author != baton.AuthorAgent || out[0].Text != "Refunding the second charge & the fee now: refunds (https://stride.example/refunds)" {
 				t.Fatalf("outbox %+v, %d deliver jobs", out, deliveries)
 			}
 			reply := out[0]
@@ -335,11 +339,11 @@ func TestThreadConversation(t *testing.T) {
 			}
 
 			// The owner's note, by its prefix.
-			r.say(th, "U0AGENT01", "Note: refund ref R-42")
+			r.say(th, "U0AGENT01", "Note: refund ref R-42 &lt;internal&gt;")
 			if out, _ := r.outbound(id); len(out) != len(sentSoFar) {
 				t.Fatalf("a note went to the customer: %+v", out)
 			}
-			if n := lastNote(r.transcript(id)); n == nil || n.AuthorID != "zeynep" || n.Text != "refund ref R-42" {
+			if n := lastNote(r.transcript(id)); n == nil || n.AuthorID != "zeynep" || n.Text != "refund ref R-42 <internal>" {
 				t.Fatalf("owner's note %+v", n)
 			}
 			if calls := r.slack.take(); len(calls) != 0 {

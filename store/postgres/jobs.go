@@ -12,13 +12,13 @@ import (
 	"github.com/batonhq/baton"
 )
 
-const jobCols = `id, kind, conversation_id, coalesce(key, ''), payload, status, run_at, attempts, max_attempts,
+const jobCols = `id, kind, conversation_id, lane, coalesce(key, ''), payload, status, run_at, attempts, max_attempts,
 	lease_owner, lease_until, last_error, created_at, updated_at`
 
 func scanJob(row pgx.Row) (*baton.Job, error) {
 	j := &baton.Job{}
 	var payload []byte
-	err := row.Scan(&j.ID, &j.Kind, &j.ConversationID, &j.Key, &payload, &j.Status, &j.RunAt, &j.Attempts, &j.MaxAttempts,
+	err := row.Scan(&j.ID, &j.Kind, &j.ConversationID, &j.Lane, &j.Key, &payload, &j.Status, &j.RunAt, &j.Attempts, &j.MaxAttempts,
 		&j.LeaseOwner, &j.LeaseUntil, &j.LastError, &j.CreatedAt, &j.UpdatedAt)
 	if err != nil {
 		return nil, err
@@ -45,6 +45,9 @@ func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
 	case len(j.Payload) > 0 && !json.Valid(j.Payload):
 		return false, baton.Errorf(baton.EINVALID, "job %s: payload is not valid JSON", j.Kind)
 	}
+	if err := baton.ValidateLane("job "+j.Kind, j.Lane); err != nil {
+		return false, err
+	}
 	now := s.now()
 	runAt := j.RunAt
 	if runAt.IsZero() {
@@ -56,11 +59,11 @@ func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
 		maxAttempts = baton.DefaultMaxAttempts
 	}
 	err := s.q().QueryRow(ctx, `
-		INSERT INTO jobs (kind, conversation_id, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
-		VALUES ($1, $2, $3, $4::json, 'pending', $5, 0, $6, $7, $7)
+		INSERT INTO jobs (kind, conversation_id, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at, lane)
+		VALUES ($1, $2, $3, $4::json, 'pending', $5, 0, $6, $7, $7, $8)
 		ON CONFLICT (key) DO NOTHING
 		RETURNING id`,
-		j.Kind, j.ConversationID, nullString(j.Key), rawJSON(j.Payload), runAt, maxAttempts, now).Scan(&j.ID)
+		j.Kind, j.ConversationID, nullString(j.Key), rawJSON(j.Payload), runAt, maxAttempts, now, j.Lane).Scan(&j.ID)
 	if err == nil {
 		j.Status, j.RunAt, j.MaxAttempts, j.Attempts = baton.JobPending, runAt, maxAttempts, 0
 		j.LeaseOwner, j.LeaseUntil, j.LastError = "", nil, ""
@@ -79,8 +82,8 @@ func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
 }
 
 // runnableSQL is the claiming rule for job j at $1 (now), as in
-// baton_next_job (see the migration); the claim re-checks it by id under
-// the conversation lock.
+// baton_next_job (see the migration 0011); the claim re-checks it by id
+// under the conversation's and the lane's locks.
 const runnableSQL = `
 	j.status IN ('pending', 'running')
 	AND ((j.status = 'pending' AND j.run_at <= $1) OR (j.status = 'running' AND j.lease_until <= $1))
@@ -90,7 +93,54 @@ const runnableSQL = `
 				AND k.status = 'running' AND k.lease_until > $1)
 		AND NOT EXISTS (SELECT 1 FROM jobs k
 			WHERE k.conversation_id = j.conversation_id AND k.conversation_id <> 0 AND k.id < j.id
+				AND k.status IN ('pending', 'running') AND (k.attempts > 0 OR k.run_at <= $1))))
+	AND (j.lane = '' OR (
+		NOT EXISTS (SELECT 1 FROM jobs k
+			WHERE k.lane = j.lane AND k.lane <> ''
+				AND k.status = 'running' AND k.lease_until > $1)
+		AND NOT EXISTS (SELECT 1 FROM jobs k
+			WHERE k.lane = j.lane AND k.lane <> '' AND k.id < j.id
 				AND k.status IN ('pending', 'running') AND (k.attempts > 0 OR k.run_at <= $1))))`
+
+// lockSQL try-locks a job's conversation ($1, 0 = none) and lane ($2, "" =
+// none) for the rest of the transaction, and says which it got. Each
+// lock is tried only when needed; a claimer that misses one skips that
+// conversation or lane rather than wait.
+const lockSQL = `SELECT
+	CASE WHEN $1::bigint = 0 THEN true ELSE pg_try_advisory_xact_lock($3::int, hashint8($1::bigint)) END,
+	CASE WHEN $2::text = '' THEN true ELSE pg_try_advisory_xact_lock($4::int, hashtext($2::text)) END`
+
+// skipList is what one claim passes over: conversations and lanes another
+// claimer holds, and jobs another claimer got first.
+type skipList struct {
+	convs []int64
+	lanes []string
+	jobs  []int64
+}
+
+func newSkipList() *skipList { return &skipList{convs: []int64{}, lanes: []string{}, jobs: []int64{}} }
+
+// missed records the locks a claimer did not get.
+func (sk *skipList) missed(conv int64, lane string, gotConv, gotLane bool) {
+	if !gotConv {
+		sk.convs = append(sk.convs, conv)
+	}
+	if !gotLane {
+		sk.lanes = append(sk.lanes, lane)
+	}
+}
+
+// lost records a job whose re-check failed: its conversation or lane
+// moved on under another claimer.
+func (sk *skipList) lost(id, conv int64, lane string) {
+	if conv != 0 {
+		sk.convs = append(sk.convs, conv)
+	}
+	if lane != "" {
+		sk.lanes = append(sk.lanes, lane)
+	}
+	sk.jobs = append(sk.jobs, id)
+}
 
 // maxClaimTries bounds how many conversations one claim skips because
 // another claimer holds them.
@@ -121,15 +171,18 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 	return s.claimInTx(ctx, s.tx, owner, kinds, lease)
 }
 
-// claimInTx claims inside the caller's transaction; the conversation lock
-// is then held until that transaction ends.
+// claimInTx claims inside the caller's transaction; the conversation's and
+// the lane's locks are then held until that transaction ends.
 func (s *Store) claimInTx(ctx context.Context, q querier, owner string, kinds []string, lease time.Duration) (*baton.Job, error) {
 	now := s.now()
-	skipConvs, skipJobs := []int64{}, []int64{}
+	skip := newSkipList()
 	for try := 0; try < maxClaimTries; try++ {
-		var id, conv int64
-		err := q.QueryRow(ctx, `SELECT job_id, job_conversation_id FROM baton_next_job($1, $2, $3, $4)`,
-			now, kinds, skipConvs, skipJobs).Scan(&id, &conv)
+		var (
+			id, conv int64
+			lane     string
+		)
+		err := q.QueryRow(ctx, `SELECT job_id, job_conversation_id, job_lane FROM baton_next_job($1, $2, $3, $4, $5)`,
+			now, kinds, skip.convs, skip.jobs, skip.lanes).Scan(&id, &conv, &lane)
 		if err == pgx.ErrNoRows {
 			return nil, nil
 		}
@@ -137,18 +190,18 @@ func (s *Store) claimInTx(ctx context.Context, q querier, owner string, kinds []
 			return nil, wrapErr(err, "claim job")
 		}
 		at := now
-		if conv != 0 {
-			var locked bool
-			if err := q.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, hashint8($2))`, lockAreaConv, conv).Scan(&locked); err != nil {
-				return nil, wrapErr(err, "claim job: lock conversation")
+		if conv != 0 || lane != "" {
+			var gotConv, gotLane bool
+			if err := q.QueryRow(ctx, lockSQL, conv, lane, lockAreaConv, lockAreaLane).Scan(&gotConv, &gotLane); err != nil {
+				return nil, wrapErr(err, "claim job: lock conversation and lane")
 			}
-			if !locked {
-				skipConvs = append(skipConvs, conv)
+			if !gotConv || !gotLane {
+				skip.missed(conv, lane, gotConv, gotLane)
 				continue
 			}
-			// Read the clock again under the lock: every earlier claim of
-			// this conversation has committed with an earlier time, so the
-			// re-check and the new lease start after them.
+			// Read the clock again under the locks: every earlier claim of
+			// this conversation and lane has committed with an earlier
+			// time, so the re-check and the new lease start after them.
 			if later := s.now(); later.After(now) {
 				at = later
 			}
@@ -158,11 +211,8 @@ func (s *Store) claimInTx(ctx context.Context, q querier, owner string, kinds []
 			WHERE j.id = $4 AND `+runnableSQL+`
 			RETURNING `+jobColsPrefixed, at, owner, at.Add(lease).Truncate(time.Microsecond), id))
 		if err == pgx.ErrNoRows {
-			// Another claimer got a job of this conversation first.
-			if conv != 0 {
-				skipConvs = append(skipConvs, conv)
-			}
-			skipJobs = append(skipJobs, id)
+			// Another claimer got a job of this conversation or lane first.
+			skip.lost(id, conv, lane)
 			continue
 		}
 		if err != nil {
@@ -174,28 +224,29 @@ func (s *Store) claimInTx(ctx context.Context, q querier, owner string, kinds []
 }
 
 // claimFastSQL finds the next runnable job and, when it belongs to no
-// conversation, claims it in the same autocommit statement. A job of a
-// conversation is only reported: claiming it needs the conversation lock.
+// conversation and no lane, claims it in the same autocommit statement. A
+// job of a conversation or a lane is only reported: claiming it needs
+// their locks.
 const claimFastSQL = `
 	WITH cand AS (
-		SELECT job_id AS id, job_conversation_id AS conversation_id FROM baton_next_job($1, $2, $3, '{}')
+		SELECT job_id AS id, job_conversation_id AS conversation_id, job_lane AS lane FROM baton_next_job($1, $2, $3, '{}', $6)
 	), claimed AS (
 		UPDATE jobs j SET status = 'running', lease_owner = $4, lease_until = $5, attempts = j.attempts + 1, updated_at = $1
-		FROM cand WHERE j.id = cand.id AND cand.conversation_id = 0
+		FROM cand WHERE j.id = cand.id AND cand.conversation_id = 0 AND cand.lane = ''
 		RETURNING j.*
 	)
-	SELECT cand.id, cand.conversation_id, claimed.id IS NOT NULL,
-		coalesce(claimed.id, 0), coalesce(claimed.kind, ''), coalesce(claimed.conversation_id, 0), coalesce(claimed.key, ''),
+	SELECT cand.id, cand.conversation_id, cand.lane, claimed.id IS NOT NULL,
+		coalesce(claimed.id, 0), coalesce(claimed.kind, ''), coalesce(claimed.conversation_id, 0), coalesce(claimed.lane, ''), coalesce(claimed.key, ''),
 		claimed.payload, coalesce(claimed.status, ''), coalesce(claimed.run_at, 'epoch'), coalesce(claimed.attempts, 0),
 		coalesce(claimed.max_attempts, 0), coalesce(claimed.lease_owner, ''), claimed.lease_until,
 		coalesce(claimed.last_error, ''), coalesce(claimed.created_at, 'epoch'), coalesce(claimed.updated_at, 'epoch')
 	FROM cand LEFT JOIN claimed ON true`
 
 // claimPooled claims outside a transaction in as few round trips as the
-// ordering rule allows: one for a job of no conversation; for a
-// conversation's job two more, on one connection: BEGIN with the
-// conversation's try-lock, then the re-check and claim with COMMIT, the
-// re-check reading a snapshot taken after the lock was granted.
+// ordering rule allows: one for a job of no conversation and no lane; for
+// any other two more, on one connection: BEGIN with the try-locks of its
+// conversation and lane, then the re-check and claim with COMMIT, the
+// re-check reading a snapshot taken after the locks were granted.
 func (s *Store) claimPooled(ctx context.Context, owner string, kinds []string, lease time.Duration) (*baton.Job, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -204,16 +255,16 @@ func (s *Store) claimPooled(ctx context.Context, owner string, kinds []string, l
 	// A connection released inside a transaction (after an error) is
 	// closed by the pool, never reused half-way.
 	defer conn.Release()
-	skipConvs := []int64{}
+	skip := newSkipList()
 	for try := 0; try < maxClaimTries; try++ {
 		now := s.now()
 		var (
 			id, conv int64
+			lane     string
 			ok       bool
 		)
-		var extra [3]any
-		extra[0], extra[1], extra[2] = &id, &conv, &ok
-		j, err := scanJob(prefixRow{conn.QueryRow(ctx, claimFastSQL, now, kinds, skipConvs, owner, now.Add(lease).Truncate(time.Microsecond)), extra[:]})
+		extra := []any{&id, &conv, &lane, &ok}
+		j, err := scanJob(prefixRow{conn.QueryRow(ctx, claimFastSQL, now, kinds, skip.convs, owner, now.Add(lease).Truncate(time.Microsecond), skip.lanes), extra})
 		if err == pgx.ErrNoRows {
 			return nil, nil
 		}
@@ -225,29 +276,29 @@ func (s *Store) claimPooled(ctx context.Context, owner string, kinds []string, l
 		}
 		b := &pgx.Batch{}
 		b.Queue(`BEGIN`)
-		b.Queue(`SELECT pg_try_advisory_xact_lock($1, hashint8($2))`, lockAreaConv, conv)
+		b.Queue(lockSQL, conv, lane, lockAreaConv, lockAreaLane)
 		br := conn.SendBatch(ctx, b)
-		var locked bool
+		var gotConv, gotLane bool
 		_, err = br.Exec()
 		if err == nil {
-			err = br.QueryRow().Scan(&locked)
+			err = br.QueryRow().Scan(&gotConv, &gotLane)
 		}
 		if cerr := br.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return nil, wrapErr(err, "claim job: lock conversation")
+			return nil, wrapErr(err, "claim job: lock conversation and lane")
 		}
-		if !locked {
+		if !gotConv || !gotLane {
 			if _, err := conn.Exec(ctx, `ROLLBACK`); err != nil {
 				return nil, wrapErr(err, "claim job")
 			}
-			skipConvs = append(skipConvs, conv)
+			skip.missed(conv, lane, gotConv, gotLane)
 			continue
 		}
-		// Read the clock under the lock: every earlier claim of this
-		// conversation committed with an earlier time, so the re-check and
-		// the new lease start after them.
+		// Read the clock under the locks: every earlier claim of this
+		// conversation and lane committed with an earlier time, so the
+		// re-check and the new lease start after them.
 		at := s.now()
 		if at.Before(now) {
 			at = now
@@ -272,8 +323,10 @@ func (s *Store) claimPooled(ctx context.Context, owner string, kinds []string, l
 			return nil, wrapErr(err, "claim job")
 		}
 		if err == pgx.ErrNoRows {
-			// Another claimer got a job of this conversation first.
-			skipConvs = append(skipConvs, conv)
+			// Another claimer got a job of this conversation or lane
+			// first. The fast statement takes no job list: skipping the
+			// conversation and lane passes this job over.
+			skip.lost(id, conv, lane)
 			continue
 		}
 		return j, nil
@@ -301,7 +354,7 @@ func (p suffixRow) Scan(dest ...any) error {
 	return p.row.Scan(append(append([]any{}, dest...), p.extra...)...)
 }
 
-const jobColsPrefixed = `j.id, j.kind, j.conversation_id, coalesce(j.key, ''), j.payload, j.status, j.run_at, j.attempts,
+const jobColsPrefixed = `j.id, j.kind, j.conversation_id, j.lane, coalesce(j.key, ''), j.payload, j.status, j.run_at, j.attempts,
 	j.max_attempts, j.lease_owner, j.lease_until, j.last_error, j.created_at, j.updated_at`
 
 // leased runs an update on a job the owner must hold (running, same owner);
@@ -365,8 +418,8 @@ func (s *Store) ListJobs(ctx context.Context, f baton.JobFilter) ([]*baton.Job, 
 	}
 	rows, err := s.q().Query(ctx, `
 		SELECT `+jobCols+` FROM jobs
-		WHERE ($1 = '' OR kind = $1) AND ($2 = 0 OR conversation_id = $2) AND ($3 = '' OR status = $3)
-		ORDER BY id LIMIT $4`, f.Kind, f.ConversationID, string(f.Status), lim)
+		WHERE ($1 = '' OR kind = $1) AND ($2 = 0 OR conversation_id = $2) AND ($3 = '' OR status = $3) AND ($5 = '' OR lane = $5)
+		ORDER BY id LIMIT $4`, f.Kind, f.ConversationID, string(f.Status), lim, f.Lane)
 	if err != nil {
 		return nil, wrapErr(err, "list jobs")
 	}
@@ -409,9 +462,9 @@ func (s *Store) PurgeJobs(ctx context.Context, status baton.JobStatus, before ti
 // pending is not taken over: nothing is returned and the caller frees the
 // key. xmax is 0 only on a freshly inserted row.
 const scheduleSQL = `
-	INSERT INTO jobs AS j (kind, conversation_id, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
-	VALUES ($1, $2, $3, $4::json, 'pending', $5, 0, $6, $7, $7)
-	ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, conversation_id = excluded.conversation_id, payload = excluded.payload,
+	INSERT INTO jobs AS j (kind, conversation_id, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at, lane)
+	VALUES ($1, $2, $3, $4::json, 'pending', $5, 0, $6, $7, $7, $8)
+	ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, conversation_id = excluded.conversation_id, lane = excluded.lane, payload = excluded.payload,
 		run_at = excluded.run_at, max_attempts = excluded.max_attempts, attempts = 0, last_error = '',
 		lease_owner = '', lease_until = NULL, updated_at = excluded.updated_at
 		WHERE j.status = 'pending'
@@ -439,6 +492,9 @@ func (s *Store) ScheduleJob(ctx context.Context, j *baton.Job) (bool, error) {
 	case len(j.Payload) > 0 && !json.Valid(j.Payload):
 		return false, baton.Errorf(baton.EINVALID, "schedule job %s: payload is not valid JSON", j.Key)
 	}
+	if err := baton.ValidateLane("schedule job "+j.Key, j.Lane); err != nil {
+		return false, err
+	}
 	now := s.now()
 	runAt := j.RunAt
 	if runAt.IsZero() {
@@ -457,7 +513,7 @@ func (s *Store) ScheduleJob(ctx context.Context, j *baton.Job) (bool, error) {
 	err := s.inTx(ctx, func(q querier) error {
 		for try := 0; try < maxScheduleTries; try++ {
 			var err error
-			stored, err = scanJob(suffixRow{q.QueryRow(ctx, scheduleSQL, j.Kind, j.ConversationID, j.Key, rawJSON(j.Payload), runAt, maxAttempts, now),
+			stored, err = scanJob(suffixRow{q.QueryRow(ctx, scheduleSQL, j.Kind, j.ConversationID, j.Key, rawJSON(j.Payload), runAt, maxAttempts, now, j.Lane),
 				[]any{&replaced}})
 			if err == nil {
 				return nil

@@ -33,6 +33,7 @@ const (
 	lockAreaConv    = lockArea + 1 // second int: the conversation id's hash
 	lockAreaIdent   = lockArea + 2 // second int: hash of the channel identity
 	lockAreaArticle = lockArea + 3 // second int: hash of bot and slug
+	lockAreaLane    = lockArea + 4 // second int: hash of a job lane
 )
 
 func loadMigrations() ([]migration, error) {

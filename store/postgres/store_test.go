@@ -747,7 +747,8 @@ func TestMigrateAppliesOnlyPending(t *testing.T) {
 	st := openStore(t, nil)
 	ctx := testCtx(t)
 	if _, err := st.pool.Exec(ctx, `DROP TABLE gaps, chunk_terms, chunk_corpus, chunk_postings, article_sources, decisions, handoff_packets, csat, agent_tokens, slack_threads, slack_events;
-		DROP INDEX jobs_finished, conversations_open_agent, conversations_bot_created, conversations_created;
+		DROP INDEX jobs_finished, conversations_open_agent, conversations_bot_created, conversations_created, jobs_lane_live, jobs_lane_running;
+		ALTER TABLE jobs DROP COLUMN lane;
 		ALTER TABLE conversations DROP COLUMN queued_at, DROP COLUMN assigned_at, DROP COLUMN first_response_due, DROP COLUMN next_response_due,
 			DROP COLUMN first_agent_reply_at, DROP COLUMN last_agent_reply_at, DROP COLUMN resolutions;
 		ALTER TABLE agents DROP COLUMN last_assigned_at;

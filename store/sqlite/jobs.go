@@ -9,7 +9,7 @@ import (
 	"github.com/batonhq/baton"
 )
 
-const jobCols = `id, kind, conversation_id, key, payload, status, run_at, attempts, max_attempts, lease_owner, lease_until, last_error, created_at, updated_at`
+const jobCols = `id, kind, conversation_id, lane, key, payload, status, run_at, attempts, max_attempts, lease_owner, lease_until, last_error, created_at, updated_at`
 
 func scanJob(r scanner) (*baton.Job, error) {
 	var (
@@ -20,7 +20,7 @@ func scanJob(r scanner) (*baton.Job, error) {
 		leaseUntil       sql.NullInt64
 		created, updated int64
 	)
-	if err := r.Scan(&j.ID, &j.Kind, &j.ConversationID, &key, &payload, &status, &runAt, &j.Attempts, &j.MaxAttempts, &j.LeaseOwner,
+	if err := r.Scan(&j.ID, &j.Kind, &j.ConversationID, &j.Lane, &key, &payload, &status, &runAt, &j.Attempts, &j.MaxAttempts, &j.LeaseOwner,
 		&leaseUntil, &j.LastError, &created, &updated); err != nil {
 		return nil, err
 	}
@@ -38,6 +38,9 @@ func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
 	case j.MaxAttempts < 0:
 		return false, baton.Errorf(baton.EINVALID, "job %s: max attempts %d is negative", j.Kind, j.MaxAttempts)
 	}
+	if err := baton.ValidateLane("job "+j.Kind, j.Lane); err != nil {
+		return false, err
+	}
 	payload, err := rawCol(j.Payload, "job "+j.Kind+" payload")
 	if err != nil {
 		return false, err
@@ -54,9 +57,9 @@ func (s *Store) Enqueue(ctx context.Context, j *baton.Job) (bool, error) {
 	var created bool
 	err = s.writeOne(ctx, "enqueue "+j.Kind, func(q querier) error {
 		var id int64
-		err := q.QueryRowContext(ctx, `INSERT INTO jobs (kind, conversation_id, key, payload, status, run_at, max_attempts, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
-			j.Kind, j.ConversationID, nullString(j.Key), payload, ts(runAt), maxAttempts, ts(now), ts(now)).Scan(&id)
+		err := q.QueryRowContext(ctx, `INSERT INTO jobs (kind, conversation_id, lane, key, payload, status, run_at, max_attempts, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
+			j.Kind, j.ConversationID, j.Lane, nullString(j.Key), payload, ts(runAt), maxAttempts, ts(now), ts(now)).Scan(&id)
 		switch err {
 		case nil:
 			created = true
@@ -94,9 +97,9 @@ func (s *Store) ScheduleJob(ctx context.Context, j *baton.Job) (bool, error) {
 		replaced bool
 	)
 	err = s.writeTx(ctx, "schedule job "+j.Key, func(q querier) error {
-		stored, err = scanJob(q.QueryRowContext(ctx, `UPDATE jobs SET kind = ?, conversation_id = ?, payload = ?, run_at = ?, max_attempts = ?,
+		stored, err = scanJob(q.QueryRowContext(ctx, `UPDATE jobs SET kind = ?, conversation_id = ?, lane = ?, payload = ?, run_at = ?, max_attempts = ?,
 			attempts = 0, last_error = '', updated_at = ? WHERE key = ? AND status = 'pending' RETURNING `+jobCols,
-			j.Kind, j.ConversationID, payload, ts(runAt), maxAttempts, ts(now), j.Key))
+			j.Kind, j.ConversationID, j.Lane, payload, ts(runAt), maxAttempts, ts(now), j.Key))
 		if err == nil {
 			replaced = true
 			return nil
@@ -107,9 +110,9 @@ func (s *Store) ScheduleJob(ctx context.Context, j *baton.Job) (bool, error) {
 		if _, err := q.ExecContext(ctx, `UPDATE jobs SET key = NULL WHERE key = ?`, j.Key); err != nil {
 			return err
 		}
-		stored, err = scanJob(q.QueryRowContext(ctx, `INSERT INTO jobs (kind, conversation_id, key, payload, status, run_at, max_attempts, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING `+jobCols,
-			j.Kind, j.ConversationID, j.Key, payload, ts(runAt), maxAttempts, ts(now), ts(now)))
+		stored, err = scanJob(q.QueryRowContext(ctx, `INSERT INTO jobs (kind, conversation_id, lane, key, payload, status, run_at, max_attempts, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING `+jobCols,
+			j.Kind, j.ConversationID, j.Lane, j.Key, payload, ts(runAt), maxAttempts, ts(now), ts(now)))
 		return err
 	})
 	if err != nil {
@@ -131,6 +134,9 @@ func (s *Store) timerFields(j *baton.Job) (sql.NullString, time.Time, int, error
 		return sql.NullString{}, time.Time{}, 0, baton.Errorf(baton.EINVALID, "schedule job %s: max attempts %d is negative", j.Key, j.MaxAttempts)
 	case j.ConversationID < 0:
 		return sql.NullString{}, time.Time{}, 0, baton.Errorf(baton.EINVALID, "schedule job %s: negative conversation id", j.Key)
+	}
+	if err := baton.ValidateLane("schedule job "+j.Key, j.Lane); err != nil {
+		return sql.NullString{}, time.Time{}, 0, err
 	}
 	payload, err := rawCol(j.Payload, "job "+j.Key+" payload")
 	if err != nil {
@@ -164,14 +170,21 @@ func (s *Store) CancelJob(ctx context.Context, key string) (bool, error) {
 	return n > 0, err
 }
 
-// blocked is true for a job of a conversation that has another job running
-// under a live lease, or an earlier job that is due or has already run
-// (waiting for a retry). A never-run timer that is not due does not block.
-const blocked = `j.conversation_id <> 0 AND EXISTS (
+// blocked is true for a job that another job of its conversation, or of
+// its lane, holds back: one running under a live lease, or an earlier one
+// that is due or has already run (waiting for a retry). A never-run timer
+// that is not due does not block. The lane walk repeats k.lane <> "" so
+// that SQLite may use the partial index jobs_active_lane.
+const blocked = `(j.conversation_id <> 0 AND EXISTS (
 	SELECT 1 FROM jobs k
 	WHERE k.conversation_id = j.conversation_id AND k.status IN ('pending', 'running') AND k.id <> j.id
 	  AND ((k.status = 'running' AND k.lease_until > :now)
-	    OR (k.id < j.id AND (k.attempts > 0 OR k.run_at <= :now))))`
+	    OR (k.id < j.id AND (k.attempts > 0 OR k.run_at <= :now)))))
+	OR (j.lane <> '' AND EXISTS (
+	SELECT 1 FROM jobs k
+	WHERE k.lane = j.lane AND k.lane <> '' AND k.status IN ('pending', 'running') AND k.id <> j.id
+	  AND ((k.status = 'running' AND k.lease_until > :now)
+	    OR (k.id < j.id AND (k.attempts > 0 OR k.run_at <= :now)))))`
 
 // claimQueries are the two walks of a claim: due pending jobs, and running
 // jobs whose lease expired. kindFilter restricts j.kind.
@@ -218,8 +231,12 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 			if found {
 				break
 			}
+			st, err := s.readStmts.get(ctx, query)
+			if err != nil {
+				return nil, translate(err, "claim job")
+			}
 			var id, runAt int64
-			switch err := s.read.QueryRowContext(ctx, query, args...).Scan(&id, &runAt); err {
+			switch err := st.QueryRowContext(ctx, args...).Scan(&id, &runAt); err {
 			case nil:
 				found = true
 			case sql.ErrNoRows:
@@ -229,6 +246,18 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 		}
 		if !found {
 			return nil, nil
+		}
+	}
+	// The claim's statements are prepared once on the write pool, before
+	// its one connection is taken by the transaction.
+	prepared := map[string]*sql.Stmt{}
+	if s.tx == nil {
+		for _, query := range queries {
+			st, err := s.writeStmts.get(ctx, query)
+			if err != nil {
+				return nil, translate(err, "claim job")
+			}
+			prepared[query] = st
 		}
 	}
 	var claimed *baton.Job
@@ -247,7 +276,7 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 		var best *cand
 		for _, query := range queries {
 			var c cand
-			switch err := q.QueryRowContext(ctx, query, args...).Scan(&c.id, &c.runAt); err {
+			switch err := claimRow(ctx, q, prepared[query], query, args...).Scan(&c.id, &c.runAt); err {
 			case nil:
 				if best == nil || c.runAt < best.runAt || (c.runAt == best.runAt && c.id < best.id) {
 					best = &c
@@ -269,6 +298,16 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, kinds []string, leas
 		return nil, err
 	}
 	return claimed, nil
+}
+
+// claimRow runs a claim query in q with st, its statement prepared on the
+// write pool, when q is a transaction of that pool (which reuses it on its
+// one connection); as text otherwise.
+func claimRow(ctx context.Context, q querier, st *sql.Stmt, query string, args ...any) *sql.Row {
+	if tx, ok := q.(*sql.Tx); ok && st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
 }
 
 // leased runs an update on a job the owner holds, telling ENOTFOUND (no such
@@ -338,6 +377,9 @@ func (s *Store) ListJobs(ctx context.Context, f baton.JobFilter) ([]*baton.Job, 
 	}
 	if f.ConversationID != 0 {
 		where, args = append(where, "conversation_id = ?"), append(args, f.ConversationID)
+	}
+	if f.Lane != "" {
+		where, args = append(where, "lane = ?"), append(args, f.Lane)
 	}
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, string(f.Status))

@@ -39,6 +39,9 @@ type Store struct {
 	tx    *sql.Tx // set on the Store handed to a Tx function
 
 	vectors *vectorCache
+	// readStmts and writeStmts keep the claim's statements prepared on
+	// each pool.
+	readStmts, writeStmts *stmtCache
 }
 
 var _ baton.Store = (*Store)(nil)
@@ -99,7 +102,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	s := &Store{write: write, read: read, clock: opts.Clock, log: opts.Logger, vectors: newVectorCache()}
+	s := &Store{write: write, read: read, clock: opts.Clock, log: opts.Logger, vectors: newVectorCache(),
+		readStmts: newStmtCache(read), writeStmts: newStmtCache(write)}
 	if err := s.write.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, translate(err, "open "+path)
@@ -116,9 +120,10 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return baton.Errorf(baton.EINVALID, "sqlite: Close called inside a transaction")
 	}
+	errS := errors.Join(s.readStmts.close(), s.writeStmts.close())
 	errR := s.read.Close()
 	errW := s.write.Close()
-	if err := errors.Join(errW, errR); err != nil {
+	if err := errors.Join(errS, errW, errR); err != nil {
 		return baton.Errorf(baton.EINTERNAL, "sqlite: close: %w", err)
 	}
 	return nil
@@ -167,7 +172,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx baton.Store) error) error {
 	if err != nil {
 		return translate(err, "begin")
 	}
-	inner := &Store{write: s.write, read: s.read, clock: s.clock, log: s.log, tx: tx, vectors: s.vectors}
+	inner := &Store{write: s.write, read: s.read, clock: s.clock, log: s.log, tx: tx, vectors: s.vectors, readStmts: s.readStmts, writeStmts: s.writeStmts}
 	committed := false
 	defer func() {
 		if !committed {

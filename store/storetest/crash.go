@@ -12,10 +12,7 @@ import (
 
 func (s *suite) testJobConcurrentClaims(t *testing.T) {
 	st, _, ctx := s.fresh(t)
-	const (
-		workers = 8
-		jobs    = 120
-	)
+	const jobs = 120
 	want := map[int64]bool{}
 	for i := 0; i < jobs; i++ {
 		// Most jobs belong to one of three conversations, so neighbouring
@@ -27,78 +24,7 @@ func (s *suite) testJobConcurrentClaims(t *testing.T) {
 		enqueue(t, ctx, st, j)
 		want[j.ID] = true
 	}
-	var (
-		mu      sync.Mutex
-		claims  = map[int64]int{}
-		last    = map[int64]int64{} // conversation → last job claimed
-		running = map[int64]int64{} // conversation → job held
-		wg      sync.WaitGroup
-		errs    = make(chan error, workers+jobs*2)
-	)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(owner string) {
-			defer wg.Done()
-			for idle := 0; idle < 50; {
-				j, err := st.ClaimJob(ctx, owner, nil, time.Hour)
-				if err != nil {
-					errs <- fmt.Errorf("%s: claim: %w", owner, err)
-					return
-				}
-				if j == nil {
-					// Jobs of a busy conversation may be the only ones
-					// left: the worker holding it finishes soon.
-					idle++
-					time.Sleep(time.Millisecond)
-					continue
-				}
-				idle = 0
-				mu.Lock()
-				claims[j.ID]++
-				if c := j.ConversationID; c != 0 {
-					if other, busy := running[c]; busy {
-						errs <- fmt.Errorf("%s claimed job %d while job %d of conversation %d runs", owner, j.ID, other, c)
-					}
-					if j.ID < last[c] {
-						errs <- fmt.Errorf("job %d of conversation %d claimed after job %d", j.ID, c, last[c])
-					}
-					running[c], last[c] = j.ID, j.ID
-				}
-				mu.Unlock()
-				time.Sleep(500 * time.Microsecond) // the work
-				mu.Lock()
-				if j.ConversationID != 0 {
-					delete(running, j.ConversationID)
-				}
-				mu.Unlock()
-				if err := st.CompleteJob(ctx, j.ID, owner); err != nil {
-					errs <- fmt.Errorf("%s: complete %d: %w", owner, j.ID, err)
-					return
-				}
-			}
-		}(fmt.Sprintf("worker-%d", w))
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if len(claims) != jobs {
-		t.Fatalf("%d distinct jobs claimed, want %d", len(claims), jobs)
-	}
-	for id, n := range claims {
-		if !want[id] {
-			t.Errorf("claimed unknown job %d", id)
-		}
-		if n != 1 {
-			t.Errorf("job %d claimed %d times, want exactly once", id, n)
-		}
-	}
-	done, err := st.ListJobs(ctx, baton.JobFilter{Status: baton.JobDone})
-	must(t, err, "ListJobs")
-	if len(done) != jobs {
-		t.Fatalf("%d jobs done, want %d", len(done), jobs)
-	}
+	claimConcurrently(t, ctx, []baton.Store{st}, 8, want)
 }
 
 // testJobCrash is the acceptance test for leases: a worker that dies

@@ -67,6 +67,8 @@ func Run(t *testing.T, open func(t *testing.T, clock baton.Clock) baton.Store, o
 	t.Run("Jobs", s.testJobs)
 	t.Run("JobOrdering", s.testJobOrdering)
 	t.Run("JobConcurrentClaims", s.testJobConcurrentClaims)
+	t.Run("JobLanes", s.testJobLanes)
+	t.Run("JobLanesConcurrently", s.testJobLanesConcurrently)
 	t.Run("JobCrash", s.testJobCrash)
 	t.Run("JobPurge", s.testJobPurge)
 	t.Run("ScheduleJob", s.testScheduleJob)
