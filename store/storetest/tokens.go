@@ -53,9 +53,9 @@ func (s *suite) testAgentTokens(t *testing.T) {
 
 	t.Run("unknown secrets are unauthorized", func(t *testing.T) {
 		for name, hash := range map[string][]byte{
-			"another secret":      baton.HashToken(newSecret(t)),
-			"the secret itself":   []byte(laptopSecret),
-			"nothing":             nil,
+			"another secret":    baton.HashToken(newSecret(t)),
+			"the secret itself": []byte(laptopSecret),
+			"nothing":           nil,
 			// The last byte flipped, not set: a digest whose last byte is
 			// already 0 (one secret in 256) would be its own neighbor.
 			"a digest's neighbor": neighbor(baton.HashToken(laptopSecret)),
