@@ -124,6 +124,27 @@ func (b *Brain) Decide(ctx context.Context, t Turn) (Outcome, error) {
 	if lang == "" {
 		lang = b.defaultLanguage()
 	}
+	if c := mem.Clarify; c != nil {
+		mem.Clarify = nil
+		if slug := c.Choice(t.Text, t.Payload); slug != "" && b.KB != nil {
+			// A pick among the bot's own options, not a new message: no
+			// policy reads it (the title of "My parcel is lost or
+			// damaged" is no complaint) and its sentiment is not the
+			// customer's.
+			ans, err := b.KB.Answer(ctx, kb.AnswerRequest{BotID: b.Bot.ID, Question: c.Question, Language: lang, Fallback: b.defaultLanguage(), Article: slug})
+			if err != nil {
+				return Outcome{}, fmt.Errorf("answer from the chosen article %s: %w", slug, err)
+			}
+			// An article unpublished since it was offered: the message is
+			// read as any other.
+			if ans.Answered {
+				mem.addArticles(ans.ArticlesTried())
+				out := b.answered(Outcome{Analysis: &an, Trend: b.trend(mem.Sentiments, 0)}, t, mem, ans, lang)
+				out.Detail = "the customer chose " + slug
+				return out, nil
+			}
+		}
+	}
 	trend := b.trend(mem.Sentiments, an.Sentiment)
 	mem.addSentiment(an.Sentiment)
 	out := Outcome{Analysis: &an, Trend: trend}
@@ -199,22 +220,7 @@ func (b *Brain) answer(ctx context.Context, out Outcome, t Turn, mem Memory, fac
 		mem.addArticles(ans.ArticlesTried())
 	}
 	if ans.Answered {
-		mem.Failures = 0
-		mem.BotTurns++
-		out.Action = baton.ActionAnswer
-		out.Citations = citations(ans)
-		text := ForChannel(t.Conversation.Channel, ans.Text)
-		if src := b.sources(lang, ans); src != "" {
-			text += "\n\n" + src
-		}
-		if al := answerLanguage(ans); al != "" && al != lang {
-			text = b.Texts.Say(lang, TextOtherLanguage, "language", LanguageName(lang, al)) + "\n" + text
-		}
-		mem.Help = &HelpQuestion{Answer: ans.Text, Intent: an.Intent}
-		out.Memory = mem
-		out.Replies = []*baton.Message{{Author: baton.AuthorBot, Type: baton.TypeText, Text: text}, b.helpQuestion(t.Conversation.Channel, lang)}
-		out.AskedHelp = true
-		return out, nil
+		return b.answered(out, t, mem, ans, lang), nil
 	}
 
 	// Not answered: a failed turn, whatever is said instead.
@@ -229,8 +235,9 @@ func (b *Brain) answer(ctx context.Context, out Outcome, t Turn, mem Memory, fac
 	if opts := b.closeCall(ans); len(opts) == 2 && !an.OutOfScope {
 		out.Action, out.Detail = baton.ActionClarify, "two articles too close to call"
 		msg := b.text(lang, TextClarify, "options", strings.TrimRight(opts[0].Title, "?？ ")+" / "+strings.TrimRight(opts[1].Title, "?？ "))
-		b.choices(msg, t.Conversation.Channel, []baton.Choice{{ID: "baton:clarify:" + opts[0].Slug, Title: opts[0].Title},
-			{ID: "baton:clarify:" + opts[1].Slug, Title: opts[1].Title}})
+		b.choices(msg, t.Conversation.Channel, []baton.Choice{{ID: PayloadClarify + opts[0].Slug, Title: opts[0].Title},
+			{ID: PayloadClarify + opts[1].Slug, Title: opts[1].Title}})
+		out.Memory.Clarify = &Clarification{Question: t.Text, Options: opts[:2]}
 		out.Replies = []*baton.Message{msg}
 		return out, nil
 	}
@@ -245,6 +252,26 @@ func (b *Brain) answer(ctx context.Context, out Outcome, t Turn, mem Memory, fac
 	}
 	out.Replies = []*baton.Message{b.text(lang, TextDontKnow)}
 	return out, nil
+}
+
+// answered says a KB answer with its sources and asks whether it helped.
+func (b *Brain) answered(out Outcome, t Turn, mem Memory, ans kb.Answer, lang string) Outcome {
+	mem.Failures = 0
+	mem.BotTurns++
+	out.Action = baton.ActionAnswer
+	out.Citations = citations(ans)
+	text := ForChannel(t.Conversation.Channel, ans.Text)
+	if src := b.sources(lang, ans); src != "" {
+		text += "\n\n" + src
+	}
+	if al := answerLanguage(ans); al != "" && al != lang {
+		text = b.Texts.Say(lang, TextOtherLanguage, "language", LanguageName(lang, al)) + "\n" + text
+	}
+	mem.Help = &HelpQuestion{Answer: ans.Text, Intent: out.Analysis.Intent}
+	out.Memory = mem
+	out.Replies = []*baton.Message{{Author: baton.AuthorBot, Type: baton.TypeText, Text: text}, b.helpQuestion(t.Conversation.Channel, lang)}
+	out.AskedHelp = true
+	return out
 }
 
 // closeCall returns the two best distinct articles when they score within

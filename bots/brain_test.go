@@ -3,6 +3,7 @@ package bots
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -36,7 +37,12 @@ func (s scripted) Analyze(_ context.Context, text string, hist nlu.History) (bat
 type fakeKB map[string]kb.Answer
 
 func (f fakeKB) Answer(_ context.Context, req kb.AnswerRequest) (kb.Answer, error) {
-	if a, ok := f[req.Question]; ok {
+	key := req.Question
+	if req.Article != "" {
+		// A chosen article's answer is keyed "question#slug".
+		key += "#" + req.Article
+	}
+	if a, ok := f[key]; ok {
 		return a, nil
 	}
 	return kb.Answer{Reason: "nothing close"}, nil
@@ -292,6 +298,72 @@ func TestDecideFailuresAndClarifying(t *testing.T) {
 	o4, _ := b.Decide(ctx, Turn{Conversation: conv(baton.ChannelWebChat), Text: "hi", Memory: o2.Memory})
 	if o4.Action != baton.ActionAnswer || o4.Memory.Failures != 0 || o4.Replies[0].Text != b.Texts.Say("en", TextGreeting) {
 		t.Fatalf("small talk: %+v", o4)
+	}
+}
+
+// TestDecideClarificationChoice: the customer's pick among the articles a
+// clarification offered is answered from that article, however the
+// channel carried the pick; anything else is a new message.
+func TestDecideClarificationChoice(t *testing.T) {
+	close := kb.Answer{Grounded: 0.45, Reason: "below the threshold", Results: []kb.Result{
+		{Chunk: baton.Chunk{Slug: "lost-parcel", Language: "en"}, Title: "My parcel is lost or damaged in transit", Fused: 0.030},
+		{Chunk: baton.Chunk{Slug: "order-tracking", Language: "en"}, Title: "Where is my order?", Fused: 0.029},
+	}}
+	k := fakeKB{
+		"my parcel never came":                close,
+		"my parcel never came#lost-parcel":    answered("lost-parcel", "My parcel is lost or damaged in transit", "en", "We send a replacement or refund.", 1),
+		"my parcel never came#order-tracking": answered("order-tracking", "Where is my order?", "en", "Track it from your account.", 1),
+	}
+	an := scripted{
+		"my parcel never came":   {Language: "en", Intent: "order_status", IntentConfidence: 0.4},
+		"what sizes do you have": {Language: "en", Intent: "sizes", IntentConfidence: 0.9},
+	}
+	for _, c := range []struct {
+		name, text, payload string
+		ch                  baton.ChannelKind
+		want                string // the cited slug; "" = not read as a choice
+	}{
+		{"web chat button", "My parcel is lost or damaged in transit", PayloadClarify + "lost-parcel", baton.ChannelWebChat, "lost-parcel"},
+		{"the other button", "Where is my order?", PayloadClarify + "order-tracking", baton.ChannelWebChat, "order-tracking"},
+		{"WhatsApp's cut title", "My parcel is lost o…", PayloadClarify + "lost-parcel", baton.ChannelWhatsApp, "lost-parcel"},
+		{"cut title without payload", "My parcel is lost o…", "", baton.ChannelWhatsApp, "lost-parcel"},
+		{"SMS number", "2", "", baton.ChannelSMS, "order-tracking"},
+		{"title typed", "where is my order", "", baton.ChannelSMS, "order-tracking"},
+		{"a payload not offered", "x", PayloadClarify + "returns", baton.ChannelWebChat, ""},
+		{"a number out of range", "3", "", baton.ChannelSMS, ""},
+		{"a new question", "what sizes do you have", "", baton.ChannelWebChat, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			an := maps.Clone(an)
+			if _, ok := an[c.text]; !ok {
+				an[c.text] = baton.Analysis{Language: "en", Intent: "returns", IntentConfidence: 0.3}
+			}
+			b := testBrain(t, an, k)
+			ctx := context.Background()
+			o, err := b.Decide(ctx, Turn{Conversation: conv(c.ch), Text: "my parcel never came"})
+			if err != nil || o.Action != baton.ActionClarify || o.Memory.Clarify == nil || len(o.Memory.Clarify.Options) != 2 {
+				t.Fatalf("clarification: %v %+v", err, o)
+			}
+			o2, err := b.Decide(ctx, Turn{Conversation: conv(c.ch), Text: c.text, Payload: c.payload, Memory: o.Memory})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o2.Memory.Clarify != nil {
+				t.Errorf("the clarification is still waiting after an answer to it: %+v", o2.Memory.Clarify)
+			}
+			if c.want == "" {
+				if len(o2.Citations) > 0 && strings.HasPrefix(o2.Detail, "the customer chose") {
+					t.Fatalf("read as a choice: %+v", o2)
+				}
+				return
+			}
+			if o2.Action != baton.ActionAnswer || len(o2.Citations) != 1 || o2.Citations[0].Slug != c.want || o2.Memory.Failures != 0 || !o2.AskedHelp {
+				t.Fatalf("choice %q: action %s detail %q citations %+v memory %+v", c.text, o2.Action, o2.Detail, o2.Citations, o2.Memory)
+			}
+			if len(o2.Triggers) != 0 {
+				t.Errorf("the policy read a pick: %+v", o2.Triggers)
+			}
+		})
 	}
 }
 

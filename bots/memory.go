@@ -2,6 +2,8 @@ package bots
 
 import (
 	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -16,6 +18,9 @@ type Memory struct {
 	Help *HelpQuestion `json:"help,omitempty"`
 	// Slots is an action gathering its slots.
 	Slots *SlotFilling `json:"slots,omitempty"`
+	// Clarify is the choice of articles the bot offered last, while it
+	// waits for the customer to pick one.
+	Clarify *Clarification `json:"clarify,omitempty"`
 	// Ran is the action this turn called and the slot values it called it
 	// with, kept in this turn's record only (the next turn clears it): the
 	// decision shows what was called, not only that something was.
@@ -34,6 +39,48 @@ type Memory struct {
 	// WaitNoticeAt is when a queued customer was last told they are
 	// waiting.
 	WaitNoticeAt *time.Time `json:"wait_notice_at,omitempty"`
+}
+
+// Clarification is a question the bot could not place between two
+// articles, and the articles it offered.
+type Clarification struct {
+	Question string             `json:"question"`
+	Options  []baton.ArticleRef `json:"options"`
+}
+
+// Choice is the article the customer picked from c: the button's payload
+// (PayloadClarify + slug), the option's number (SMS lists them numbered),
+// or its title as typed or as a channel cut it ("My parcel is lost o…"
+// on a WhatsApp button). "" when the message is none of those: a new
+// question.
+func (c *Clarification) Choice(text, payload string) string {
+	if slug, ok := strings.CutPrefix(payload, PayloadClarify); ok {
+		for _, o := range c.Options {
+			if o.Slug == slug {
+				return slug
+			}
+		}
+		return ""
+	}
+	t := strings.TrimSpace(text)
+	if n, err := strconv.Atoi(strings.TrimRight(t, ".)")); err == nil {
+		if n >= 1 && n <= len(c.Options) {
+			return c.Options[n-1].Slug
+		}
+		return ""
+	}
+	cut, truncated := strings.CutSuffix(t, "…")
+	cut = strings.ToLower(strings.TrimSpace(cut))
+	if cut == "" {
+		return ""
+	}
+	for _, o := range c.Options {
+		title := strings.ToLower(strings.TrimSpace(o.Title))
+		if title == cut || strings.TrimRight(title, "?？ ") == strings.TrimRight(cut, "?？ ") || (truncated && strings.HasPrefix(title, cut)) {
+			return o.Slug
+		}
+	}
+	return ""
 }
 
 // HelpQuestion is an answer the bot asked about.

@@ -19,6 +19,8 @@ const (
 const (
 	PayloadHelpYes = "baton:help:yes"
 	PayloadHelpNo  = "baton:help:no"
+	// PayloadClarify + an article's slug is a clarification's button.
+	PayloadClarify = "baton:clarify:"
 )
 
 // ParseYesNo reads a customer's answer to a yes/no question: a button's

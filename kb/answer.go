@@ -61,6 +61,10 @@ type AnswerRequest struct {
 	Question string
 	Language string // the customer's
 	Fallback string // the bot's default language
+	// Article, when set, is the slug the customer chose among the articles
+	// a clarification offered: the answer comes from that article's
+	// passages, whatever retrieval would rank first.
+	Article string
 }
 
 func (a *Answerer) threshold() float64 {
@@ -133,6 +137,51 @@ func (a *Answerer) Extractive(ctx context.Context, req AnswerRequest) (Answer, e
 // have for the question to count as the title's own.
 const titleQuestion = 0.8
 
+// FromArticle answers from the published article req.Article: the
+// customer chose it, so there is nothing to rank and no threshold to
+// pass. The passage is the article's one that shares the most words with
+// the question (its opening when the question is the title's own, or
+// none matches), trimmed as an extractive answer is. Quoting the article
+// also in LLM mode keeps an explicit choice to what the article says.
+func (a *Answerer) FromArticle(ctx context.Context, req AnswerRequest) (Answer, error) {
+	ans := Answer{Source: "extractive"}
+	art, err := a.Retriever.Store.GetPublishedArticle(ctx, req.BotID, req.Article)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		ans.Reason = fmt.Sprintf("article %s is not published", req.Article)
+		return ans, nil
+	}
+	if err != nil {
+		return Answer{}, err
+	}
+	chunks, err := a.Retriever.Store.ListChunks(ctx, art.ID)
+	if err != nil {
+		return Answer{}, err
+	}
+	if len(chunks) == 0 {
+		ans.Reason = fmt.Sprintf("article %s has no passages", req.Article)
+		return ans, nil
+	}
+	tm := newTerms()
+	q := tm.of(req.Question)
+	best, bestCover := 0, 0.0
+	if coverage(q, tm.of(art.Title)) < titleQuestion {
+		for i, c := range chunks {
+			if cv := coverage(q, tm.of(Passage(c))); cv > bestCover {
+				best, bestCover = i, cv
+			}
+		}
+	}
+	ans.Text = trimPassage(Passage(chunks[best]), q, tm)
+	ans.Citations = []Citation{{Slug: art.Slug, Title: art.Title, URL: art.URL}}
+	ans.Results = []Result{{Chunk: chunks[best], Title: art.Title, URL: art.URL, Fused: 1, Language: art.Language}}
+	ans.Grounded = 1
+	ans.Answered = ans.Text != ""
+	if !ans.Answered {
+		ans.Reason = fmt.Sprintf("article %s gave no text", req.Article)
+	}
+	return ans, nil
+}
+
 // opening is the first passage of the article version c belongs to.
 func (a *Answerer) opening(ctx context.Context, c baton.Chunk) (string, bool) {
 	if c.Ord == 0 {
@@ -148,6 +197,9 @@ func (a *Answerer) opening(ctx context.Context, c baton.Chunk) (string, bool) {
 // Answer uses the LLM when there is one and falls back to the extractive
 // answer when the model is unavailable.
 func (a *Answerer) Answer(ctx context.Context, req AnswerRequest) (Answer, error) {
+	if req.Article != "" {
+		return a.FromArticle(ctx, req)
+	}
 	if a.LLM == nil {
 		return a.Extractive(ctx, req)
 	}

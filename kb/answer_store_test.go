@@ -94,6 +94,60 @@ func (l *recordingLLM) Complete(_ context.Context, req baton.CompletionRequest) 
 
 func (l *recordingLLM) Model() string { return "test-model" }
 
+func (l *recordingLLM) calls() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.got)
+}
+
+// TestAnswerFromChosenArticle: a customer's pick among a clarification's
+// articles is answered from that article, with the passage that matches
+// the question, even when retrieval would rank another first; a draft or
+// unknown slug is not answered and says why.
+func TestAnswerFromChosenArticle(t *testing.T) {
+	ctx := context.Background()
+	for _, ts := range stores(t) {
+		t.Run(ts.name, func(t *testing.T) {
+			// With an LLM set, a chosen article is still quoted, never sent
+			// to the model.
+			llm := &recordingLLM{reply: "from the model"}
+			a := &Answerer{Retriever: importFixture(t, ts), LLM: llm, Redact: pii.String}
+			for _, tc := range []struct {
+				name, question, article string
+				answered                bool
+				contains, reason        string
+			}{
+				{"the passage that matches", "when do I get my money back on my card", "return-policy", true, "5 to 7 working days", ""},
+				{"a question another article wins", "How long does express delivery take?", "return-policy", true, "30 days", ""},
+				{"a draft is no answer", "gift cards", "draft-gift-cards", false, "", "not published"},
+				{"an unknown slug", "anything", "no-such-article", false, "", "not published"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					ans, err := a.Answer(ctx, AnswerRequest{BotID: ts.bot, Question: tc.question, Language: "en", Article: tc.article})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ans.Answered != tc.answered {
+						t.Fatalf("answered %v (reason %q), want %v", ans.Answered, ans.Reason, tc.answered)
+					}
+					if !tc.answered {
+						if !strings.Contains(ans.Reason, tc.reason) {
+							t.Errorf("reason %q lacks %q", ans.Reason, tc.reason)
+						}
+						return
+					}
+					if len(ans.Citations) != 1 || ans.Citations[0].Slug != tc.article || ans.Citations[0].URL == "" || !strings.Contains(ans.Text, tc.contains) {
+						t.Errorf("answer %q citing %+v, want %s and %q", ans.Text, ans.Citations, tc.article, tc.contains)
+					}
+				})
+			}
+			if llm.calls() != 0 {
+				t.Errorf("the model was asked %d times about a chosen article", llm.calls())
+			}
+		})
+	}
+}
+
 func TestGeneratedAnswer(t *testing.T) {
 	ctx := context.Background()
 	ts := stores(t)[0]
