@@ -22,6 +22,21 @@ else
 	echo "== store conformance suite (baton.Store contract) =="
 	grep -E '^(--- (PASS|SKIP|FAIL): TestConformance |ok +[^ ]+/store/(sqlite|postgres))|PostgreSQL [0-9.]+.*, pgvector' "$log" | sed 's/^ *//'
 fi
+# The example bot's eval suite, gated on its baseline: a change that makes
+# the bot, its escalations or its routing worse than the committed
+# baseline.json (beyond the suite's tolerances) fails the tests.
+evalout=$(mktemp -d)
+trap 'rm -f "$log"; rm -rf "$evalout"' EXIT
+echo
+echo "== eval: examples/evals against examples/evals/baseline.json =="
+if go build -o "$evalout/baton" ./cmd/baton &&
+	"$evalout/baton" eval run examples/evals --baseline examples/evals/baseline.json --report "$evalout/report"; then
+	echo "eval gate: passed"
+else
+	echo "eval gate: FAILED (the report is the summary above; refresh the baseline only for a change meant to move it: examples/evals/README.md)"
+	status=1
+fi
+
 passed=$(grep -cE '^ *--- PASS' "$log")
 failed=$(grep -cE '^ *--- FAIL' "$log")
 skipped=$(grep -cE '^ *--- SKIP' "$log")
