@@ -152,11 +152,19 @@ type MetricDelta struct {
 // Timing is the wall-clock part of a report, the only part two runs of
 // the same inputs may disagree on.
 type Timing struct {
-	Started  time.Time          `json:"started"`
-	Took     float64            `json:"took_seconds"`
-	TurnP50  float64            `json:"turn_p50_ms"`
-	TurnP99  float64            `json:"turn_p99_ms"`
-	Datasets map[string]float64 `json:"datasets_seconds,omitempty"`
+	Started time.Time `json:"started"`
+	Took    float64   `json:"took_seconds"`
+	TurnP50 float64   `json:"turn_p50_ms"`
+	TurnP99 float64   `json:"turn_p99_ms"`
+	// Languages are the same two figures over each language's cases.
+	Languages map[string]Latency `json:"languages,omitempty"`
+	Datasets  map[string]float64 `json:"datasets_seconds,omitempty"`
+}
+
+// Latency is the median and p99 time of a bot turn, in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50_ms"`
+	P99 float64 `json:"p99_ms"`
 }
 
 // WriteJSON writes r as indented JSON, the machine format a baseline is

@@ -135,13 +135,25 @@ func Run(ctx context.Context, s *Suite, opt Options) (*Report, error) {
 		}
 	}
 	var lat []float64
+	byLang := map[string][]float64{}
 	for _, cr := range results {
 		lat = append(lat, cr.latencies...)
+		byLang[cr.c.Language] = append(byLang[cr.c.Language], cr.latencies...)
 	}
 	sort.Float64s(lat)
 	rep.Timing.Started = started.UTC()
 	rep.Timing.Took = time.Since(started).Seconds()
 	rep.Timing.TurnP50, rep.Timing.TurnP99 = quantile(lat, 0.5), quantile(lat, 0.99)
+	for l, ls := range byLang {
+		if len(ls) == 0 {
+			continue
+		}
+		sort.Float64s(ls)
+		if rep.Timing.Languages == nil {
+			rep.Timing.Languages = map[string]Latency{}
+		}
+		rep.Timing.Languages[l] = Latency{P50: quantile(ls, 0.5), P99: quantile(ls, 0.99)}
+	}
 	return rep, nil
 }
 

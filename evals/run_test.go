@@ -74,6 +74,14 @@ func TestRunSuite(t *testing.T) {
 			if rep.Mode != "offline" || rep.Suite != "shop" || strings.Join(rep.Langs, ",") != "en,tr" {
 				t.Errorf("mode %s suite %s languages %v", rep.Mode, rep.Suite, rep.Langs)
 			}
+			// The turn latency per language, as overall, from each
+			// language's own turns.
+			for _, l := range rep.Langs {
+				lt, ok := rep.Timing.Languages[l]
+				if !ok || lt.P50 <= 0 || lt.P99 < lt.P50 {
+					t.Errorf("%s latency %+v (overall p99 %.2f ms)", l, lt, rep.Timing.TurnP99)
+				}
+			}
 			// The KB answer cites its article; the SMS one offers its
 			// yes/no as text lines.
 			ret := caseByID(t, rep, "returns-en")

@@ -15,6 +15,11 @@ func WriteText(w io.Writer, r *Report) error {
 	ew.printf("Suite %s (%s): %d cases, %d passed, %d failed; %d turns, %d expectations\n",
 		r.Suite, r.Mode, r.Counts["cases"], r.Counts["passed"], r.Counts["failed"], r.Counts["turns"], r.Counts["expectations"])
 	ew.printf("Took %.1fs; a turn took %.1f ms (median), %.1f ms (p99)\n", r.Timing.Took, r.Timing.TurnP50, r.Timing.TurnP99)
+	for _, l := range r.Langs {
+		if lt, ok := r.Timing.Languages[l]; ok {
+			ew.printf("  %s: %.1f ms (median), %.1f ms (p99)\n", l, lt.P50, lt.P99)
+		}
+	}
 	if n := r.Counts["judge_skipped"]; n > 0 {
 		ew.printf("%d judge rubrics not graded: an offline run has no model to grade them\n", n)
 	}
