@@ -419,7 +419,7 @@ func (c *Console) interact(ctx context.Context, p payload) error {
 			continue
 		}
 		if !buttonActions[a.ActionID] {
-			if err := tell("That button does not work from Slack yet: use the web inbox or the agent API."); err != nil {
+			if err := tell("This server does not open that button's form in Slack: use the web inbox or the agent API."); err != nil {
 				return err
 			}
 			continue
