@@ -82,7 +82,7 @@ func (n *Notifier) notifyCard(ctx context.Context, note baton.Notification) erro
 	if n.Clock != nil {
 		now = n.Clock.Now()
 	}
-	j := &baton.Job{Kind: baton.JobSlack, ConversationID: note.ConversationID, Payload: body, RunAt: now}
+	j := &baton.Job{Kind: baton.JobSlack, ConversationID: note.ConversationID, Payload: body, RunAt: now, MaxAttempts: laneMaxAttempts}
 	if err := n.cardLane(ctx, j, note.QueueID); err != nil {
 		return err
 	}

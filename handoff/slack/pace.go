@@ -144,8 +144,12 @@ func (c *Console) postMessage(ctx context.Context, channel string, opts ...slack
 // judge, except that an unexpected one (EINTERNAL) gives up after the
 // attempts of any other job: the lane's many attempts are for outages,
 // and a job that keeps failing otherwise would hold the channel for days.
+//
+// Card updates are not in a lane (chat.update is not paced per channel)
+// but are made with the lane's attempts, so that they too outlast an
+// outage: a card must not show a stale owner or state once Slack is back.
 func (c *Console) laneVerdict(j *baton.Job, err error) error {
-	if err == nil || j.Lane == "" {
+	if err == nil || (j.Lane == "" && j.MaxAttempts < laneMaxAttempts) {
 		return err
 	}
 	var later *baton.RetryLater
