@@ -493,6 +493,36 @@ func TestTwilioStopStopsEverySendAndStartResumes(t *testing.T) {
 	}
 }
 
+// TestTwilioYesIsAnAnswerUnlessOptedOut: "YES" is one of the SMS opt-in
+// keywords, and the natural answer to "Did this help?". From someone who
+// opted out it opts them back in (no bot answer); from anyone else it is
+// a message the bot reads.
+func TestTwilioYesIsAnAnswerUnlessOptedOut(t *testing.T) {
+	e := newEnv(t, stores()[0], envOptions{})
+	from := "+14155550100"
+	turns := func() int { return len(e.jobs(baton.JobTurn)) }
+	e.post("twilio", smsForm("SMy1", from, "Hi, my order is late"))
+	e.runJobs(e.idle)
+	before := turns()
+	e.post("twilio", smsForm("SMy2", from, " Yes "))
+	if got := turns(); got != before+1 {
+		t.Fatalf("a yes from a subscribed customer made %d turns, want the bot to read it", got-before)
+	}
+	if id, err := e.st.GetIdentity(context.Background(), botID, baton.ChannelSMS, from); err != nil || id.OptedOut {
+		t.Fatalf("identity after yes: %+v %v", id, err)
+	}
+	e.runJobs(e.idle)
+	e.post("twilio", smsForm("SMy3", from, "STOP"))
+	before = turns()
+	e.post("twilio", smsForm("SMy4", from, "yes"))
+	if id, err := e.st.GetIdentity(context.Background(), botID, baton.ChannelSMS, from); err != nil || id.OptedOut {
+		t.Fatalf("yes after STOP did not opt back in: %+v %v", id, err)
+	}
+	if got := turns(); got != before {
+		t.Fatalf("yes after STOP ran the bot (%d turns): the carrier confirms an opt-in itself", got-before)
+	}
+}
+
 func TestTwilioHelpAnswersWithTheConfiguredText(t *testing.T) {
 	e := newEnv(t, stores()[0], envOptions{})
 	e.ingester().SMSHelp = map[string]string{botID: "Acme support. Reply STOP to opt out."}

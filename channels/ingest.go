@@ -340,6 +340,17 @@ func (g *Ingester) ingestTx(ctx context.Context, tx baton.Store, bot baton.Bot, 
 	if in.Channel == baton.ChannelSMS {
 		switch kw := SMSKeyword(in.Text); kw {
 		case KeywordStop, KeywordStart:
+			if kw == KeywordStart && strings.EqualFold(strings.TrimSpace(in.Text), "yes") {
+				// YES opts back in whoever opted out; from anyone else it
+				// is an answer ("Did this help?"), for the bot.
+				ident, err := tx.GetIdentity(ctx, in.BotID, in.Channel, in.From)
+				if err != nil {
+					return fmt.Errorf("read SMS opt-out: %w", err)
+				}
+				if !ident.OptedOut {
+					break
+				}
+			}
 			res.Keyword = string(kw)
 			if err := tx.SetOptOut(ctx, in.BotID, in.Channel, in.From, kw == KeywordStop, now); err != nil {
 				return fmt.Errorf("record SMS %s: %w", kw, err)
