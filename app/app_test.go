@@ -14,7 +14,7 @@ import (
 // counted in the app's registry; nothing is left to run.
 func TestRunJobsDrainsThePipeline(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			e.post("whatsapp", waText("wamid.run1", "16505551234", "Where is my order?", start))
 			ran, err := e.app.RunJobs(context.Background())
@@ -38,7 +38,7 @@ func TestRunJobsDrainsThePipeline(t *testing.T) {
 }
 
 func TestNewNeedsAStoreAndAConfiguration(t *testing.T) {
-	st := stores()[0].open(t, nil)
+	st := stores()[0].Open(t, nil)
 	tests := []struct {
 		name string
 		cfg  *config.Config

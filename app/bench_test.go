@@ -45,7 +45,7 @@ func BenchmarkWebhook(b *testing.B) {
 		load(b, ln.Addr().String(), "/webhooks/whatsapp/acme", signedBodies(b.N))
 	})
 	for _, sc := range stores() {
-		b.Run(sc.name, func(b *testing.B) { benchStore(b, sc.open(b, nil)) })
+		b.Run(sc.Name, func(b *testing.B) { benchStore(b, sc.Open(b, nil)) })
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/channeltest"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // demoBot is the example bot's configuration with a WhatsApp number whose
@@ -48,10 +49,10 @@ type botServer struct {
 	sent  int // Graph requests already looked at
 }
 
-func newBotServer(t *testing.T, sc storeCase) *botServer {
+func newBotServer(t *testing.T, sc storecase.Case) *botServer {
 	t.Helper()
 	s := &botServer{t: t, graph: channeltest.NewProvider(t, graphOK)}
-	st := sc.open(t, nil)
+	st := sc.Open(t, nil)
 	a, err := app.New(context.Background(), demoBot(t, s.graph.URL), app.Options{Store: st, Jobs: fastJobs(),
 		ModelDir: t.TempDir(), HTTPClient: &http.Client{Timeout: 5 * time.Second}})
 	if err != nil {
@@ -203,7 +204,7 @@ func text(m map[string]any) string {
 // packet, and the transcript is intact; every turn has its decision.
 func TestBotEndToEnd(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			s := newBotServer(t, sc)
 			now := time.Now()
 

@@ -64,7 +64,7 @@ func TestBotConfigurationProblems(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the file itself should load: %v", err)
 			}
-			_, err = app.New(context.Background(), cfg, app.Options{Store: stores()[0].open(t, nil)})
+			_, err = app.New(context.Background(), cfg, app.Options{Store: stores()[0].Open(t, nil)})
 			var ce *config.Error
 			if !errors.As(err, &ce) || baton.ErrorCode(err) != baton.EINVALID || ce.File != path {
 				t.Fatalf("error %v, want a configuration error of %s", err, path)
@@ -108,7 +108,7 @@ func TestNewAnalyzerShared(t *testing.T) {
 		return built, nil
 	}
 	for range 2 {
-		if _, err := app.New(context.Background(), cfg, app.Options{Store: stores()[0].open(t, nil), NewAnalyzer: shared}); err != nil {
+		if _, err := app.New(context.Background(), cfg, app.Options{Store: stores()[0].Open(t, nil), NewAnalyzer: shared}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -118,7 +118,7 @@ func TestNewAnalyzerShared(t *testing.T) {
 	refused := func(context.Context, string, nlu.Config) (*nlu.Analyzer, error) {
 		return nil, baton.Errorf(baton.EINVALID, "no model")
 	}
-	_, err = app.New(context.Background(), cfg, app.Options{Store: stores()[0].open(t, nil), NewAnalyzer: refused})
+	_, err = app.New(context.Background(), cfg, app.Options{Store: stores()[0].Open(t, nil), NewAnalyzer: refused})
 	if err == nil || !strings.Contains(err.Error(), "bots[0].nlu: no model") {
 		t.Errorf("a refused analyser: %v", err)
 	}

@@ -102,7 +102,7 @@ func onlyConversation(t *testing.T, e *env) *baton.Conversation {
 func TestDuplicateWebhooksStoreOneMessageAndOneTurn(t *testing.T) {
 	for _, sc := range stores() {
 		for provider, body := range inbound(t) {
-			t.Run(sc.name+"/"+provider, func(t *testing.T) {
+			t.Run(sc.Name+"/"+provider, func(t *testing.T) {
 				e := newEnv(t, sc, envOptions{})
 				errs := make([]error, 5)
 				statuses := make([]int, 5)
@@ -132,7 +132,7 @@ func TestDuplicateWebhooksStoreOneMessageAndOneTurn(t *testing.T) {
 
 func TestRejectedWebhooksStoreNothing(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			for provider, body := range inbound(t) {
 				header := channels.MetaSignatureHeader
@@ -243,7 +243,7 @@ func TestMetaHandshake(t *testing.T) {
 // provider's statuses then move it forward only.
 func TestWhatsAppPathInToStatus(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			e.post("whatsapp", waText("wamid.in1", "16505551234", "Where is my order?", start))
 			conv := onlyConversation(t, e)
@@ -304,7 +304,7 @@ func TestBurstGetsOneAcknowledgement(t *testing.T) {
 
 func TestTransientFailuresAreRetriedThenDeliveredOnce(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			fail := channeltest.Reply{Status: 500, Body: `{"error":{"message":"An unknown error occurred","code":1}}`}
 			e := newEnv(t, sc, envOptions{graphScript: []channeltest.Reply{fail, fail, fail}})
 			e.post("whatsapp", waText("wamid.t1", "16505551234", "hi", start))
@@ -333,7 +333,7 @@ func TestTransientFailuresAreRetriedThenDeliveredOnce(t *testing.T) {
 
 func TestPermanentFailureIsMarkedWithTheReason(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{graphScript: []channeltest.Reply{{Status: 400,
 				Body: `{"error":{"message":"Message undeliverable","type":"OAuthException","code":131026,"error_data":{"details":"Recipient is not a valid WhatsApp user"}}}`}}})
 			e.post("whatsapp", waText("wamid.p1", "16505551234", "hi", start))
@@ -356,7 +356,7 @@ func TestPermanentFailureIsMarkedWithTheReason(t *testing.T) {
 
 func TestWhatsAppReplyAfter25HoursSendsTheTemplate(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{template: config.Template{Name: "follow_up", Language: "en_US"}})
 			e.post("whatsapp", waText("wamid.w1", "16505551234", "refund?", start))
 			conv := onlyConversation(t, e)
@@ -394,7 +394,7 @@ func TestWhatsAppReplyAfter25HoursSendsTheTemplate(t *testing.T) {
 
 func TestMessengerAgentReplyThreeDaysLaterIsHumanAgent(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			e.post("messenger", msText("m_in1", "PSID1", "my parcel is lost", start))
 			conv := onlyConversation(t, e)
@@ -428,7 +428,7 @@ func TestMessengerAgentReplyThreeDaysLaterIsHumanAgent(t *testing.T) {
 
 func TestMessengerWatermarks(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			e.post("messenger", msText("m_w1", "PSID1", "hi", start))
 			conv := onlyConversation(t, e)
@@ -446,7 +446,7 @@ func TestMessengerWatermarks(t *testing.T) {
 
 func TestTwilioStopStopsEverySendAndStartResumes(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			from := "+14155550100"
 			e.post("twilio", smsForm("SM0001", from, "Hi, my order is late"))
@@ -545,7 +545,7 @@ func TestTwilioHelpAnswersWithTheConfiguredText(t *testing.T) {
 // conversation gets it back when the customer writes two days later.
 func TestReopenAfterTwoDaysGoesToTheSameAgent(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{reopenAfter: "72h"})
 			ctx := context.Background()
 			if err := e.st.UpsertAgent(ctx, &baton.Agent{ID: "maya", Skills: []string{"en"}, Status: baton.AgentOnline,
@@ -573,7 +573,7 @@ func TestReopenAfterTwoDaysGoesToTheSameAgent(t *testing.T) {
 
 func TestResolvedConversationReopensInsideTheWindow(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{reopenAfter: "48h"})
 			ctx := context.Background()
 			e.post("whatsapp", waText("wamid.r1", "16505551234", "hi", start))
@@ -633,7 +633,7 @@ func TestResolvedConversationReopensInsideTheWindow(t *testing.T) {
 
 func TestTwilioUnsubscribedAtTheCarrierIsRecorded(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{twilioScript: []channeltest.Reply{{Status: 400,
 				Body: `{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}`}}})
 			from := "+14155550123"
@@ -667,7 +667,7 @@ func waFailedStatus(wamid, code, title string, at time.Time) []byte {
 // redelivers the status.
 func TestWhatsAppLate131047SendsTheTemplateOnce(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{template: config.Template{Name: "follow_up", Language: "en_US"}})
 			e.post("whatsapp", waText("wamid.l1", "16505551234", "hello", start))
 			conv := onlyConversation(t, e)

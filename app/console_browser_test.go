@@ -26,7 +26,7 @@ import (
 func TestConsoleInARealBrowser(t *testing.T) {
 	exe := chromium(t)
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newDeskEnv(t, sc, nil, nil)
 			h := e.webChat()
 			h.Poll, h.StreamFor = 50*time.Millisecond, time.Minute
@@ -186,7 +186,7 @@ func TestConsoleInARealBrowser(t *testing.T) {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			path, _ := filepath.Abs(filepath.Join(dir, "console-"+sc.name+".png"))
+			path, _ := filepath.Abs(filepath.Join(dir, "console-"+sc.Name+".png"))
 			if err := os.WriteFile(path, shot, 0o644); err != nil {
 				t.Fatal(err)
 			}

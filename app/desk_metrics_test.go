@@ -23,7 +23,7 @@ import (
 // /api/v1/metrics, and the queue and agent gauges in /metrics.
 func TestMetricsThroughTheApp(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			ctx := context.Background()
 			base := e.serve()
@@ -175,7 +175,7 @@ func TestSurveyConfigurationProblems(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the file itself should load: %v", err)
 	}
-	_, err = app.New(context.Background(), cfg, app.Options{Store: stores()[0].open(t, nil)})
+	_, err = app.New(context.Background(), cfg, app.Options{Store: stores()[0].Open(t, nil)})
 	var ce *config.Error
 	if !errors.As(err, &ce) || baton.ErrorCode(err) != baton.EINVALID || ce.File != path {
 		t.Fatalf("error %v, want a configuration error of %s", err, path)

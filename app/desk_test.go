@@ -20,6 +20,7 @@ import (
 	"github.com/batonhq/baton/store/postgres"
 	"github.com/batonhq/baton/store/postgres/pgtest"
 	"github.com/batonhq/baton/store/sqlite"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // deskConfig is the tests' server with a human side: the test bot speaks
@@ -54,14 +55,14 @@ func deskConfig(t testing.TB, graphURL, twilioURL string) *config.Config {
 
 // newDeskEnv assembles the app with the desk configuration over st on
 // clock (a fresh store of sc when st is nil).
-func newDeskEnv(t *testing.T, sc storeCase, st baton.Store, clock *channeltest.Clock) *env {
+func newDeskEnv(t *testing.T, sc storecase.Case, st baton.Store, clock *baton.ManualClock) *env {
 	t.Helper()
 	if clock == nil {
-		clock = channeltest.NewClock(start)
+		clock = baton.NewManualClock(start)
 	}
 	e := &env{t: t, logs: &lockedBuffer{}, clock: clock}
 	if st == nil {
-		st = sc.open(t, clock)
+		st = sc.Open(t, clock)
 	}
 	e.st = st
 	e.graph = channeltest.NewProvider(t, graphOK)
@@ -121,7 +122,7 @@ func TestEscalationIsRoutedByLanguage(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, tc := range tests {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
 				e := newDeskEnv(t, sc, nil, nil)
 				e.online("ann", "emre")
 				e.post("whatsapp", waText("wamid.e1", "16505551234", tc.text, start))
@@ -137,7 +138,7 @@ func TestEscalationIsRoutedByLanguage(t *testing.T) {
 				}
 			})
 		}
-		t.Run(sc.name+"/nobody online", func(t *testing.T) {
+		t.Run(sc.Name+"/nobody online", func(t *testing.T) {
 			e := newDeskEnv(t, sc, nil, nil)
 			e.post("whatsapp", waText("wamid.e1", "16505551234", "I want to talk to a human please", start))
 			e.runJobs(func() bool { return e.conversationOf("16505551234").State == baton.StateQueued })
@@ -165,9 +166,9 @@ func TestEscalationIsRoutedByLanguage(t *testing.T) {
 
 // reopenable opens the store of sc so that it can be opened again on the
 // same database, as a restarted or second process does.
-func reopenable(t *testing.T, sc storeCase) func(clock baton.Clock) baton.Store {
+func reopenable(t *testing.T, sc storecase.Case) func(clock baton.Clock) baton.Store {
 	t.Helper()
-	if sc.name == "postgres" {
+	if sc.Name == "postgres" {
 		url := pgtest.Schema(t)
 		return func(clock baton.Clock) baton.Store {
 			s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 8, Clock: clock})
@@ -195,9 +196,9 @@ func reopenable(t *testing.T, sc storeCase) func(clock baton.Clock) baton.Store 
 // once, at the target, raising the priority.
 func TestSLATimerSurvivesRestart(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			open := reopenable(t, sc)
-			clock := channeltest.NewClock(start)
+			clock := baton.NewManualClock(start)
 			first := newDeskEnv(t, sc, open(clock), clock)
 			first.post("whatsapp", waText("wamid.r1", "16505551234", "I want to talk to a human please", start))
 			first.runJobs(func() bool { return first.conversationOf("16505551234").State == baton.StateQueued })
@@ -269,9 +270,9 @@ func TestSLATimerSurvivesRestart(t *testing.T) {
 // agent while a first owns it.
 func TestTwoInstancesNeverOverAssign(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			open := reopenable(t, sc)
-			clock := channeltest.NewClock(start)
+			clock := baton.NewManualClock(start)
 			apps := []*env{newDeskEnv(t, sc, open(clock), clock), newDeskEnv(t, sc, open(clock), clock)}
 			ctx := context.Background()
 			st := apps[0].st
@@ -448,7 +449,7 @@ func assertNeverTwoOwners(t *testing.T, st baton.Store, id int64) (assignments i
 // clock and cancels the wake-up timer.
 func TestCustomerMessagesRunTheClock(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newDeskEnv(t, sc, nil, nil)
 			ctx := context.Background()
 			e.online("ann")

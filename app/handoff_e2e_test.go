@@ -24,7 +24,7 @@ import (
 // rated 5, and counted by the metrics endpoint.
 func TestHumanQueueEndToEnd(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newDeskEnv(t, sc, nil, nil)
 			ctx := context.Background()
 			base := e.serve()
@@ -203,7 +203,7 @@ func sentTo(e *env, to, s string) []string {
 // survey is written.
 func TestAgentAPIRefusals(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newDeskEnv(t, sc, nil, nil)
 			ctx := context.Background()
 			base := e.serve()
@@ -329,7 +329,7 @@ func snapshot(t *testing.T, st baton.Store) string {
 // agents.
 func TestAgentsThroughTheAPI(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newDeskEnv(t, sc, nil, nil)
 			ctx := context.Background()
 			base := e.serve()

@@ -62,28 +62,17 @@ func TestAckTextIsTheBots(t *testing.T) {
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-type storeCase struct {
-	name string
-	open func(t testing.TB, clock baton.Clock) baton.Store
-}
-
 // stores is every real store the tests run against: SQLite in a temp dir
 // always; PostgreSQL, in a schema of its own per test, when
 // BATON_TEST_DATABASE_URL is set.
-func stores() []storeCase {
-	var out []storeCase
-	for _, c := range storecase.All() {
-		out = append(out, storeCase{c.Name, c.Open})
-	}
-	return out
-}
+func stores() []storecase.Case { return storecase.All() }
 
 // env is the whole pipeline as app.New assembles it from a configuration,
 // over a real store, with fakes only at the providers' APIs.
 type env struct {
 	t      *testing.T
 	st     baton.Store
-	clock  *channeltest.Clock // nil with envOptions.realClock
+	clock  *baton.ManualClock // nil with envOptions.realClock
 	graph  *channeltest.Provider
 	twilio *channeltest.Provider
 	app    *app.App
@@ -197,15 +186,15 @@ func fastJobs() jobs.Options {
 
 // newEnv opens a fresh store from sc, on the env's clock, and assembles
 // the app over it.
-func newEnv(t *testing.T, sc storeCase, o envOptions) *env {
+func newEnv(t *testing.T, sc storecase.Case, o envOptions) *env {
 	t.Helper()
 	var clock baton.Clock = baton.SystemClock{}
 	e := &env{t: t, logs: &lockedBuffer{}}
 	if !o.realClock {
-		e.clock = channeltest.NewClock(start)
+		e.clock = baton.NewManualClock(start)
 		clock = e.clock
 	}
-	e.st = sc.open(t, clock)
+	e.st = sc.Open(t, clock)
 	if o.graph == nil {
 		o.graph = graphOK
 	}

@@ -43,7 +43,7 @@ func TestCustomerWritesAgain(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, tc := range tests {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
 				e := newEnv(t, sc, envOptions{})
 				ctx := context.Background()
 				e.post("whatsapp", waText("wamid.a1", "16505551234", "hi", start))
@@ -128,7 +128,7 @@ func TestCustomerWritesAgain(t *testing.T) {
 
 func TestConcurrentMessagesOfOneCustomerAllLand(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			e.post("whatsapp", waText("wamid.o0", "16505551234", "hi", start))
 			conv := onlyConversation(t, e)

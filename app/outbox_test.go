@@ -98,7 +98,7 @@ func dieAfterTheProvider(t *testing.T, e *env, lease time.Duration) {
 
 func TestSendInDoubtAfterACrashIsCountedLoggedOnceAndSentAgain(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			const secret = "Your order 4711 ships to Elm Street"
 			conv := customerConversation(t, e, "16505551234")
@@ -147,7 +147,7 @@ func TestSendInDoubtAfterACrashIsCountedLoggedOnceAndSentAgain(t *testing.T) {
 
 func TestWebChatSendsAreNeverInDoubt(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			ctx := context.Background()
 			cust, err := e.st.UpsertCustomerByIdentity(ctx, baton.ChannelIdentity{BotID: botID, Channel: baton.ChannelWebChat, Address: "visitor-1"}, "")
@@ -185,7 +185,7 @@ func TestRetriesThatAreNotInDoubt(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, tc := range tests {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
 				e := newEnv(t, sc, envOptions{graphScript: []channeltest.Reply{tc.first}})
 				e.deliverer().Timeout = 200 * time.Millisecond
 				conv := customerConversation(t, e, "16505551234")
@@ -236,7 +236,7 @@ func (s *answeredAsTheDeadlinePasses) Send(ctx context.Context, conv *baton.Conv
 
 func TestGracefulStopSendsNothingTwice(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name+"/sends in progress finish", func(t *testing.T) {
+		t.Run(sc.Name+"/sends in progress finish", func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{graph: slowAccept(300 * time.Millisecond)})
 			const n = 6
 			for i := 0; i < n; i++ {
@@ -276,7 +276,7 @@ func TestGracefulStopSendsNothingTwice(t *testing.T) {
 			}
 		})
 
-		t.Run(sc.name+"/the deadline passes as the provider accepts", func(t *testing.T) {
+		t.Run(sc.Name+"/the deadline passes as the provider accepts", func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			slow := &answeredAsTheDeadlinePasses{Sender: e.deliverer().Senders[baton.ChannelWhatsApp], started: make(chan struct{})}
 			stopping := *e.deliverer()

@@ -80,7 +80,7 @@ func TestForeignRecipientsAreAcknowledgedNotStored(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, c := range cases {
-			t.Run(sc.name+"/"+c.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+c.name, func(t *testing.T) {
 				e := newEnv(t, sc, envOptions{})
 				resp := e.serveAs(c.provider, botID, metaSecret, twilioToken, c.body)
 				if c.provider == "twilio" && !strings.Contains(string(resp.Body), "<Response>") {
@@ -124,7 +124,7 @@ func TestForeignStatusesMoveNothing(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, c := range cases {
-			t.Run(sc.name+"/"+c.provider, func(t *testing.T) {
+			t.Run(sc.Name+"/"+c.provider, func(t *testing.T) {
 				e := newEnv(t, sc, envOptions{})
 				e.post(c.provider, c.inbound)
 				conv := onlyConversation(t, e)
@@ -186,7 +186,7 @@ func TestSharedAppRoutesEachPartToItsBot(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, c := range cases {
-			t.Run(sc.name+"/"+c.provider, func(t *testing.T) {
+			t.Run(sc.Name+"/"+c.provider, func(t *testing.T) {
 				e := newEnv(t, sc, envOptions{others: []otherBot{shared}})
 				e.post(c.provider, c.body) // to the test bot's URL, with its secret
 				if n := len(e.conversationsOf(botID)); n != 0 {
@@ -255,7 +255,7 @@ func TestAnotherSecretCannotTargetABot(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, c := range cases {
-			t.Run(sc.name+"/"+c.provider, func(t *testing.T) {
+			t.Run(sc.Name+"/"+c.provider, func(t *testing.T) {
 				e := newEnv(t, sc, envOptions{others: []otherBot{separate}})
 				e.serveAs(c.provider, botID, metaSecret, twilioToken, c.body)
 				e.nothingStored("16505551234")

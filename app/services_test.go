@@ -66,7 +66,7 @@ func (s *recordingService) Stop(ctx context.Context) error {
 // given services.
 func newServicesApp(t *testing.T, svc ...app.Service) *app.App {
 	t.Helper()
-	st := stores()[0].open(t, nil)
+	st := stores()[0].Open(t, nil)
 	cfg := testConfig(t, "http://127.0.0.1:9", "http://127.0.0.1:9", envOptions{})
 	a, err := app.New(context.Background(), cfg, app.Options{Store: st, Jobs: fastJobs(), Services: svc})
 	if err != nil {

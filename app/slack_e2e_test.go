@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton/channels/channeltest"
 	"github.com/batonhq/baton/config"
 	slackconsole "github.com/batonhq/baton/handoff/slack"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // e2eSlackAPI is threadSlackAPI with what the rest of the chain needs:
@@ -94,14 +95,14 @@ func blockText(t *testing.T, blocks string) string {
 // newSlackEnv is the desk configuration's app with the Slack console on
 // (a bot token and the signing secret), every request for slack.com sent
 // to api, as configure leaves the configuration.
-func newSlackEnv(t *testing.T, sc storeCase, api http.Handler, configure func(*config.Config)) *env {
+func newSlackEnv(t *testing.T, sc storecase.Case, api http.Handler, configure func(*config.Config)) *env {
 	t.Helper()
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	fakeURL, _ := url.Parse(srv.URL)
-	clock := channeltest.NewClock(start)
+	clock := baton.NewManualClock(start)
 	e := &env{t: t, logs: &lockedBuffer{}, clock: clock}
-	e.st = sc.open(t, clock)
+	e.st = sc.Open(t, clock)
 	e.graph = channeltest.NewProvider(t, graphOK)
 	e.twilio = channeltest.NewProvider(t, twilioOK)
 	cfg := deskConfig(t, e.graph.URL, e.twilio.URL)
@@ -136,7 +137,7 @@ func newSlackEnv(t *testing.T, sc storeCase, api http.Handler, configure func(*c
 // draft through its modal.
 func TestSlackChainEndToEnd(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			fake := e2eSlackAPI{threadSlackAPI{&slackAPI{}}}
 			e := newSlackEnv(t, sc, fake, func(cfg *config.Config) {
 				cfg.Queues[0].SlackChannel, cfg.Queues[1].SlackChannel = "C0GENERAL", "C0TURKISH"

@@ -14,7 +14,6 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
-	"github.com/batonhq/baton/channels/channeltest"
 	"github.com/gorilla/websocket"
 )
 
@@ -24,7 +23,7 @@ import (
 // answered in the ack, and Shutdown closes the connection.
 func TestSlackSocketModeWired(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			acks := make(chan json.RawMessage, 4)
 			closed := make(chan struct{})
 			web := &slackAPI{}
@@ -64,8 +63,8 @@ func TestSlackSocketModeWired(t *testing.T) {
 			t.Cleanup(srv.Close)
 			fakeURL, _ := url.Parse(srv.URL)
 
-			clock := channeltest.NewClock(start)
-			st := sc.open(t, clock)
+			clock := baton.NewManualClock(start)
+			st := sc.Open(t, clock)
 			cfg := deskConfig(t, "http://127.0.0.1:1", "http://127.0.0.1:1")
 			cfg.Slack.BotToken, cfg.Slack.AppToken = "xoxb-test", "xapp-1-test"
 			cfg.Agents[2].SlackUserID = "U0EMRE"

@@ -94,7 +94,7 @@ func slackSign(at time.Time, body []byte) http.Header {
 // URLs answer; a stale request is refused.
 func TestSlackConsoleWired(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			fake := &slackAPI{}
 			e := newSlackEnv(t, sc, fake, func(cfg *config.Config) { cfg.Queues[0].SlackChannel = "C0GENERAL" })
 

@@ -19,6 +19,7 @@ import (
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/channels/channeltest"
 	"github.com/batonhq/baton/jobs"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // pacedSlack plays the Slack Web API as it limits posts: one
@@ -181,13 +182,13 @@ func (f *pacedSlack) cards() []int64 {
 
 // slackEnv is the desk's app with the Slack console against a fake Slack,
 // the general queue in C0GENERAL.
-func slackEnv(t *testing.T, sc storeCase, fake *url.URL, clock baton.Clock, slackOpt app.SlackOptions, jobsOpt jobs.Options) *env {
+func slackEnv(t *testing.T, sc storecase.Case, fake *url.URL, clock baton.Clock, slackOpt app.SlackOptions, jobsOpt jobs.Options) *env {
 	t.Helper()
 	e := &env{t: t, logs: &lockedBuffer{}}
-	if c, ok := clock.(*channeltest.Clock); ok {
+	if c, ok := clock.(*baton.ManualClock); ok {
 		e.clock = c
 	}
-	e.st = sc.open(t, clock)
+	e.st = sc.Open(t, clock)
 	e.graph = channeltest.NewProvider(t, graphOK)
 	e.twilio = channeltest.NewProvider(t, twilioOK)
 	cfg := deskConfig(t, e.graph.URL, e.twilio.URL)
@@ -230,7 +231,7 @@ func TestSlackPacedBurst(t *testing.T) {
 			{"channel free", false, 0},
 			{"channel busy at first", true, 1},
 		} {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
 				fake, fakeURL := newPacedSlack(t, window)
 				jobsOpt := fastJobs()
 				jobsOpt.Workers = 4
@@ -314,9 +315,9 @@ func TestSlackPacedBurst(t *testing.T) {
 func TestSlackOutageCatchUp(t *testing.T) {
 	const retryMax = 30 * time.Second
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			fake, fakeURL := newPacedSlack(t, 0)
-			clock := channeltest.NewClock(start)
+			clock := baton.NewManualClock(start)
 			// The pool's own backoff as in production (1 s doubling to
 			// 10 min): the console's retry cap must win over it.
 			jobsOpt := fastJobs()
@@ -419,9 +420,9 @@ func (e *env) idleSlack() bool {
 // card from the catch-up service the app runs, once Slack takes posts.
 func TestSlackCatchUpService(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			fake, fakeURL := newPacedSlack(t, 0)
-			clock := channeltest.NewClock(start)
+			clock := baton.NewManualClock(start)
 			e := slackEnv(t, sc, fakeURL, clock, app.SlackOptions{PostInterval: time.Millisecond, CatchUpEvery: 20 * time.Millisecond}, fastJobs())
 			fake.setRefuse("not_in_channel")
 			const customer = "905320000088"

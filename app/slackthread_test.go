@@ -50,7 +50,7 @@ func (s threadSlackAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // thread.
 func TestSlackThreadEndToEnd(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			fake := threadSlackAPI{&slackAPI{}}
 			e := newSlackEnv(t, sc, fake, func(cfg *config.Config) {
 				cfg.Queues[0].SlackChannel = "C0GENERAL"

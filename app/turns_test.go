@@ -105,8 +105,8 @@ func (f *turnsFixture) decisions() []*baton.Decision {
 func TestTurns(t *testing.T) {
 	ctx := context.Background()
 	for _, sc := range stores() {
-		t.Run(sc.name+"/the bot answers once, however often the job runs", func(t *testing.T) {
-			f := newTurnsFixture(t, sc.open(t, nil), baton.StateBot)
+		t.Run(sc.Name+"/the bot answers once, however often the job runs", func(t *testing.T) {
+			f := newTurnsFixture(t, sc.Open(t, nil), baton.StateBot)
 			m := f.write(baton.TypeText, "hello there friend")
 			for run := 0; run < 3; run++ {
 				if err := f.turn(m); err != nil {
@@ -125,8 +125,8 @@ func TestTurns(t *testing.T) {
 				t.Fatalf("%d deliver jobs", len(jobs))
 			}
 		})
-		t.Run(sc.name+"/a burst gets one answer, from the last message's turn", func(t *testing.T) {
-			f := newTurnsFixture(t, sc.open(t, nil), baton.StateBot)
+		t.Run(sc.Name+"/a burst gets one answer, from the last message's turn", func(t *testing.T) {
+			f := newTurnsFixture(t, sc.Open(t, nil), baton.StateBot)
 			first, second := f.write(baton.TypeText, "my parcel"), f.write(baton.TypeText, "it never came")
 			for _, m := range []*baton.Message{first, second} {
 				if err := f.turn(m); err != nil {
@@ -137,8 +137,8 @@ func TestTurns(t *testing.T) {
 				t.Fatalf("%d replies, decisions %+v", len(r), ds)
 			}
 		})
-		t.Run(sc.name+"/a reaction asks for nothing", func(t *testing.T) {
-			f := newTurnsFixture(t, sc.open(t, nil), baton.StateBot)
+		t.Run(sc.Name+"/a reaction asks for nothing", func(t *testing.T) {
+			f := newTurnsFixture(t, sc.Open(t, nil), baton.StateBot)
 			if err := f.turn(f.write(baton.TypeReaction, "\U0001F44D")); err != nil {
 				t.Fatal(err)
 			}
@@ -146,8 +146,8 @@ func TestTurns(t *testing.T) {
 				t.Fatalf("%d replies, %d decisions", len(r), len(ds))
 			}
 		})
-		t.Run(sc.name+"/a queued customer hears once that a person will answer", func(t *testing.T) {
-			f := newTurnsFixture(t, sc.open(t, nil), baton.StateQueued)
+		t.Run(sc.Name+"/a queued customer hears once that a person will answer", func(t *testing.T) {
+			f := newTurnsFixture(t, sc.Open(t, nil), baton.StateQueued)
 			for i, text := range []string{"hello?", "anyone there?"} {
 				if err := f.turn(f.write(baton.TypeText, text)); err != nil {
 					t.Fatalf("message %d: %v", i, err)
@@ -162,8 +162,8 @@ func TestTurns(t *testing.T) {
 				t.Fatalf("decisions %+v", ds)
 			}
 		})
-		t.Run(sc.name+"/an assigned conversation is the agent's", func(t *testing.T) {
-			f := newTurnsFixture(t, sc.open(t, nil), baton.StateAssigned)
+		t.Run(sc.Name+"/an assigned conversation is the agent's", func(t *testing.T) {
+			f := newTurnsFixture(t, sc.Open(t, nil), baton.StateAssigned)
 			if err := f.turn(f.write(baton.TypeText, "thanks, waiting")); err != nil {
 				t.Fatal(err)
 			}
@@ -171,8 +171,8 @@ func TestTurns(t *testing.T) {
 				t.Fatalf("%d replies, decisions %+v", len(r), ds)
 			}
 		})
-		t.Run(sc.name+"/the cost guard defers a turn over budget", func(t *testing.T) {
-			f := newTurnsFixture(t, sc.open(t, nil), baton.StateBot)
+		t.Run(sc.Name+"/the cost guard defers a turn over budget", func(t *testing.T) {
+			f := newTurnsFixture(t, sc.Open(t, nil), baton.StateBot)
 			left, asked := 2, 0
 			f.turns.Budget = func(id int64) time.Duration {
 				asked++
@@ -196,8 +196,8 @@ func TestTurns(t *testing.T) {
 				t.Fatalf("%d replies (want 2), budget asked %d times (want 3)", len(r), asked)
 			}
 		})
-		t.Run(sc.name+"/silence after \"did this help?\" is an assumed resolution", func(t *testing.T) {
-			st := sc.open(t, nil)
+		t.Run(sc.Name+"/silence after \"did this help?\" is an assumed resolution", func(t *testing.T) {
+			st := sc.Open(t, nil)
 			f := newTurnsFixture(t, st, baton.StateBot)
 			m := f.write(baton.TypeText, "how do returns work")
 			asked := &baton.Decision{ConversationID: f.conv.ID, MessageID: m.ID, Action: baton.ActionAnswer,

@@ -12,7 +12,7 @@ import (
 
 func TestThroughTheWebRoutes(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			base := e.serve()
 			client := &http.Client{Timeout: 10 * time.Second}

@@ -24,7 +24,7 @@ func chromium(t *testing.T) string { return browsertest.Chromium(t) }
 func TestWebChatInARealBrowser(t *testing.T) {
 	exe := chromium(t)
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			h := e.webChat()
 			h.Poll, h.StreamFor = 50*time.Millisecond, time.Minute

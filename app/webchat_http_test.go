@@ -21,6 +21,7 @@ import (
 	"github.com/batonhq/baton/channels"
 	"github.com/batonhq/baton/channels/webchat"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // chat is the app's server on loopback, over a real store, on the system
@@ -32,7 +33,7 @@ type chat struct {
 	base string
 }
 
-func newChat(t *testing.T, sc storeCase, limits func(l *config.Limits)) *chat {
+func newChat(t *testing.T, sc storecase.Case, limits func(l *config.Limits)) *chat {
 	t.Helper()
 	e := newEnv(t, sc, envOptions{realClock: true, limits: limits})
 	e.webChat().Poll = 20 * time.Millisecond
@@ -122,7 +123,7 @@ func refused(t *testing.T, a answer) {
 
 func TestPostLimits(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			t.Run("per visitor", func(t *testing.T) {
 				c := newChat(t, sc, func(l *config.Limits) { l.WebChatPostsPerVisitor = "3/1m" })
 				const visitor = "visitor-0000000001"
@@ -250,7 +251,7 @@ func mintToken(t *testing.T, key string, claims jwt.MapClaims) string {
 // admin API returns; a bad token is a 401 that stores nothing.
 func TestIdentityAndStoredURL(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			c := newChat(t, sc, nil)
 			exp := time.Now().Add(time.Hour).Unix()
 			token := mintToken(t, chatSecret, jwt.MapClaims{"sub": "u-42", "exp": exp, "name": "Ana",
@@ -411,7 +412,7 @@ func TestErrorsCarryNoValues(t *testing.T) {
 // chat channel, and the same answer once the jobs run.
 func TestPostWebChat(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			c := newChat(t, sc, func(l *config.Limits) { l.WebChatPostsPerVisitor = "2/1m" })
 			ctx := context.Background()
 			const visitor = "visitor-0000000007"

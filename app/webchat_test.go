@@ -77,7 +77,7 @@ func next(t *testing.T, ch <-chan sseEvent) sseEvent {
 
 func TestWebChat(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			// The streams see the conversation as another replica's
 			// would: no signal from the process that wrote, only what
@@ -183,7 +183,7 @@ func TestWebChat(t *testing.T) {
 // its sender one signal); another visitor's stream is not woken by them.
 func TestWebChatSignalWakesStreams(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newEnv(t, sc, envOptions{})
 			e.webChat().Poll = time.Hour
 			base := e.serve()

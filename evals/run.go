@@ -433,7 +433,7 @@ func (r *runner) botOf(c Case, cfg *config.Config) string {
 // database gets the migrations, the agents and the imported KB, to be
 // copied for each case.
 func (r *runner) prepare(ctx context.Context) error {
-	clk := newClock(CaseStart())
+	clk := baton.NewManualClock(CaseStart())
 	if r.opt.DatabaseURL != "" {
 		// Train the models once; every case's schema imports the KB.
 		st, drop, err := r.openPostgres(ctx, clk, "prep")
@@ -487,7 +487,7 @@ func shutdown(a *app.App) error {
 
 // openCase opens a case's own store on its own clock and assembles the
 // app over it.
-func (r *runner) openCase(ctx context.Context, i int, clk *clock) (baton.Store, *app.App, func(), error) {
+func (r *runner) openCase(ctx context.Context, i int, clk *baton.ManualClock) (baton.Store, *app.App, func(), error) {
 	var (
 		st      baton.Store
 		cleanup func()
@@ -597,26 +597,6 @@ func fakeProvider(w http.ResponseWriter, req *http.Request) {
 	default:
 		fmt.Fprintf(w, `{"recipient_id":"PSID","message_id":"m_%s"}`, id)
 	}
-}
-
-// clock is a case's clock: it moves only when a wait step moves it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // memoryDir is a directory in memory (tmpfs) for the throwaway databases,

@@ -30,7 +30,7 @@ type caseRun struct {
 	c     Case
 	idx   int
 	bot   string
-	clock *clock
+	clock *baton.ManualClock
 	st    baton.Store
 	app   *app.App
 
@@ -65,7 +65,7 @@ func (r *runner) runCase(ctx context.Context, i int) (*caseRun, error) {
 	c := r.suite.Cases[i]
 	ctx, cancel := context.WithTimeout(ctx, r.opt.CaseTimeout)
 	defer cancel()
-	clk := newClock(CaseStart())
+	clk := baton.NewManualClock(CaseStart())
 	st, a, closeCase, err := r.openCase(ctx, i, clk)
 	if err != nil {
 		return nil, fmt.Errorf("case %s: %w", c.ID, err)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/handoff"
-	"github.com/batonhq/baton/store/storetest"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // Scale of the routing benchmark: open conversations (assigned and
@@ -42,7 +42,7 @@ const (
 //     go test -run '^$' -bench Routing -benchtime 2000x ./handoff/
 func BenchmarkRouting(b *testing.B) {
 	for _, sc := range stores() {
-		b.Run(sc.name, func(b *testing.B) {
+		b.Run(sc.Name, func(b *testing.B) {
 			f := populate(b, sc)
 			b.Run("decision", func(b *testing.B) {
 				lat := make([]time.Duration, 0, b.N)
@@ -157,11 +157,11 @@ type benchFixture struct {
 
 // populate stores the benchmark's agents and open conversations, and reads
 // them back as routing does.
-func populate(b *testing.B, sc storeCase) *benchFixture {
+func populate(b *testing.B, sc storecase.Case) *benchFixture {
 	b.Helper()
 	ctx := context.Background()
-	clock := storetest.NewClock(tz)
-	st := sc.open(b, clock)
+	clock := baton.NewManualClock(tz)
+	st := sc.Open(b, clock)
 	rng := rand.New(rand.NewPCG(1, 2))
 	langs := []string{"en", "es", "fr", "de"}
 	topics := []string{"billing", "tech", "returns"}

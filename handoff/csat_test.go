@@ -10,6 +10,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/handoff"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 func TestParseRating(t *testing.T) {
@@ -87,16 +88,16 @@ type surveyEnv struct {
 	t       *testing.T
 	ctx     context.Context
 	st      baton.Store
-	clock   *clock
+	clock   *baton.ManualClock
 	surveys *handoff.Surveys
 	obs     *countingObserver
 	people  int // customers created
 }
 
-func newSurveyEnv(t *testing.T, sc storeCase, policy handoff.SurveyPolicy) *surveyEnv {
+func newSurveyEnv(t *testing.T, sc storecase.Case, policy handoff.SurveyPolicy) *surveyEnv {
 	t.Helper()
-	clk := newClock(day0)
-	st := sc.open(t, clk)
+	clk := baton.NewManualClock(day0)
+	st := sc.Open(t, clk)
 	if policy.Languages == nil {
 		policy.Languages = []string{"en", "tr"}
 	}
@@ -349,7 +350,7 @@ func TestSurveyAskShapes(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, tc := range tests {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
 				e := newSurveyEnv(t, sc, handoff.SurveyPolicy{Template: tc.template})
 				c := e.agentResolved(e.conversation(tc.channel, tc.lang, tc.lastInbound))
 				surveys, sent := e.surveysOf(c.ID), e.sent(c.ID)
@@ -379,7 +380,7 @@ func TestSurveyAskShapes(t *testing.T) {
 
 func TestSurveyAskWho(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			tests := []struct {
 				name        string
 				policy      handoff.SurveyPolicy
@@ -424,7 +425,7 @@ func TestSurveyAskWho(t *testing.T) {
 
 func TestSurveyAskOncePerEpisode(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newSurveyEnv(t, sc, handoff.SurveyPolicy{})
 			c := e.agentResolved(e.conversation(baton.ChannelWebChat, "en", time.Minute))
 			// Asked again for the same episode (a retried resolve): nothing new.
@@ -448,7 +449,7 @@ func TestSurveyAskOncePerEpisode(t *testing.T) {
 
 func TestSurveyAskOptedOut(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newSurveyEnv(t, sc, handoff.SurveyPolicy{})
 			c := e.conversation(baton.ChannelSMS, "en", time.Minute)
 			if err := e.st.SetOptOut(e.ctx, "shop", baton.ChannelSMS, c.Address, true, day0); err != nil {
@@ -464,7 +465,7 @@ func TestSurveyAskOptedOut(t *testing.T) {
 
 func TestSurveyAnswer(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newSurveyEnv(t, sc, handoff.SurveyPolicy{})
 			c := e.agentResolved(e.conversation(baton.ChannelWhatsApp, "en", time.Minute))
 			before, err := e.st.GetConversation(e.ctx, c.ID)
@@ -475,7 +476,7 @@ func TestSurveyAnswer(t *testing.T) {
 			if e.answer(c, "", "where is my order?") {
 				t.Fatal("a question was taken as a rating")
 			}
-			rated := e.clock.Add(2 * time.Minute)
+			rated := e.clock.Advance(2 * time.Minute)
 			if !e.answer(c, "", "5") {
 				t.Fatal(`"5" was not taken as the answer`)
 			}
@@ -500,7 +501,7 @@ func TestSurveyAnswer(t *testing.T) {
 			}
 
 			// Answering twice: the first answer stands, nothing is sent.
-			e.clock.Add(time.Minute)
+			e.clock.Advance(time.Minute)
 			if !e.answer(c, "csat:2", "2 – Poor") {
 				t.Fatal("a second tap on the list reopened the conversation")
 			}
@@ -512,7 +513,7 @@ func TestSurveyAnswer(t *testing.T) {
 			}
 
 			// The next text within the comment window is the comment.
-			e.clock.Add(10 * time.Minute)
+			e.clock.Advance(10 * time.Minute)
 			if !e.answer(c, "", "  Maya was quick and kind. ") {
 				t.Fatal("the comment was not taken")
 			}
@@ -568,18 +569,18 @@ func TestSurveyAnswerWindows(t *testing.T) {
 		steps func(e *surveyEnv, c *baton.Conversation) (bool, string)
 	}{
 		{"a rating after the answer window is a new message", func(e *surveyEnv, c *baton.Conversation) (bool, string) {
-			e.clock.Add(24*time.Hour + time.Second)
+			e.clock.Advance(24*time.Hour + time.Second)
 			return !e.answer(c, "", "5"), "rating taken after the window"
 		}},
 		{"a rating at the end of the answer window counts", func(e *surveyEnv, c *baton.Conversation) (bool, string) {
-			e.clock.Add(24 * time.Hour)
+			e.clock.Advance(24 * time.Hour)
 			return e.answer(c, "", "4"), "rating refused inside the window"
 		}},
 		{"a comment after the comment window is a new message", func(e *surveyEnv, c *baton.Conversation) (bool, string) {
 			if !e.answer(c, "csat:4", "4 – Good") {
 				return false, "rating refused"
 			}
-			e.clock.Add(30*time.Minute + time.Second)
+			e.clock.Advance(30*time.Minute + time.Second)
 			return !e.answer(c, "", "late words"), "comment taken after the window"
 		}},
 		{"a button of another question is not a comment", func(e *surveyEnv, c *baton.Conversation) (bool, string) {
@@ -592,7 +593,7 @@ func TestSurveyAnswerWindows(t *testing.T) {
 			if !e.answer(c, "csat:4", "4 – Good") {
 				return false, "rating refused"
 			}
-			e.clock.Add(25 * time.Hour)
+			e.clock.Advance(25 * time.Hour)
 			return !e.answer(c, "csat:5", "5 – Excellent"), "stale tap swallowed"
 		}},
 		{"an open conversation takes no answer", func(e *surveyEnv, c *baton.Conversation) (bool, string) {
@@ -603,7 +604,7 @@ func TestSurveyAnswerWindows(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, tc := range tests {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
 				e := newSurveyEnv(t, sc, policy)
 				c := e.agentResolved(e.conversation(baton.ChannelWebChat, "en", time.Minute))
 				if ok, why := tc.steps(e, c); !ok {
@@ -616,7 +617,7 @@ func TestSurveyAnswerWindows(t *testing.T) {
 
 func TestSurveyAnswerWithoutSurvey(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newSurveyEnv(t, sc, handoff.SurveyPolicy{})
 			// Resolved by the bot, which this bot does not survey.
 			c := e.resolve(e.conversation(baton.ChannelWebChat, "en", time.Minute).ID, "bot")
@@ -682,7 +683,7 @@ func TestSurveyTextNamesAreConfigs(t *testing.T) {
 // reads "5" answers nothing; a message not stored yet (no direction) does.
 func TestSurveyAnswerOnlyFromTheCustomer(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			e := newSurveyEnv(t, sc, handoff.SurveyPolicy{})
 			c := e.agentResolved(e.conversation(baton.ChannelWebChat, "en", time.Minute))
 			for _, d := range []baton.Direction{baton.DirectionOut, baton.DirectionNote, ""} {

@@ -48,7 +48,7 @@ func TestRoutingFromEscalation(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, tc := range tests {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
 				f := newFixture(t, sc)
 				for _, a := range tc.agents {
 					f.agent(a.id, baton.AgentOnline, a.capacity+a.load, a.skills...)
@@ -96,7 +96,7 @@ func TestRoutingFromEscalation(t *testing.T) {
 // assigns what a busy agent's freed room allows.
 func TestRoutingServesPriorityThenWaitingTime(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			f.agent("ann", baton.AgentOffline, 2, "en")
 			older := f.escalate("general", "en", baton.PriorityNormal)
@@ -133,7 +133,7 @@ func TestRoutingServesPriorityThenWaitingTime(t *testing.T) {
 // event telling the desk.
 func TestSweepRoutesWhatARaceLeft(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			id := f.escalate("general", "en", baton.PriorityNormal)
 			f.run()
@@ -159,7 +159,7 @@ func TestSweepRoutesWhatARaceLeft(t *testing.T) {
 // wins; every other is told who did.
 func TestClaimRace(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			id := f.escalate("general", "en", baton.PriorityNormal) // not routed: nobody is online yet
 			for i := range 20 {
@@ -221,7 +221,7 @@ func TestClaimRace(t *testing.T) {
 // priority's target.
 func TestSLAWarningThenBreach(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			f.agent("ann", baton.AgentOnline, 2, "en")
 			id := f.escalate("general", "en", baton.PriorityNormal)
@@ -271,7 +271,7 @@ func TestSLAWarningThenBreach(t *testing.T) {
 // watched), and is never offered to the same agent by the breach itself.
 func TestSLABreachWithNobodyElse(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			f.agent("ann", baton.AgentOnline, 2, "en")
 			id := f.escalate("general", "en", baton.PriorityNormal)
@@ -291,7 +291,7 @@ func TestSLABreachWithNobodyElse(t *testing.T) {
 // tells the channel.
 func TestSLARerouteAndNotify(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			id := f.escalate("billing", "en", baton.PriorityNormal)
 			f.run()
@@ -330,7 +330,7 @@ func TestSLARerouteAndNotify(t *testing.T) {
 // answered changes nothing and records nothing.
 func TestSLAAnsweredTimerDoesNothing(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			f.agent("ann", baton.AgentOnline, 2, "en")
 			id := f.escalate("general", "en", baton.PriorityNormal)
@@ -362,7 +362,7 @@ func TestSLAAnsweredTimerDoesNothing(t *testing.T) {
 // timer; it wakes to the same agent with a fresh next-response clock.
 func TestSnoozeWakes(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			f.agent("ann", baton.AgentOnline, 2, "en")
 			id := f.escalate("general", "en", baton.PriorityNormal)
@@ -403,7 +403,7 @@ func TestSnoozeWakes(t *testing.T) {
 // clock as it runs.
 func TestTransfer(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			f.agent("ann", baton.AgentOnline, 1, "en")
 			id := f.escalate("general", "en", baton.PriorityNormal)
@@ -532,7 +532,7 @@ func TestRefusals(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, tc := range tests {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
 				f := newFixture(t, sc)
 				f.agent("ann", baton.AgentOnline, 1, "en")
 				f.agent("bob", baton.AgentOnline, 0, "en")
@@ -561,7 +561,7 @@ func TestRefusals(t *testing.T) {
 // the agent's; outside it a configured template goes.
 func TestReplyWindow(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			f.agent("ann", baton.AgentOnline, 1, "en")
 			id := f.escalate("general", "en", baton.PriorityNormal)
@@ -593,7 +593,7 @@ func TestReplyWindow(t *testing.T) {
 // notes included; an agent may see what waits and what is theirs.
 func TestView(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			id := f.escalate("general", "en", baton.PriorityNormal)
 			f.run()
@@ -652,7 +652,7 @@ func (s *surveys) Answer(_ context.Context, tx baton.Store, conv *baton.Conversa
 // same agent.
 func TestResolveAsksAndTheAnswerDoesNotReopen(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			sv := &surveys{}
 			f := newFixture(t, sc, func(c *handoff.Config) { c.Surveys = sv })
 			f.agent("ann", baton.AgentOnline, 1, "en")
@@ -702,7 +702,7 @@ func TestResolveAsksAndTheAnswerDoesNotReopen(t *testing.T) {
 // watched and routed.
 func TestReopenToTheQueueWhenTheAgentIsFull(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			f.agent("ann", baton.AgentOnline, 1, "en")
 			id := f.escalate("general", "en", baton.PriorityNormal)
@@ -732,7 +732,7 @@ func TestReopenToTheQueueWhenTheAgentIsFull(t *testing.T) {
 // move one between agents; the freed room is routed.
 func TestLeadAssigns(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			f.agent("lee", baton.AgentOnline, 0, "en", "lead")
 			f.agent("ann", baton.AgentOffline, 1, "en")

@@ -11,7 +11,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/jobs"
-	"github.com/batonhq/baton/store/storetest"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // tz is a Monday morning.
@@ -45,7 +45,7 @@ type fixture struct {
 	t      *testing.T
 	ctx    context.Context
 	st     baton.Store
-	clock  *storetest.Clock
+	clock  *baton.ManualClock
 	desk   *handoff.Desk
 	pool   *jobs.Pool
 	told   *notices
@@ -55,10 +55,10 @@ type fixture struct {
 
 type fixtureOption func(*handoff.Config)
 
-func newFixture(t *testing.T, sc storeCase, opts ...fixtureOption) *fixture {
+func newFixture(t *testing.T, sc storecase.Case, opts ...fixtureOption) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ctx: context.Background(), clock: storetest.NewClock(tz), told: &notices{}, window: baton.Window{Open: true}}
-	f.st = sc.open(t, f.clock)
+	f := &fixture{t: t, ctx: context.Background(), clock: baton.NewManualClock(tz), told: &notices{}, window: baton.Window{Open: true}}
+	f.st = sc.Open(t, f.clock)
 	cfg := handoff.Config{Store: f.st, Queues: testQueues(), Bots: map[string]baton.Bot{bot: {ID: bot, ReopenAfter: 72 * time.Hour}},
 		Clock: f.clock, Notifier: f.told, Windows: func(context.Context, *baton.Conversation, time.Time) baton.Window { return f.window }}
 	for _, o := range opts {

@@ -69,7 +69,7 @@ const (
 // the export changes nothing.
 func TestDraftArticleFromTheReply(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			id := f.answered(question, "An earlier answer")
 			if _, err := f.desk.Reply(f.ctx, id, baton.AgentReply{Text: answer}, agentActor("ann")); err != nil {
@@ -135,7 +135,7 @@ func TestDraftArticleFromTheReply(t *testing.T) {
 // text. The very text already published is not drafted again.
 func TestDraftArticleBesidePublished(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			f := newFixture(t, sc)
 			id := f.answered(question, answer)
 			pub := &baton.Article{BotID: bot, Slug: "reset-password", Title: "Reset your password", Body: "Use the link.\n", Language: "en",
@@ -206,7 +206,7 @@ func TestDraftArticleRefusals(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, tc := range tests {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
 				f := newFixture(t, sc)
 				f.agent("bob", baton.AgentOnline, 5, "en")
 				id := tc.prep(f)

@@ -19,9 +19,9 @@ import (
 func BenchmarkSummarize(b *testing.B) {
 	const n = 1000
 	for _, sc := range stores() {
-		b.Run(sc.name, func(b *testing.B) {
-			clk := newClock(day0)
-			st := sc.open(b, clk)
+		b.Run(sc.Name, func(b *testing.B) {
+			clk := baton.NewManualClock(day0)
+			st := sc.Open(b, clk)
 			ctx := context.Background()
 			if err := st.UpsertAgent(ctx, &baton.Agent{ID: "maya", Name: "Maya"}); err != nil {
 				b.Fatal(err)

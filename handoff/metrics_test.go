@@ -10,6 +10,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/handoff"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // history builds, on a clock it moves, the conversations the summary test
@@ -18,7 +19,7 @@ type history struct {
 	t     *testing.T
 	ctx   context.Context
 	st    baton.Store
-	clock *clock
+	clock *baton.ManualClock
 	ids   map[string]int64 // conversation name → id
 }
 
@@ -177,10 +178,10 @@ func (h *history) build() {
 	h.move("M", 301, baton.Transition{To: baton.StateResolved, Actor: "bot"})
 }
 
-func newHistory(t *testing.T, sc storeCase) *history {
+func newHistory(t *testing.T, sc storecase.Case) *history {
 	t.Helper()
-	clk := newClock(day0)
-	st := sc.open(t, clk)
+	clk := baton.NewManualClock(day0)
+	st := sc.Open(t, clk)
 	ctx := context.Background()
 	for _, a := range []*baton.Agent{
 		{ID: "maya", BotID: "shop", Name: "Maya", Capacity: map[baton.ChannelKind]int{baton.ChannelWebChat: 3, baton.ChannelWhatsApp: 2}},
@@ -203,7 +204,7 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestSummarize(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			h := newHistory(t, sc)
 			q := baton.MetricsQuery{From: day0, To: day0.Add(24 * time.Hour), BotID: "shop", Now: day0.Add(5 * 24 * time.Hour)}
 			s, err := handoff.Summarize(h.ctx, h.st, q)
@@ -323,7 +324,7 @@ func checkCSAT(t *testing.T, c baton.CSATSummary) {
 
 func TestSummarizeFilters(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			h := newHistory(t, sc)
 			now := day0.Add(5 * 24 * time.Hour)
 			tests := []struct {
@@ -374,9 +375,9 @@ func TestSummarizeFilters(t *testing.T) {
 // TestSummarizeQueueWaits: a wait counts only when an assignment ends it.
 func TestSummarizeQueueWaits(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
-			clk := newClock(day0)
-			h := &history{t: t, ctx: context.Background(), st: sc.open(t, clk), clock: clk, ids: map[string]int64{}}
+		t.Run(sc.Name, func(t *testing.T) {
+			clk := baton.NewManualClock(day0)
+			h := &history{t: t, ctx: context.Background(), st: sc.Open(t, clk), clock: clk, ids: map[string]int64{}}
 			for _, id := range []string{"maya"} {
 				if err := h.st.UpsertAgent(h.ctx, &baton.Agent{ID: id, Name: id}); err != nil {
 					t.Fatal(err)
@@ -424,9 +425,9 @@ func TestSummarizeRecontactWindow(t *testing.T) {
 	}
 	for _, sc := range stores() {
 		for _, tc := range tests {
-			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
-				clk := newClock(day0)
-				h := &history{t: t, ctx: context.Background(), st: sc.open(t, clk), clock: clk, ids: map[string]int64{}}
+			t.Run(sc.Name+"/"+tc.name, func(t *testing.T) {
+				clk := baton.NewManualClock(day0)
+				h := &history{t: t, ctx: context.Background(), st: sc.Open(t, clk), clock: clk, ids: map[string]int64{}}
 				// R is resolved by the bot at 600 (the period is the
 				// first day); another customer's S comes at the very end of
 				// the window, and is no re-contact of R's.
@@ -454,7 +455,7 @@ func TestSummarizeRecontactWindow(t *testing.T) {
 }
 
 func TestSummarizeRefusesBadQueries(t *testing.T) {
-	st := stores()[0].open(t, newClock(day0))
+	st := stores()[0].Open(t, baton.NewManualClock(day0))
 	tests := []struct {
 		name string
 		q    baton.MetricsQuery
@@ -477,8 +478,8 @@ func TestSummarizeRefusesBadQueries(t *testing.T) {
 }
 
 func TestMetricsDefaults(t *testing.T) {
-	clk := newClock(day0.Add(5 * 24 * time.Hour))
-	st := stores()[0].open(t, clk)
+	clk := baton.NewManualClock(day0.Add(5 * 24 * time.Hour))
+	st := stores()[0].Open(t, clk)
 	m := &handoff.Metrics{Store: st, Clock: clk}
 	s, err := m.Summary(context.Background(), baton.MetricsQuery{})
 	if err != nil {

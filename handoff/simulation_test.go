@@ -27,7 +27,7 @@ func TestLifecycleSimulation(t *testing.T) {
 		steps = 1200
 	}
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			seed := rand.Uint64()
 			t.Logf("seed %d", seed)
 			rng := rand.New(rand.NewPCG(seed, 7))

@@ -16,7 +16,6 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/store/sqlite"
-	"github.com/batonhq/baton/store/storetest"
 )
 
 // openStore opens a real SQLite store in a temporary directory.
@@ -389,7 +388,7 @@ func TestLongJobKeepsItsLease(t *testing.T) {
 // clock jumps), another owner reclaims the job, and the first worker's next
 // extension finds out, cancels its handler and saves nothing.
 func TestLostLeaseCancelsTheHandler(t *testing.T) {
-	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	clock := baton.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	st := openStore(t, clock)
 	started := make(chan struct{})
 	cancelled := make(chan struct{})
@@ -681,7 +680,7 @@ func benchPool(b *testing.B, st baton.Store, workers int) {
 // TestPoolPurgesFinishedJobs: done and dead jobs leave the store once older
 // than their retention, each status by its own; pending jobs never do.
 func TestPoolPurgesFinishedJobs(t *testing.T) {
-	clock := storetest.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	clock := baton.NewManualClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	st := openStore(t, clock)
 	opts := fastOptions()
 	opts.Clock = clock
@@ -822,7 +821,7 @@ func TestExactRetryLaterSkipsTheBackoff(t *testing.T) {
 		{"not exact", false, time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+			clock := baton.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 			st := openStore(t, clock)
 			// The backoff of the first retry is a full hour (jitter 1).
 			p := jobs.New(st, jobs.Options{Clock: clock, BaseBackoff: time.Hour, MaxBackoff: time.Hour, Jitter: func() float64 { return 1 }})

@@ -14,7 +14,6 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/limit"
 	"github.com/batonhq/baton/store/sqlite"
-	"github.com/batonhq/baton/store/storetest"
 	"github.com/batonhq/baton/web"
 )
 
@@ -23,7 +22,7 @@ import (
 // bot "other"), each with a token, and a handful of conversations.
 type agentFixture struct {
 	st     baton.Store
-	clock  *storetest.Clock
+	clock  *baton.ManualClock
 	desk   *storeDesk
 	base   string
 	logs   *syncBuffer
@@ -40,7 +39,7 @@ var agentQueues = []baton.Queue{
 func newAgentFixture(t *testing.T, cfg web.Config) *agentFixture {
 	t.Helper()
 	ctx := context.Background()
-	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	clock := baton.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), sqlite.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,6 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/store/sqlite"
-	"github.com/batonhq/baton/store/storetest"
 	"github.com/batonhq/baton/web"
 )
 
@@ -557,7 +556,7 @@ func TestWebChatRoutes(t *testing.T) {
 // name snake_case, lists never null, the packet null until escalation.
 func TestAdminConversationDecisions(t *testing.T) {
 	ctx := context.Background()
-	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	clock := baton.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), sqlite.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)

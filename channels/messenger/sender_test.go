@@ -24,7 +24,7 @@ func newSender(p *channeltest.Provider) *Sender {
 		Pages:   map[string]Page{"b1": {AccessToken: "page-token", PageID: "PAGE1"}},
 		BaseURL: p.URL + "/v23.0",
 		Timeout: 2 * time.Second,
-		Clock:   channeltest.NewClock(testNow),
+		Clock:   baton.NewManualClock(testNow),
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // card or with a card job still waiting is left alone.
 func TestCatchUpPostsMissingCards(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newConsoleRig(t, sc)
 			// One with its card posted.
 			withCard := r.escalate("general")

@@ -24,7 +24,7 @@ func slash(command, text, user string) *baton.WebhookRequest {
 
 func TestSlashCommands(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newConsoleRig(t, sc)
 			var logs bytes.Buffer
 			in := &Intake{SigningSecret: testSecret, Store: r.st,

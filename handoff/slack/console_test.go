@@ -12,7 +12,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/jobs"
-	"github.com/batonhq/baton/store/storetest"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // monday is a Monday morning.
@@ -35,7 +35,7 @@ type consoleRig struct {
 	t     *testing.T
 	ctx   context.Context
 	st    baton.Store
-	clock *storetest.Clock
+	clock *baton.ManualClock
 	desk  *handoff.Desk
 	pool  *jobs.Pool
 	slack *fakeSlack
@@ -43,17 +43,17 @@ type consoleRig struct {
 	seq   int
 }
 
-func newConsoleRig(t *testing.T, sc storeCase) *consoleRig {
+func newConsoleRig(t *testing.T, sc storecase.Case) *consoleRig {
 	t.Helper()
 	return newConsoleRigWith(t, sc, nil)
 }
 
 // newConsoleRigWith is newConsoleRig with the console changed by tune
 // before it is registered.
-func newConsoleRigWith(t *testing.T, sc storeCase, tune func(*Console)) *consoleRig {
+func newConsoleRigWith(t *testing.T, sc storecase.Case, tune func(*Console)) *consoleRig {
 	t.Helper()
-	r := &consoleRig{t: t, ctx: context.Background(), clock: storetest.NewClock(monday), slack: newFakeSlack(t)}
-	r.st = sc.open(t, r.clock)
+	r := &consoleRig{t: t, ctx: context.Background(), clock: baton.NewManualClock(monday), slack: newFakeSlack(t)}
+	r.st = sc.Open(t, r.clock)
 	r.tell = &Notifier{Store: r.st, Clock: r.clock}
 	queues := consoleQueues()
 	d, err := handoff.New(handoff.Config{Store: r.st, Queues: queues, Bots: map[string]baton.Bot{bot: {ID: bot}}, Clock: r.clock, Notifier: r.tell,
@@ -169,7 +169,7 @@ func methods(calls []apiCall) string {
 
 func TestConsoleCardLifecycle(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newConsoleRig(t, sc)
 			id := r.escalate("billing")
 			r.run()
@@ -254,7 +254,7 @@ func TestConsoleCardLifecycle(t *testing.T) {
 
 func TestConsoleRateLimited(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newConsoleRig(t, sc)
 			r.slack.limit("chat.postMessage", 1)
 			id := r.escalate("billing")
@@ -288,7 +288,7 @@ func TestConsoleRateLimited(t *testing.T) {
 
 func TestConsoleFailures(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			t.Run("unknown channel is dead-lettered with Slack's reason", func(t *testing.T) {
 				r := newConsoleRig(t, sc)
 				r.slack.failWith("chat.postMessage", "channel_not_found")
@@ -347,7 +347,7 @@ func press(t *testing.T, user, action string, id int64, trigger string) *baton.W
 
 func TestConsoleButtons(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newConsoleRig(t, sc)
 			in := &Intake{SigningSecret: testSecret, Store: r.st}
 			// Their skills match no queue, so routing leaves the

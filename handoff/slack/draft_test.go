@@ -18,7 +18,7 @@ func typed(v string) map[string]any { return map[string]any{"type": "plain_text_
 // publish.
 func TestKBDraftModal(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newConsoleRig(t, sc)
 			in := &Intake{SigningSecret: testSecret, Store: r.st, Modals: &Modals{API: r.slack.client(), Desk: r.desk, Store: r.st,
 				Queues: consoleQueues(), Clock: r.clock}}

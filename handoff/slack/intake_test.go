@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -87,7 +88,7 @@ func TestSignatureVectors(t *testing.T) {
 			h.Set("X-Slack-Request-Timestamp", c.Timestamp)
 			h.Set("X-Slack-Signature", c.Expected)
 			r := &baton.WebhookRequest{Header: h, Body: []byte(c.Body)}
-			clk := &clock{}
+			clk := &baton.ManualClock{}
 			in := &Intake{SigningSecret: c.SigningSecret, Clock: clk, verify: hmacOnly}
 			for _, tc := range []struct {
 				name string
@@ -125,8 +126,8 @@ type intakeRig struct {
 	st baton.Store
 }
 
-func newIntakeRig(t *testing.T, sc storeCase) *intakeRig {
-	st := sc.open(t, baton.SystemClock{})
+func newIntakeRig(t *testing.T, sc storecase.Case) *intakeRig {
+	st := sc.Open(t, baton.SystemClock{})
 	return &intakeRig{in: &Intake{SigningSecret: testSecret, Store: st, BotUserID: "U0BOTUSER"}, st: st}
 }
 
@@ -172,7 +173,7 @@ func TestIntakeRejects(t *testing.T) {
 	body := fixture(t, "CONSTRUCTED_event_callback_thread_reply.json")
 	now := time.Now()
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			rig := newIntakeRig(t, sc)
 			for _, tc := range []struct {
 				name string
@@ -216,7 +217,7 @@ func TestIntakeRejects(t *testing.T) {
 func TestIntakeEvents(t *testing.T) {
 	ctx := context.Background()
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			t.Run("url_verification answered", func(t *testing.T) {
 				rig := newIntakeRig(t, sc)
 				res, err := rig.in.Events().ServeWebhook(ctx, signed(testSecret, time.Now(), fixture(t, "url_verification.json")))
@@ -304,7 +305,7 @@ func TestIntakeEvents(t *testing.T) {
 func TestIntakeInteractionsAndCommands(t *testing.T) {
 	ctx := context.Background()
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			rig := newIntakeRig(t, sc)
 			form := fixture(t, "CONSTRUCTED_block_actions_button.form")
 			for range 2 {

@@ -35,7 +35,7 @@ func selected(value string) map[string]any {
 
 func TestModals(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newConsoleRig(t, sc)
 			ny, err := time.LoadLocation("America/New_York")
 			if err != nil {

@@ -31,7 +31,7 @@ func (s saveFails) SaveSlackThread(ctx context.Context, t *baton.SlackThread) er
 // customer message.
 func TestPostedOnceWhenTheOutcomeIsLost(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			for _, tc := range []struct {
 				name string
 				// arm makes the next card post's outcome unknown.

@@ -139,9 +139,9 @@ func (f *fakeSocketMode) waitAcks(t *testing.T, n int) map[string]socketAck {
 
 func TestSocketModeTakesEnvelopesLikeHTTP(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			ctx := context.Background()
-			st := sc.open(t, baton.SystemClock{})
+			st := sc.Open(t, baton.SystemClock{})
 			event := fixture(t, "CONSTRUCTED_event_callback_thread_reply.json")
 			command, _ := json.Marshal(slack.SlashCommand{Command: "/baton", Text: "mine", UserID: "U0NOBODY", TeamID: "T0TEAM", ChannelID: "C0ESCALATE"})
 			fake := newFakeSocketMode(t,
@@ -258,7 +258,7 @@ func TestSocketModeStartNeedsItsParts(t *testing.T) {
 // invalid_auth from apps.connections.open (it takes it for fatal); the
 // service tries again after a backoff and serves once Slack accepts.
 func TestSocketModeRetriesWhatSlackGoGivesUp(t *testing.T) {
-	st := stores()[0].open(t, baton.SystemClock{})
+	st := stores()[0].Open(t, baton.SystemClock{})
 	fake := newFakeSocketMode(t, []string{socketHello, socketEnvelope(t, "env-1", "events_api", fixture(t, "CONSTRUCTED_event_callback_thread_reply.json"), 0)})
 	fake.refuse = 1
 	api := slack.New("xoxb-test", slack.OptionAppLevelToken("xapp-1-test"), slack.OptionAPIURL(fake.srv.URL+"/"))

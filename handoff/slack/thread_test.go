@@ -15,7 +15,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/jobs"
-	"github.com/batonhq/baton/store/storetest"
+	"github.com/batonhq/baton/store/storecase"
 )
 
 // threadSlack is the recording fake with what the thread needs besides
@@ -85,12 +85,12 @@ type threadRig struct {
 	events int
 }
 
-func newThreadRig(t *testing.T, sc storeCase) *threadRig {
+func newThreadRig(t *testing.T, sc storecase.Case) *threadRig {
 	t.Helper()
 	ts := newThreadSlack(t)
-	r := &threadRig{consoleRig: &consoleRig{t: t, ctx: context.Background(), clock: storetest.NewClock(monday), slack: ts.fakeSlack}, slack: ts,
+	r := &threadRig{consoleRig: &consoleRig{t: t, ctx: context.Background(), clock: baton.NewManualClock(monday), slack: ts.fakeSlack}, slack: ts,
 		window: baton.Window{Open: true}}
-	r.st = sc.open(t, r.clock)
+	r.st = sc.Open(t, r.clock)
 	r.tell = &Notifier{Store: r.st, Clock: r.clock}
 	queues := consoleQueues()
 	d, err := handoff.New(handoff.Config{Store: r.st, Queues: queues, Bots: map[string]baton.Bot{bot: {ID: bot}}, Clock: r.clock, Notifier: r.tell,
@@ -251,7 +251,7 @@ func lastNote(ms []*baton.Message) *baton.Message {
 
 func TestThreadConversation(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newThreadRig(t, sc)
 			id := r.escalate("billing")
 			r.run()
@@ -403,7 +403,7 @@ func TestThreadConversation(t *testing.T) {
 
 func TestThreadDMs(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			cases := []struct {
 				name, agent, dm string
 				resolved        bool // before the DM's job ran
@@ -464,7 +464,7 @@ func TestThreadDMs(t *testing.T) {
 // Slack brings the card first, then the message under it.
 func TestThreadCardFirst(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newThreadRig(t, sc)
 			r.slack.failWith("chat.postMessage", "channel_not_found")
 			id := r.escalate("billing")
@@ -517,7 +517,7 @@ func pickerPress(t *testing.T, user, action string, id int64, trigger, picked st
 // choosing alone sends nothing.
 func TestTemplatePicker(t *testing.T) {
 	for _, sc := range stores() {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			r := newThreadRig(t, sc)
 			id := r.escalate("billing")
 			r.run()

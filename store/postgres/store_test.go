@@ -392,7 +392,7 @@ func vectorRecall(t testing.TB, st *Store, vecs map[int64][]float32, rng *rand.R
 // same conversation are being claimed, with many claimers at once. Two jobs
 // of one conversation must never be held together.
 func TestClaimTimersRace(t *testing.T) {
-	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	clock := baton.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	st := openStore(t, clock)
 	ctx := testCtx(t)
 	const (
@@ -624,7 +624,7 @@ func BenchmarkVectorSearch(b *testing.B) {
 // or rolls back with it, and the conversation rule holds across the
 // transaction and the pool.
 func TestClaimInsideTx(t *testing.T) {
-	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	clock := baton.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	st := openStore(t, clock)
 	ctx := testCtx(t)
 	first := &baton.Job{Kind: baton.JobTurn, ConversationID: 7}
@@ -699,7 +699,7 @@ func TestClaimInsideTx(t *testing.T) {
 // due. A second claimer must not see the timer as free: the uncommitted
 // claim is invisible to its snapshot, the conversation lock is not.
 func TestClaimWhileAnotherClaimIsUncommitted(t *testing.T) {
-	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	clock := baton.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	st := openStore(t, clock)
 	ctx := testCtx(t)
 	timer := &baton.Job{Kind: baton.JobSLA, ConversationID: 7, RunAt: clock.Now().Add(time.Minute)}

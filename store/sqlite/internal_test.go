@@ -73,7 +73,7 @@ func TestFTSText(t *testing.T) {
 // through a real FTS5 index: none may cause an error.
 func TestHostileKeywordQueries(t *testing.T) {
 	ctx := context.Background()
-	st := openTest(t, storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	st := openTest(t, baton.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 	a := &baton.Article{BotID: "shop", Slug: "refunds", Title: "Refunds", Language: "en", Status: baton.ArticlePublished}
 	if err := st.CreateArticleVersion(ctx, a); err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestReopenKeepsDataAndDoesNotRemigrate(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	first := storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	first := baton.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	st, err := Open(ctx, path, Options{Clock: first})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestReopenKeepsDataAndDoesNotRemigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second := storetest.NewClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	second := baton.NewManualClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	st, err = Open(ctx, path, Options{Clock: second})
 	if err != nil {
 		t.Fatalf("reopen: %v", err)

@@ -140,19 +140,19 @@ func (s *suite) testAppendInbound(t *testing.T) {
 	t.Run("nothing to append to", func(t *testing.T) {
 		tests := []struct {
 			name string
-			prep func(t *testing.T, st baton.Store, clock *Clock, conv *baton.Conversation)
+			prep func(t *testing.T, st baton.Store, clock *baton.ManualClock, conv *baton.Conversation)
 			a    func(a *baton.InboundAppend)
 		}{
 			{"unknown sender", nil, func(a *baton.InboundAppend) { a.Identity.Address = "+6999" }},
 			{"other bot", nil, func(a *baton.InboundAppend) { a.Identity.BotID = "other" }},
-			{"snoozed", func(t *testing.T, st baton.Store, clock *Clock, conv *baton.Conversation) {
+			{"snoozed", func(t *testing.T, st baton.Store, clock *baton.ManualClock, conv *baton.Conversation) {
 				transition(t, st, conv.ID, baton.Transition{To: baton.StateAssigned, Actor: "agent:ann", AgentID: ptr("ann")})
 				transition(t, st, conv.ID, baton.Transition{To: baton.StateSnoozed, Actor: "agent:ann", SnoozedUntil: ptr(clock.Now().Add(time.Hour))})
 			}, nil},
-			{"resolved", func(t *testing.T, st baton.Store, _ *Clock, conv *baton.Conversation) {
+			{"resolved", func(t *testing.T, st baton.Store, _ *baton.ManualClock, conv *baton.Conversation) {
 				transition(t, st, conv.ID, baton.Transition{To: baton.StateResolved, Actor: "bot"})
 			}, nil},
-			{"archived", func(t *testing.T, st baton.Store, _ *Clock, conv *baton.Conversation) {
+			{"archived", func(t *testing.T, st baton.Store, _ *baton.ManualClock, conv *baton.Conversation) {
 				transition(t, st, conv.ID, baton.Transition{To: baton.StateArchived, Actor: "system"})
 			}, nil},
 			{"not verified with that id", nil, func(a *baton.InboundAppend) { a.ExternalID = "user-42" }},

@@ -86,7 +86,7 @@ type suite struct {
 // pair opens a fresh store and, when the suite has a Twin, a second store
 // on the same database and clock (else the same store again), for tests
 // that race two processes.
-func (s *suite) pair(t *testing.T) (a, b baton.Store, clock *Clock, ctx context.Context) {
+func (s *suite) pair(t *testing.T) (a, b baton.Store, clock *baton.ManualClock, ctx context.Context) {
 	t.Helper()
 	a, clock, ctx = s.fresh(t)
 	b = a
@@ -97,9 +97,9 @@ func (s *suite) pair(t *testing.T) (a, b baton.Store, clock *Clock, ctx context.
 }
 
 // fresh opens a new store on a new clock.
-func (s *suite) fresh(t *testing.T) (baton.Store, *Clock, context.Context) {
+func (s *suite) fresh(t *testing.T) (baton.Store, *baton.ManualClock, context.Context) {
 	t.Helper()
-	clock := NewClock(suiteStart())
+	clock := baton.NewManualClock(suiteStart())
 	st := s.open(t, clock)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
