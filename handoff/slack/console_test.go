@@ -52,12 +52,22 @@ func newConsoleRig(t *testing.T, sc storecase.Case) *consoleRig {
 // before it is registered.
 func newConsoleRigWith(t *testing.T, sc storecase.Case, tune func(*Console)) *consoleRig {
 	t.Helper()
-	r := &consoleRig{t: t, ctx: context.Background(), clock: baton.NewManualClock(monday), slack: newFakeSlack(t)}
+	return newConsoleRigOn(t, sc, newFakeSlack(t), func(context.Context, *baton.Conversation, time.Time) baton.Window {
+		return baton.Window{Open: true}
+	}, tune)
+}
+
+// newConsoleRigOn builds the rig over fake, with windows as the desk's
+// channel windows and the console changed by tune (nil: as it is).
+func newConsoleRigOn(t *testing.T, sc storecase.Case, fake *fakeSlack, windows func(context.Context, *baton.Conversation, time.Time) baton.Window,
+	tune func(*Console)) *consoleRig {
+	t.Helper()
+	r := &consoleRig{t: t, ctx: context.Background(), clock: baton.NewManualClock(monday), slack: fake}
 	r.st = sc.Open(t, r.clock)
 	r.tell = &Notifier{Store: r.st, Clock: r.clock}
 	queues := consoleQueues()
 	d, err := handoff.New(handoff.Config{Store: r.st, Queues: queues, Bots: map[string]baton.Bot{bot: {ID: bot}}, Clock: r.clock, Notifier: r.tell,
-		Windows: func(context.Context, *baton.Conversation, time.Time) baton.Window { return baton.Window{Open: true} }})
+		Windows: windows})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +78,7 @@ func newConsoleRigWith(t *testing.T, sc storecase.Case, tune func(*Console)) *co
 	}
 	r.pool = jobs.New(r.st, jobs.Options{Clock: r.clock, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
 	handlers := d.Jobs()
-	console := &Console{API: r.slack.client(), Desk: d, Store: r.st, Channels: channels, Clock: r.clock, PostInterval: time.Millisecond}
+	console := &Console{API: fake.client(), Desk: d, Store: r.st, Channels: channels, Clock: r.clock, PostInterval: time.Millisecond}
 	if tune != nil {
 		tune(console)
 	}
@@ -80,6 +90,28 @@ func newConsoleRigWith(t *testing.T, sc storecase.Case, tune func(*Console)) *co
 		}
 	}
 	return r
+}
+
+// claimers are two agents linked to Slack users whose skills match no
+// queue, so that routing leaves a conversation waiting for a claim.
+func claimers() []*baton.Agent {
+	return []*baton.Agent{
+		{ID: "zeynep", Name: "Zeynep", Skills: []string{"fr"}, SlackUserID: "U0AGENT01", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
+		{ID: "bob", Name: "Bob", Skills: []string{"fr"}, SlackUserID: "U0BOB", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
+	}
+}
+
+// online saves agents and brings them online.
+func (r *consoleRig) online(agents ...*baton.Agent) {
+	r.t.Helper()
+	for _, a := range agents {
+		if err := r.st.UpsertAgent(r.ctx, a); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := r.st.SetAgentStatus(r.ctx, a.ID, baton.AgentOnline); err != nil {
+			r.t.Fatal(err)
+		}
+	}
 }
 
 // escalate queues a new WhatsApp conversation in queue with its packet,
@@ -352,17 +384,7 @@ func TestConsoleButtons(t *testing.T) {
 			in := &Intake{SigningSecret: testSecret, Store: r.st}
 			// Their skills match no queue, so routing leaves the
 			// conversation waiting for a claim.
-			for _, a := range []*baton.Agent{
-				{ID: "zeynep", Name: "Zeynep", Skills: []string{"fr"}, SlackUserID: "U0AGENT01", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
-				{ID: "bob", Name: "Bob", Skills: []string{"fr"}, SlackUserID: "U0BOB", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
-			} {
-				if err := r.st.UpsertAgent(r.ctx, a); err != nil {
-					t.Fatal(err)
-				}
-				if err := r.st.SetAgentStatus(r.ctx, a.ID, baton.AgentOnline); err != nil {
-					t.Fatal(err)
-				}
-			}
+			r.online(claimers()...)
 			id := r.escalate("billing")
 			r.run()
 			th := r.thread(id)

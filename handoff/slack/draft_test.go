@@ -22,17 +22,7 @@ func TestKBDraftModal(t *testing.T) {
 			r := newConsoleRig(t, sc)
 			in := &Intake{SigningSecret: testSecret, Store: r.st, Modals: &Modals{API: r.slack.client(), Desk: r.desk, Store: r.st,
 				Queues: consoleQueues(), Clock: r.clock}}
-			for _, a := range []*baton.Agent{
-				{ID: "zeynep", Name: "Zeynep", Skills: []string{"fr"}, SlackUserID: "U0AGENT01", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
-				{ID: "bob", Name: "Bob", Skills: []string{"fr"}, SlackUserID: "U0BOB", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
-			} {
-				if err := r.st.UpsertAgent(r.ctx, a); err != nil {
-					t.Fatal(err)
-				}
-				if err := r.st.SetAgentStatus(r.ctx, a.ID, baton.AgentOnline); err != nil {
-					t.Fatal(err)
-				}
-			}
+			r.online(claimers()...)
 			id := r.escalate("billing")
 			r.run()
 			if _, err := r.desk.Claim(r.ctx, id, baton.Actor{AgentID: "zeynep"}); err != nil {

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/handoff"
-	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/store/storecase"
 )
 
@@ -88,48 +86,14 @@ type threadRig struct {
 func newThreadRig(t *testing.T, sc storecase.Case) *threadRig {
 	t.Helper()
 	ts := newThreadSlack(t)
-	r := &threadRig{consoleRig: &consoleRig{t: t, ctx: context.Background(), clock: baton.NewManualClock(monday), slack: ts.fakeSlack}, slack: ts,
-		window: baton.Window{Open: true}}
-	r.st = sc.Open(t, r.clock)
-	r.tell = &Notifier{Store: r.st, Clock: r.clock}
-	queues := consoleQueues()
-	d, err := handoff.New(handoff.Config{Store: r.st, Queues: queues, Bots: map[string]baton.Bot{bot: {ID: bot}}, Clock: r.clock, Notifier: r.tell,
-		Windows: func(context.Context, *baton.Conversation, time.Time) baton.Window {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			return r.window
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.desk = d
-	channels := map[string]string{}
-	for id, q := range queues {
-		channels[id] = q.SlackChannel
-	}
-	r.pool = jobs.New(r.st, jobs.Options{Clock: r.clock, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
-	handlers := d.Jobs()
-	console := &Console{API: ts.client(), Desk: d, Store: r.st, Channels: channels, Clock: r.clock, PostInterval: time.Millisecond}
-	r.tell.Channels, r.tell.Console = channels, console
-	handlers[baton.JobSlack] = console
-	for kind, h := range handlers {
-		if err := r.pool.Register(kind, h); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r := &threadRig{slack: ts, window: baton.Window{Open: true}}
+	r.consoleRig = newConsoleRigOn(t, sc, ts.fakeSlack, func(context.Context, *baton.Conversation, time.Time) baton.Window {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.window
+	}, nil)
 	r.in = &Intake{SigningSecret: testSecret, Store: r.st}
-	for _, a := range []*baton.Agent{
-		{ID: "zeynep", Name: "Zeynep", Skills: []string{"fr"}, SlackUserID: "U0AGENT01", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
-		{ID: "bob", Name: "Bob", Skills: []string{"fr"}, SlackUserID: "U0BOB", Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
-		{ID: "ana", Name: "Ana", Skills: []string{"fr"}, Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}},
-	} {
-		if err := r.st.UpsertAgent(r.ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.st.SetAgentStatus(r.ctx, a.ID, baton.AgentOnline); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.online(append(claimers(), &baton.Agent{ID: "ana", Name: "Ana", Skills: []string{"fr"}, Capacity: map[baton.ChannelKind]int{baton.ChannelWhatsApp: 2}})...)
 	return r
 }
 
