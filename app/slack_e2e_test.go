@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
-	"github.com/batonhq/baton/channels/channeltest"
 	"github.com/batonhq/baton/config"
 	slackconsole "github.com/batonhq/baton/handoff/slack"
 	"github.com/batonhq/baton/store/storecase"
@@ -92,37 +90,14 @@ func blockText(t *testing.T, blocks string) string {
 	return b.String()
 }
 
-// newSlackEnv is the desk configuration's app with the Slack console on
-// (a bot token and the signing secret), every request for slack.com sent
-// to api, as configure leaves the configuration.
+// newSlackEnv is slackEnv on a manual clock at start with the usual
+// pool, every request for slack.com sent to api.
 func newSlackEnv(t *testing.T, sc storecase.Case, api http.Handler, configure func(*config.Config)) *env {
 	t.Helper()
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	fakeURL, _ := url.Parse(srv.URL)
-	clock := baton.NewManualClock(start)
-	e := &env{t: t, logs: &lockedBuffer{}, clock: clock}
-	e.st = sc.Open(t, clock)
-	e.graph = channeltest.NewProvider(t, graphOK)
-	e.twilio = channeltest.NewProvider(t, twilioOK)
-	cfg := deskConfig(t, e.graph.URL, e.twilio.URL)
-	cfg.Slack.BotToken, cfg.Slack.SigningSecret = "xoxb-test", slackSecret
-	configure(cfg)
-	if problems := cfg.Validate(); len(problems) > 0 {
-		t.Fatal(problems)
-	}
-	a, err := app.New(context.Background(), cfg, app.Options{Store: e.st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Clock: clock,
-		Jobs: fastJobs(), HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: toFake{fakeURL}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.app = a
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Shutdown(ctx)
-	})
-	return e
+	return slackEnv(t, sc, fakeURL, baton.NewManualClock(start), app.SlackOptions{}, fastJobs(), configure)
 }
 
 // TestSlackChainEndToEnd is the Slack console's acceptance chain through
@@ -140,7 +115,7 @@ func TestSlackChainEndToEnd(t *testing.T) {
 		t.Run(sc.Name, func(t *testing.T) {
 			fake := e2eSlackAPI{threadSlackAPI{&slackAPI{}}}
 			e := newSlackEnv(t, sc, fake, func(cfg *config.Config) {
-				cfg.Queues[0].SlackChannel, cfg.Queues[1].SlackChannel = "C0GENERAL", "C0TURKISH"
+				cfg.Queues[1].SlackChannel = "C0TURKISH"
 				for i := range cfg.Agents {
 					cfg.Agents[i].SlackUserID = "U0" + strings.ToUpper(cfg.Agents[i].ID)
 				}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/config"
 )
 
 const slackSecret = "slack-signing-secret"
@@ -96,7 +95,7 @@ func TestSlackConsoleWired(t *testing.T) {
 	for _, sc := range stores() {
 		t.Run(sc.Name, func(t *testing.T) {
 			fake := &slackAPI{}
-			e := newSlackEnv(t, sc, fake, func(cfg *config.Config) { cfg.Queues[0].SlackChannel = "C0GENERAL" })
+			e := newSlackEnv(t, sc, fake, nil)
 
 			const customer = "905320000009"
 			e.post("whatsapp", waText("wamid.s1", customer, "Müşteri temsilcisine bağlanmak istiyorum", start))

@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/channels/channeltest"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/jobs"
 	"github.com/batonhq/baton/store/storecase"
 )
@@ -180,9 +181,12 @@ func (f *pacedSlack) cards() []int64 {
 	return out
 }
 
-// slackEnv is the desk's app with the Slack console against a fake Slack,
-// the general queue in C0GENERAL.
-func slackEnv(t *testing.T, sc storecase.Case, fake *url.URL, clock baton.Clock, slackOpt app.SlackOptions, jobsOpt jobs.Options) *env {
+// slackEnv is the desk's app with the Slack console on (a bot token and
+// the signing secret) against a fake Slack, the general queue in
+// C0GENERAL, and the configuration then changed by configure (nil: as it
+// is).
+func slackEnv(t *testing.T, sc storecase.Case, fake *url.URL, clock baton.Clock, slackOpt app.SlackOptions, jobsOpt jobs.Options,
+	configure func(*config.Config)) *env {
 	t.Helper()
 	e := &env{t: t, logs: &lockedBuffer{}}
 	if c, ok := clock.(*baton.ManualClock); ok {
@@ -194,6 +198,9 @@ func slackEnv(t *testing.T, sc storecase.Case, fake *url.URL, clock baton.Clock,
 	cfg := deskConfig(t, e.graph.URL, e.twilio.URL)
 	cfg.Slack.BotToken, cfg.Slack.SigningSecret = "xoxb-test", slackSecret
 	cfg.Queues[0].SlackChannel = "C0GENERAL"
+	if configure != nil {
+		configure(cfg)
+	}
 	if problems := cfg.Validate(); len(problems) > 0 {
 		t.Fatal(problems)
 	}
@@ -235,7 +242,7 @@ func TestSlackPacedBurst(t *testing.T) {
 				fake, fakeURL := newPacedSlack(t, window)
 				jobsOpt := fastJobs()
 				jobsOpt.Workers = 4
-				e := slackEnv(t, sc, fakeURL, baton.SystemClock{}, app.SlackOptions{PostInterval: window + 5*time.Millisecond}, jobsOpt)
+				e := slackEnv(t, sc, fakeURL, baton.SystemClock{}, app.SlackOptions{PostInterval: window + 5*time.Millisecond}, jobsOpt, nil)
 				if tc.busy {
 					fake.busy("C0GENERAL")
 				}
@@ -322,7 +329,7 @@ func TestSlackOutageCatchUp(t *testing.T) {
 			// 10 min): the console's retry cap must win over it.
 			jobsOpt := fastJobs()
 			jobsOpt.BaseBackoff, jobsOpt.MaxBackoff = time.Second, 10*time.Minute
-			e := slackEnv(t, sc, fakeURL, clock, app.SlackOptions{PostInterval: 5 * time.Millisecond, OutageRetryMax: retryMax}, jobsOpt)
+			e := slackEnv(t, sc, fakeURL, clock, app.SlackOptions{PostInterval: 5 * time.Millisecond, OutageRetryMax: retryMax}, jobsOpt, nil)
 			ctx := context.Background()
 			fake.setDown(true)
 
@@ -423,7 +430,7 @@ func TestSlackCatchUpService(t *testing.T) {
 		t.Run(sc.Name, func(t *testing.T) {
 			fake, fakeURL := newPacedSlack(t, 0)
 			clock := baton.NewManualClock(start)
-			e := slackEnv(t, sc, fakeURL, clock, app.SlackOptions{PostInterval: time.Millisecond, CatchUpEvery: 20 * time.Millisecond}, fastJobs())
+			e := slackEnv(t, sc, fakeURL, clock, app.SlackOptions{PostInterval: time.Millisecond, CatchUpEvery: 20 * time.Millisecond}, fastJobs(), nil)
 			fake.setRefuse("not_in_channel")
 			const customer = "905320000088"
 			e.post("whatsapp", waText("wamid.lost0", customer, "Müşteri temsilcisine bağlanmak istiyorum", start))

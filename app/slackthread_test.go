@@ -53,7 +53,6 @@ func TestSlackThreadEndToEnd(t *testing.T) {
 		t.Run(sc.Name, func(t *testing.T) {
 			fake := threadSlackAPI{&slackAPI{}}
 			e := newSlackEnv(t, sc, fake, func(cfg *config.Config) {
-				cfg.Queues[0].SlackChannel = "C0GENERAL"
 				for i := range cfg.Agents {
 					cfg.Agents[i].SlackUserID = "U0" + strings.ToUpper(cfg.Agents[i].ID)
 				}
