@@ -261,14 +261,14 @@ func (c *Console) workspace(ctx context.Context) (string, error) {
 
 // HandleJob runs one JobSlack job.
 func (c *Console) HandleJob(ctx context.Context, j *baton.Job) error {
-	return c.laneVerdict(j, c.handle(ctx, j))
-}
-
-func (c *Console) handle(ctx context.Context, j *baton.Job) error {
 	var p payload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return baton.WrapError(baton.EINVALID, err, "Slack job payload")
 	}
+	return c.laneVerdict(j, p.Op, c.handle(ctx, j, p))
+}
+
+func (c *Console) handle(ctx context.Context, j *baton.Job, p payload) error {
 	switch p.Op {
 	case opNotify:
 		return c.syncCard(ctx, j.ConversationID, notice(p), j.Attempts > 1)

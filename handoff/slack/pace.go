@@ -145,11 +145,12 @@ func (c *Console) postMessage(ctx context.Context, channel string, opts ...slack
 // attempts of any other job: the lane's many attempts are for outages,
 // and a job that keeps failing otherwise would hold the channel for days.
 //
-// Card updates are not in a lane (chat.update is not paced per channel)
-// but are made with the lane's attempts, so that they too outlast an
-// outage: a card must not show a stale owner or state once Slack is back.
-func (c *Console) laneVerdict(j *baton.Job, err error) error {
-	if err == nil || (j.Lane == "" && j.MaxAttempts < laneMaxAttempts) {
+// Card updates (op, the job's op, is opNotify) are not in a lane
+// (chat.update is not paced per channel) but are judged alike and made
+// with the lane's attempts, so that they too outlast an outage: a card
+// must not show a stale owner or state once Slack is back.
+func (c *Console) laneVerdict(j *baton.Job, op string, err error) error {
+	if err == nil || (j.Lane == "" && op != opNotify) {
 		return err
 	}
 	var later *baton.RetryLater

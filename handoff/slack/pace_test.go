@@ -19,25 +19,25 @@ func TestLaneVerdict(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		lane      string
-		max       int // the job's MaxAttempts
+		op        string
 		attempts  int
 		err       error
 		wantAfter time.Duration // an exact RetryLater after this; 0 = none
 		wantCode  string
 	}{
-		{"429", "slack:C1", 0, 4, limited, 3 * time.Second, baton.ERATELIMITED},
-		{"first outage retry", "slack:C1", 0, 1, unavailable, time.Second, baton.EUNAVAILABLE},
-		{"third outage retry", "slack:C1", 0, 3, unavailable, 4 * time.Second, baton.EUNAVAILABLE},
-		{"capped", "slack:C1", 0, 6, unavailable, 30 * time.Second, baton.EUNAVAILABLE},
-		{"capped for ever", "slack:C1", 0, 5000, unavailable, 30 * time.Second, baton.EUNAVAILABLE},
-		{"wrong input", "slack:C1", 0, 1, baton.Errorf(baton.EINVALID, "channel_not_found"), 0, baton.EINVALID},
-		{"unexpected, early", "slack:C1", 0, 3, errors.New("boom"), 0, baton.EINTERNAL},
-		{"unexpected, late", "slack:C1", 0, baton.DefaultMaxAttempts, errors.New("boom"), 0, baton.EINVALID},
-		{"no lane", "", 0, 3, unavailable, 0, baton.EUNAVAILABLE},
-		{"a card update outlasts an outage out of the lanes", "", laneMaxAttempts, 5000, unavailable, 30 * time.Second, baton.EUNAVAILABLE},
+		{"429", "slack:C1", "", 4, limited, 3 * time.Second, baton.ERATELIMITED},
+		{"first outage retry", "slack:C1", "", 1, unavailable, time.Second, baton.EUNAVAILABLE},
+		{"third outage retry", "slack:C1", "", 3, unavailable, 4 * time.Second, baton.EUNAVAILABLE},
+		{"capped", "slack:C1", "", 6, unavailable, 30 * time.Second, baton.EUNAVAILABLE},
+		{"capped for ever", "slack:C1", "", 5000, unavailable, 30 * time.Second, baton.EUNAVAILABLE},
+		{"wrong input", "slack:C1", "", 1, baton.Errorf(baton.EINVALID, "channel_not_found"), 0, baton.EINVALID},
+		{"unexpected, early", "slack:C1", "", 3, errors.New("boom"), 0, baton.EINTERNAL},
+		{"unexpected, late", "slack:C1", "", baton.DefaultMaxAttempts, errors.New("boom"), 0, baton.EINVALID},
+		{"no lane", "", opDM, 3, unavailable, 0, baton.EUNAVAILABLE},
+		{"a card update outlasts an outage out of the lanes", "", opNotify, 5000, unavailable, 30 * time.Second, baton.EUNAVAILABLE},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := c.laneVerdict(&baton.Job{Lane: tc.lane, MaxAttempts: tc.max, Attempts: tc.attempts}, tc.err)
+			err := c.laneVerdict(&baton.Job{Lane: tc.lane, Attempts: tc.attempts}, tc.op, tc.err)
 			var later *baton.RetryLater
 			isLater := errors.As(err, &later)
 			switch {
