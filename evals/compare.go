@@ -79,7 +79,7 @@ func Compare(a, b *Report, fileA, fileB string) (*Comparison, error) {
 	for k := range b.Metrics {
 		names[k] = true
 	}
-	for _, k := range orderMetricsGrouped(names) {
+	for _, k := range sortedMetrics(names) {
 		m := MetricCompare{Metric: k}
 		va, okA := a.Metrics[k]
 		vb, okB := b.Metrics[k]
@@ -139,27 +139,6 @@ func Compare(a, b *Report, fileA, fileB string) (*Comparison, error) {
 	sort.Strings(c.OnlyA)
 	sort.Strings(c.OnlyB)
 	return c, nil
-}
-
-// orderMetricsGrouped orders overall metrics first, then each language's
-// and each dataset's, each group in the contract's order.
-func orderMetricsGrouped(names map[string]bool) []string {
-	groups := map[string]map[string]bool{}
-	for k := range names {
-		g, _, ok := strings.Cut(k, "/")
-		if !ok {
-			g = ""
-		}
-		if groups[g] == nil {
-			groups[g] = map[string]bool{}
-		}
-		groups[g][k] = true
-	}
-	var out []string
-	for _, g := range sortedNames(groups) {
-		out = append(out, orderMetrics(groups[g])...)
-	}
-	return out
 }
 
 // WriteJSON writes the comparison as one JSON object.

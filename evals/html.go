@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -258,7 +260,7 @@ func metricRows(now, base map[string]float64, gate map[string]MetricDelta, keep 
 		}
 	}
 	var rows []metricRow
-	for _, k := range orderMetrics(names) {
+	for _, k := range sortedMetrics(names) {
 		row := metricRow{Name: k, Help: metricHelp[k], LowerIsBetter: LowerIsBetter(k)}
 		val, has := now[k]
 		row.Now = val
@@ -288,34 +290,6 @@ func metricRows(now, base map[string]float64, gate map[string]MetricDelta, keep 
 		rows = append(rows, row)
 	}
 	return rows
-}
-
-func orderMetrics(names map[string]bool) []string {
-	rank := func(k string) int {
-		bare := k
-		if i := strings.LastIndex(k, "/"); i >= 0 {
-			bare = k[i+1:]
-		}
-		names := MetricNames()
-		for i, m := range names {
-			if m == bare {
-				return i
-			}
-		}
-		return len(names)
-	}
-	out := make([]string, 0, len(names))
-	for k := range names {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		ri, rj := rank(out[i]), rank(out[j])
-		if ri != rj {
-			return ri < rj
-		}
-		return out[i] < out[j]
-	})
-	return out
 }
 
 // metricHelp says in a sentence what each metric counts, for a reader who
@@ -374,7 +348,7 @@ func langRows(r *Report) []langRow {
 		names[m] = true
 	}
 	var rows []langRow
-	for _, m := range orderMetrics(names) {
+	for _, m := range sortedMetrics(names) {
 		row := langRow{Metric: m}
 		for _, l := range r.Langs {
 			val, has := per[m][l]
@@ -417,14 +391,7 @@ func confusionOf(c *Confusion) *confusionView {
 	return v
 }
 
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedNames[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func shareText(a, b int) string {
 	if b == 0 {

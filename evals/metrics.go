@@ -1,6 +1,7 @@
 package evals
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -444,29 +445,37 @@ func countPairs(ps []pair, f func(pair) bool) int {
 	return n
 }
 
-// sortedMetrics lists a report's metric names: the conversation metrics
-// in MetricNames order, then every other name sorted.
-func sortedMetrics(m map[string]float64) []string {
-	order := map[string]int{}
+// sortedMetrics lists metric names in the order every report shows
+// them: the overall figures first, then each prefix (a language, a
+// dataset) in name order; within each, the conversation metrics in
+// MetricNames order, then the others by name.
+func sortedMetrics[V any](m map[string]V) []string {
+	rank := map[string]int{}
 	for i, n := range MetricNames() {
-		order[n] = i
+		rank[n] = i
 	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
+	key := func(name string) (prefix string, r int) {
+		prefix, bare, ok := strings.Cut(name, "/")
+		if !ok {
+			prefix, bare = "", name
+		}
+		r, known := rank[bare]
+		if !known {
+			r = len(rank)
+		}
+		return prefix, r
 	}
+	names := slices.Collect(maps.Keys(m))
 	sort.Slice(names, func(i, j int) bool {
-		a, b := names[i], names[j]
-		pa, pb := strings.Contains(a, "/"), strings.Contains(b, "/")
-		if pa != pb {
-			return !pa
+		pi, ri := key(names[i])
+		pj, rj := key(names[j])
+		switch {
+		case pi != pj:
+			return pi < pj
+		case ri != rj:
+			return ri < rj
 		}
-		ia, oka := order[a]
-		ib, okb := order[b]
-		if oka && okb {
-			return ia < ib
-		}
-		return a < b
+		return names[i] < names[j]
 	})
 	return names
 }
